@@ -1,0 +1,4 @@
+pub mod field;
+pub mod header;
+pub mod logout;
+pub mod form;

@@ -1,0 +1,177 @@
+//! The one error type of Roster. Every variant has exactly one envelope code and one
+//! HTTP status; the REST handlers, the server functions and the pages all use it.
+
+use crate::validation::FieldErrors;
+use serde::{Deserialize, Serialize};
+use server_fn::ServerFnError;
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("Please correct the highlighted fields.")]
+    ValidationFailed { fields: FieldErrors },
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error("The email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("You need to sign in first.")]
+    Unauthenticated,
+    #[error("{message}")]
+    BadRequest { message: String },
+    #[error("The request body is too large.")]
+    PayloadTooLarge,
+    #[error("The request body must be JSON (Content-Type: application/json).")]
+    UnsupportedMediaType,
+    #[error("Not found.")]
+    NotFound,
+    #[error("This method is not allowed here.")]
+    MethodNotAllowed,
+    #[error("The server could not be reached. Check your connection and try again.")]
+    Unavailable,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    /// The stable, machine-readable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ValidationFailed { .. } => "validation_failed",
+            Self::EmailTaken => "email_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Unauthenticated => "unauthenticated",
+            Self::BadRequest { .. } => "bad_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::ValidationFailed { .. } => 422,
+            Self::EmailTaken => 409,
+            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::BadRequest { .. } => 400,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Unavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            Self::ValidationFailed { fields } => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// The message for one field, if validation failed on it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields().and_then(|f| f.get(name).cloned())
+    }
+
+    pub fn validation(fields: FieldErrors) -> Self {
+        Self::ValidationFailed { fields }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest { message: message.into() }
+    }
+
+    /// Logs the cause and hides it: clients only ever see the generic message.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::Internal
+    }
+}
+
+/// The error object of the JSON envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fields: Option<FieldErrors>,
+}
+
+impl From<&AppError> for ErrorBody {
+    fn from(err: &AppError) -> Self {
+        Self { code: err.code().to_string(), message: err.to_string(), fields: err.fields().cloned() }
+    }
+}
+
+/// Failures of the server-function transport itself (bad arguments on the server,
+/// an unreachable server in the browser) become ordinary variants.
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) => Self::Unavailable,
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) | ServerFnErrorErr::Deserialization(m) => {
+                Self::bad_request(format!("Invalid request: {m}"))
+            }
+            ServerFnErrorErr::UnsupportedRequestMethod(m) => Self::bad_request(m),
+            _ => Self::Internal,
+        }
+    }
+}
+
+impl From<ServerFnError> for AppError {
+    fn from(err: ServerFnError) -> Self {
+        Self::from_server_fn_error(err.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_a_distinct_code() {
+        let all = [
+            AppError::validation(FieldErrors::new()),
+            AppError::EmailTaken,
+            AppError::InvalidCredentials,
+            AppError::Unauthenticated,
+            AppError::bad_request("x"),
+            AppError::PayloadTooLarge,
+            AppError::UnsupportedMediaType,
+            AppError::NotFound,
+            AppError::MethodNotAllowed,
+            AppError::Unavailable,
+            AppError::Internal,
+        ];
+        let codes: std::collections::BTreeSet<_> = all.iter().map(AppError::code).collect();
+        assert_eq!(codes.len(), all.len());
+        assert_eq!(AppError::EmailTaken.status(), 409);
+        assert_eq!(AppError::validation(FieldErrors::new()).status(), 422);
+    }
+
+    #[test]
+    fn error_body_carries_fields_only_for_validation() {
+        let mut fields = FieldErrors::new();
+        fields.insert("email".into(), "bad".into());
+        let body = serde_json::to_value(ErrorBody::from(&AppError::validation(fields))).unwrap();
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["fields"]["email"], "bad");
+        let body = serde_json::to_value(ErrorBody::from(&AppError::Internal)).unwrap();
+        assert!(body.get("fields").is_none());
+    }
+
+    #[test]
+    fn round_trips_through_the_server_fn_encoding() {
+        let err = AppError::EmailTaken;
+        assert_eq!(AppError::de(err.ser()), err);
+    }
+}

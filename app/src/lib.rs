@@ -1,0 +1,74 @@
+//! Roster's shared crate: the pages and components (rendered on the server and
+//! hydrated in the browser), the validation both sides run, the server functions,
+//! and — behind the `ssr` feature — the service layer they call.
+
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod server_fns;
+pub mod session;
+pub mod validation;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use components::header::SiteHeader;
+use pages::{AccountPage, HomePage, LoginPage, NotFoundPage, RegisterPage};
+
+/// The HTML document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    session::Session::provide();
+    // Effects run only in the browser, after hydration: tests and scripts wait for
+    // this marker instead of guessing when the page became interactive.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/roster.css" />
+        <Link rel="icon" href="/favicon.ico" />
+        <Title formatter=|page: String| format!("{page} · Roster") />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <SiteHeader />
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    // Async: the signed-out redirect must be decided before any byte is sent.
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

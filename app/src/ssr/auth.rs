@@ -1,0 +1,168 @@
+//! The authentication service: the one implementation of register, sign-in,
+//! sign-out and "who is this", used by both the REST API and the server functions.
+
+use crate::error::AppError;
+use crate::model::{Role, User};
+use crate::ssr::entity::users;
+use crate::ssr::password::PasswordHasher;
+use crate::ssr::session::{SessionRecord, SessionStore, SessionToken, StoreError};
+use crate::validation::{LoginInput, RegisterInput};
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Where a request came from, recorded on its session.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// How long sessions live and how often "last seen" is written.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub lifetime: Duration,
+    /// `last_seen_at` is refreshed at most this often, so reads stay reads.
+    pub touch_interval: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self { lifetime: Duration::days(14), touch_interval: Duration::minutes(1) }
+    }
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    db: DatabaseConnection,
+    sessions: Arc<dyn SessionStore>,
+    hasher: PasswordHasher,
+    policy: SessionPolicy,
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        AppError::internal(err)
+    }
+}
+
+impl AuthService {
+    pub fn new(
+        db: DatabaseConnection,
+        sessions: Arc<dyn SessionStore>,
+        hasher: PasswordHasher,
+        policy: SessionPolicy,
+    ) -> Self {
+        Self { db, sessions, hasher, policy }
+    }
+
+    pub fn policy(&self) -> SessionPolicy {
+        self.policy
+    }
+
+    pub fn sessions(&self) -> &Arc<dyn SessionStore> {
+        &self.sessions
+    }
+
+    /// Creates the account and signs it in.
+    pub async fn register(&self, input: &RegisterInput, client: &ClientMeta) -> Result<(User, SessionToken), AppError> {
+        let valid = input.validate().map_err(AppError::validation)?;
+        // Fail fast on a taken email before paying for a hash; the unique index
+        // below still decides races.
+        if users::find_by_email(&self.db, valid.email.as_str()).await.map_err(AppError::internal)?.is_some() {
+            return Err(AppError::EmailTaken);
+        }
+        let password_hash = self.hasher.hash(&valid.password).await?;
+        let now = Utc::now();
+        let row = users::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(valid.email.into_inner()),
+            name: Set(valid.name.into_inner()),
+            password_hash: Set(password_hash),
+            role: Set(Role::User.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let user = match users::Entity::insert(row).exec_with_returning(&self.db).await {
+            Ok(model) => model.to_user(),
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                return Err(AppError::EmailTaken);
+            }
+            Err(err) => return Err(AppError::internal(err)),
+        };
+        let token = self.start_session(user.id, client).await?;
+        Ok((user, token))
+    }
+
+    /// Verifies the credentials and starts a new session. Unknown email and wrong
+    /// password take the same time and give the same answer. The session the
+    /// client held before (if any) is ended: a token planted before sign-in is
+    /// worthless after it (no session fixation).
+    pub async fn login(
+        &self,
+        input: &LoginInput,
+        client: &ClientMeta,
+        previous: Option<&SessionToken>,
+    ) -> Result<(User, SessionToken), AppError> {
+        let valid = input.validate().map_err(AppError::validation)?;
+        let account = users::find_by_email(&self.db, valid.email.as_str()).await.map_err(AppError::internal)?;
+        let stored = account.as_ref().map(|a| a.password_hash.as_str());
+        if !self.hasher.verify(&valid.password, stored).await? {
+            return Err(AppError::InvalidCredentials);
+        }
+        let user = account.ok_or(AppError::InvalidCredentials)?.to_user();
+        self.logout(previous).await?;
+        let token = self.start_session(user.id, client).await?;
+        Ok((user, token))
+    }
+
+    /// Ends the session server-side. Idempotent: signing out twice is not an error.
+    pub async fn logout(&self, token: Option<&SessionToken>) -> Result<(), AppError> {
+        if let Some(token) = token {
+            self.sessions.remove(&token.hash()).await?;
+        }
+        Ok(())
+    }
+
+    /// The signed-in user for this token, enforcing expiry on every call.
+    pub async fn current_user(&self, token: Option<&SessionToken>) -> Result<Option<User>, AppError> {
+        let Some(token) = token else { return Ok(None) };
+        let hash = token.hash();
+        let Some(session) = self.sessions.get(&hash).await? else { return Ok(None) };
+        let now = Utc::now();
+        if session.expires_at <= now {
+            self.sessions.remove(&hash).await?;
+            return Ok(None);
+        }
+        let Some(account) = users::Entity::find_by_id(session.user_id).one(&self.db).await.map_err(AppError::internal)?
+        else {
+            return Ok(None);
+        };
+        if now - session.last_seen_at >= self.policy.touch_interval {
+            self.sessions.touch(&hash, now).await?;
+        }
+        Ok(Some(account.to_user()))
+    }
+
+    pub async fn require_user(&self, token: Option<&SessionToken>) -> Result<User, AppError> {
+        self.current_user(token).await?.ok_or(AppError::Unauthenticated)
+    }
+
+    async fn start_session(&self, user_id: Uuid, client: &ClientMeta) -> Result<SessionToken, AppError> {
+        let token = SessionToken::generate();
+        let now = Utc::now();
+        self.sessions
+            .insert(SessionRecord {
+                token_hash: token.hash(),
+                user_id,
+                created_at: now,
+                last_seen_at: now,
+                expires_at: now + self.policy.lifetime,
+                user_agent: client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect()),
+                ip: client.ip.clone(),
+            })
+            .await?;
+        Ok(token)
+    }
+}

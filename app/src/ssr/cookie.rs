@@ -1,0 +1,85 @@
+//! The session cookie: how it is written, cleared and read back.
+
+use crate::ssr::session::SessionToken;
+use http::header::{COOKIE, HeaderMap, HeaderValue};
+
+#[derive(Debug, Clone)]
+pub struct CookieConfig {
+    pub name: String,
+    /// Secure cookies are only sent over HTTPS: on in production.
+    pub secure: bool,
+    pub max_age_secs: i64,
+}
+
+impl CookieConfig {
+    /// In production the `__Host-` prefix makes browsers insist on Secure, Path=/
+    /// and no Domain, so a sibling subdomain cannot plant or overwrite it.
+    pub fn new(production: bool, max_age_secs: i64) -> Self {
+        let name = if production { "__Host-roster_session" } else { "roster_session" };
+        Self { name: name.to_owned(), secure: production, max_age_secs }
+    }
+
+    fn attributes(&self, max_age: i64) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!("Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    }
+
+    pub fn set(&self, token: &SessionToken) -> HeaderValue {
+        let value = format!("{}={}; {}", self.name, token.expose(), self.attributes(self.max_age_secs));
+        HeaderValue::from_str(&value).expect("token and attributes are ASCII")
+    }
+
+    pub fn clear(&self) -> HeaderValue {
+        HeaderValue::from_str(&format!("{}=; {}", self.name, self.attributes(0))).expect("ASCII")
+    }
+
+    /// The session token from the request's cookies, if well-formed.
+    pub fn token(&self, headers: &HeaderMap) -> Option<SessionToken> {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.name)
+            .and_then(|(_, value)| SessionToken::from_cookie(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_cookie_is_httponly_lax_and_not_secure() {
+        let cfg = CookieConfig::new(false, 60);
+        let set = cfg.set(&SessionToken::generate());
+        let s = set.to_str().unwrap();
+        assert!(s.starts_with("roster_session="));
+        assert!(s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Max-Age=60"));
+        assert!(!s.contains("Secure"));
+    }
+
+    #[test]
+    fn production_cookie_is_secure_with_host_prefix() {
+        let s = CookieConfig::new(true, 60).set(&SessionToken::generate()).to_str().unwrap().to_owned();
+        assert!(s.starts_with("__Host-roster_session=") && s.ends_with("; Secure"));
+    }
+
+    #[test]
+    fn reads_the_token_among_other_cookies() {
+        let cfg = CookieConfig::new(false, 60);
+        let token = SessionToken::generate();
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(&format!("a=1; roster_session={}; b=2", token.expose())).unwrap());
+        assert_eq!(cfg.token(&headers), Some(token));
+        headers.insert(COOKIE, HeaderValue::from_static("roster_session=garbage"));
+        assert_eq!(cfg.token(&headers), None);
+    }
+
+    #[test]
+    fn clearing_expires_immediately() {
+        let s = CookieConfig::new(false, 60).clear().to_str().unwrap().to_owned();
+        assert!(s.starts_with("roster_session=;") && s.contains("Max-Age=0"));
+    }
+}

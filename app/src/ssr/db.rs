@@ -1,0 +1,96 @@
+//! Opening the database: SQLite (the default) or PostgreSQL, chosen by URL.
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub busy_timeout: Duration,
+}
+
+/// Connects and applies the per-connection settings Roster relies on.
+pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr> {
+    let url = prepare_sqlite_url(&settings.url)?;
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(settings.max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let busy_timeout = settings.busy_timeout;
+    // sqlx applies these on every new pooled connection; WAL persists in the file.
+    opts.map_sqlx_sqlite_opts(move |o| {
+        o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy_timeout)
+    });
+    let db = Database::connect(opts).await?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+    }
+    Ok(db)
+}
+
+/// For file databases: creates the parent directory and asks sqlx to create the
+/// file (`mode=rwc`), so a fresh checkout runs with no set-up.
+fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
+    let Some(rest) = url.strip_prefix("sqlite:") else { return Ok(url.to_owned()) };
+    let path_part = rest.trim_start_matches("//");
+    let (path, query) = path_part.split_once('?').unwrap_or((path_part, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return Ok(url.to_owned());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbErr::Custom(format!("cannot create database directory {}: {e}", parent.display())))?;
+    }
+    if query.contains("mode=") {
+        Ok(url.to_owned())
+    } else if query.is_empty() {
+        Ok(format!("{url}?mode=rwc"))
+    } else {
+        Ok(format!("{url}&mode=rwc"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_and_leave_others_alone() {
+        let dir = std::env::temp_dir().join(format!("roster-db-test-{}", std::process::id()));
+        let url = format!("sqlite://{}/x.db", dir.display());
+        assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.is_dir(), "parent directory created");
+        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:");
+        assert_eq!(prepare_sqlite_url("postgres://x/y").unwrap(), "postgres://x/y");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout() {
+        use sea_orm::Statement;
+        let dir = std::env::temp_dir().join(format!("roster-db-pragma-{}", std::process::id()));
+        let settings = DbSettings {
+            url: format!("sqlite://{}/p.db", dir.display()),
+            max_connections: 2,
+            busy_timeout: Duration::from_millis(4321),
+        };
+        let db = connect(&settings).await.unwrap();
+        let pragma = |name: &str| {
+            let db = db.clone();
+            let sql = format!("PRAGMA {name}");
+            async move {
+                let row = db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql)).await.unwrap().unwrap();
+                row.try_get_by_index::<String>(0).or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string())).unwrap()
+            }
+        };
+        assert_eq!(pragma("journal_mode").await, "wal");
+        assert_eq!(pragma("foreign_keys").await, "1");
+        assert_eq!(pragma("busy_timeout").await, "4321");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,4 @@
+//! sea-orm entities, one module per table, with the model logic beside each.
+
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,50 @@
+//! The JSON envelope and the HTTP face of `AppError`.
+
+use crate::error::{AppError, ErrorBody};
+use crate::ssr::auth::ClientMeta;
+use axum::Json;
+use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// `{"success": bool, "data": …, "error": null | {"code", "message", "fields"?}}`
+#[derive(Debug, Serialize)]
+pub struct Envelope<T: Serialize> {
+    pub success: bool,
+    pub data: Option<T>,
+    pub error: Option<ErrorBody>,
+}
+
+impl<T: Serialize> Envelope<T> {
+    pub fn ok(data: T) -> Self {
+        Self { success: true, data: Some(data), error: None }
+    }
+}
+
+impl Envelope<()> {
+    pub fn err(error: &AppError) -> Self {
+        Self { success: false, data: None, error: Some(error.into()) }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(Envelope::err(&self))).into_response()
+    }
+}
+
+impl ClientMeta {
+    pub fn from_parts(parts: &Parts) -> Self {
+        let user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        Self { user_agent, ip }
+    }
+}

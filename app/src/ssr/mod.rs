@@ -1,0 +1,12 @@
+//! Server-only code: the service layer, persistence and HTTP glue. Compiled only
+//! with the `ssr` feature, never into the browser bundle.
+
+pub mod auth;
+pub mod context;
+pub mod cookie;
+pub mod db;
+pub mod entity;
+pub mod http;
+pub mod password;
+pub mod session;
+pub mod state;

@@ -1,0 +1,125 @@
+//! Password hashing: argon2id with OWASP's parameters, run on the blocking pool so
+//! it never stalls the async runtime, with a semaphore so a flood of sign-ins
+//! queues instead of allocating 19 MiB per attempt without bound.
+
+use crate::error::AppError;
+use crate::validation::Password;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
+pub const MEMORY_KIB: u32 = 19_456;
+pub const ITERATIONS: u32 = 2;
+pub const PARALLELISM: u32 = 1;
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    /// Verified against when the email is unknown, so that path costs one full hash
+    /// like a wrong password does, and timing does not reveal which accounts exist.
+    dummy_hash: Arc<str>,
+}
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+fn verify_blocking(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        // The parameters come from the stored hash, so old hashes keep verifying
+        // if the defaults above ever change.
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl PasswordHasher {
+    /// `max_concurrent` bounds memory: each hash holds ~19 MiB while it runs.
+    pub fn new(max_concurrent: usize) -> Self {
+        let dummy_hash = hash_blocking("roster-dummy-password-never-matches").expect("hashing a constant succeeds");
+        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), dummy_hash: dummy_hash.into() }
+    }
+
+    pub fn max_concurrent(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        tokio::task::spawn_blocking(job).await.map_err(AppError::internal)
+    }
+
+    pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
+        let password = password.expose().to_owned();
+        self.run(move || hash_blocking(&password)).await?.map_err(AppError::internal)
+    }
+
+    /// Checks `password` against `stored`, or against the dummy hash when there is
+    /// no stored hash (unknown account) — in which case the answer is always false.
+    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool, AppError> {
+        let password = password.expose().to_owned();
+        let known = stored.is_some();
+        let phc = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
+        let matched = self.run(move || verify_blocking(&password, &phc)).await?;
+        Ok(known && matched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pw(s: &str) -> Password {
+        Password::parse_new(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_owasp_parameters_and_salted() {
+        let hasher = PasswordHasher::new(2);
+        let a = hasher.hash(&pw("correct horse battery")).await.unwrap();
+        let b = hasher.hash(&pw("correct horse battery")).await.unwrap();
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "a fresh salt every time");
+    }
+
+    #[tokio::test]
+    async fn verifies_the_right_password_only() {
+        let hasher = PasswordHasher::new(1);
+        let hash = hasher.hash(&pw("correct horse battery")).await.unwrap();
+        assert!(hasher.verify(&pw("correct horse battery"), Some(&hash)).await.unwrap());
+        assert!(!hasher.verify(&pw("correct horse batterx"), Some(&hash)).await.unwrap());
+        assert!(!hasher.verify(&pw("correct horse battery"), Some("not a phc string")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn unknown_account_never_verifies_even_with_the_dummy_password() {
+        let hasher = PasswordHasher::new(1);
+        let dummy = Password::parse_existing("roster-dummy-password-never-matches").unwrap();
+        assert!(!hasher.verify(&dummy, None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn concurrency_is_bounded_by_the_semaphore() {
+        let hasher = PasswordHasher::new(2);
+        assert_eq!(hasher.max_concurrent(), 2);
+        let held = hasher.permits.clone().acquire_many_owned(2).await.unwrap();
+        let pending = tokio::spawn({
+            let hasher = hasher.clone();
+            async move { hasher.hash(&pw("queued password")).await }
+        });
+        // Unbounded, one hash finishes in well under a second; bounded, it waits.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        assert!(!pending.is_finished(), "no permit, so the hash must wait");
+        drop(held);
+        assert!(pending.await.unwrap().is_ok());
+    }
+}

@@ -1,0 +1,280 @@
+//! Input rules shared by the browser and the server. The browser runs them to show
+//! field errors without a round trip; the service layer runs them again because a
+//! client can always skip the browser.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const EMAIL_LOCAL_MAX_CHARS: usize = 64;
+pub const NAME_MAX_CHARS: usize = 100;
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// Per-field messages keyed by the field's wire name (`email`, `name`, `password`).
+/// A BTreeMap so messages come out in a stable order.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// A syntactically valid email address, trimmed. Case is kept as typed; uniqueness
+/// is case-insensitive in the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim();
+        if email.is_empty() {
+            return Err("Enter your email address.".into());
+        }
+        if email.chars().count() > EMAIL_MAX_CHARS {
+            return Err(format!("Email must be at most {EMAIL_MAX_CHARS} characters."));
+        }
+        let invalid = || "Enter a valid email address, like name@example.com.".to_string();
+        let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+        if local.is_empty()
+            || local.chars().count() > EMAIL_LOCAL_MAX_CHARS
+            || local.contains('@')
+            || local.starts_with('.')
+            || local.ends_with('.')
+            || local.contains("..")
+            || !local.chars().all(is_local_part_char)
+        {
+            return Err(invalid());
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let valid_label = |label: &&str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(valid_label) {
+            return Err(invalid());
+        }
+        Ok(Self(email.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+fn is_local_part_char(c: char) -> bool {
+    c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+}
+
+/// A display name: 1–100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserName(String);
+
+impl UserName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if chars == 0 {
+            return Err("Enter your name.".into());
+        }
+        if chars > NAME_MAX_CHARS {
+            return Err(format!("Name must be at most {NAME_MAX_CHARS} characters."));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("Name cannot contain control characters.".into());
+        }
+        Ok(Self(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A password that passed the length policy. Never trimmed (spaces are allowed and
+/// significant) and never printed: `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Password {
+    /// The policy for new passwords.
+    pub fn parse_new(raw: &str) -> Result<Self, String> {
+        let chars = raw.chars().count();
+        if chars < PASSWORD_MIN_CHARS {
+            return Err(format!("Password must be at least {PASSWORD_MIN_CHARS} characters."));
+        }
+        if chars > PASSWORD_MAX_CHARS {
+            return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    /// A password offered at sign-in: only bounded, so an over-long one is refused
+    /// before it reaches the (expensive) hash. Policy is not re-checked: accounts
+    /// created under an older policy must still be able to sign in.
+    pub fn parse_existing(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() {
+            return Err("Enter your password.".into());
+        }
+        if raw.chars().count() > PASSWORD_MAX_CHARS {
+            return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Raw registration input, as typed. A missing field reads as empty, so it gets
+/// the same field message as a blank one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RegisterInput {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidRegistration {
+    pub name: UserName,
+    pub email: Email,
+    pub password: Password,
+}
+
+impl RegisterInput {
+    pub fn validate(&self) -> Result<ValidRegistration, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = UserName::parse(&self.name).map_err(|e| errors.insert("name".into(), e)).ok();
+        let email = Email::parse(&self.email).map_err(|e| errors.insert("email".into(), e)).ok();
+        let password = Password::parse_new(&self.password)
+            .map_err(|e| errors.insert("password".into(), e))
+            .ok();
+        match (name, email, password) {
+            (Some(name), Some(email), Some(password)) => Ok(ValidRegistration { name, email, password }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Raw sign-in input, as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidLogin {
+    pub email: Email,
+    pub password: Password,
+}
+
+impl LoginInput {
+    pub fn validate(&self) -> Result<ValidLogin, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = Email::parse(&self.email).map_err(|e| errors.insert("email".into(), e)).ok();
+        let password = Password::parse_existing(&self.password)
+            .map_err(|e| errors.insert("password".into(), e))
+            .ok();
+        match (email, password) {
+            (Some(email), Some(password)) => Ok(ValidLogin { email, password }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_emails_and_trims_them() {
+        for ok in ["a@b.co", "first.last+tag@example.com", "  x@sub.example.org  ", "ünï@exämple.de"] {
+            assert!(Email::parse(ok).is_ok(), "{ok} should be valid");
+        }
+        assert_eq!(Email::parse("  x@example.com ").unwrap().as_str(), "x@example.com");
+    }
+
+    #[test]
+    fn rejects_malformed_emails() {
+        for bad in [
+            "", "   ", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@c.com", "a@b..com",
+            ".a@b.com", "a.@b.com", "a..b@c.com", "a@-b.com", "a@b-.com", "a@b.com.", "a@b_c.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be invalid");
+        }
+    }
+
+    #[test]
+    fn bounds_email_length() {
+        let local = "a".repeat(64);
+        let domain = format!("{}.com", "b".repeat(60));
+        assert!(Email::parse(&format!("{local}@{domain}")).is_ok());
+        assert!(Email::parse(&format!("{}@{domain}", "a".repeat(65))).is_err());
+        let long_domain = std::iter::repeat_n("c".repeat(60), 5).collect::<Vec<_>>().join(".");
+        assert!(Email::parse(&format!("a@{long_domain}")).is_err(), "over 254 characters");
+    }
+
+    #[test]
+    fn name_is_trimmed_and_bounded_in_characters() {
+        assert_eq!(UserName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert!(UserName::parse("   ").is_err());
+        assert!(UserName::parse(&"é".repeat(100)).is_ok(), "100 two-byte characters fit");
+        assert!(UserName::parse(&"é".repeat(101)).is_err());
+        assert!(UserName::parse("bad\u{0007}name").is_err());
+    }
+
+    #[test]
+    fn new_password_length_policy() {
+        assert!(Password::parse_new(&"x".repeat(7)).is_err());
+        assert!(Password::parse_new(&"x".repeat(8)).is_ok());
+        assert!(Password::parse_new(&"x".repeat(128)).is_ok());
+        assert!(Password::parse_new(&"x".repeat(129)).is_err());
+        assert!(Password::parse_new("        ").is_ok(), "spaces count and are not trimmed");
+    }
+
+    #[test]
+    fn existing_password_is_only_bounded() {
+        assert!(Password::parse_existing("short").is_ok());
+        assert!(Password::parse_existing("").is_err());
+        assert!(Password::parse_existing(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let p = Password::parse_new("hunter22hunter22").unwrap();
+        assert!(!format!("{p:?}").contains("hunter"));
+    }
+
+    #[test]
+    fn registration_reports_every_bad_field() {
+        let errors = RegisterInput { name: " ".into(), email: "nope".into(), password: "short".into() }
+            .validate()
+            .unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["email", "name", "password"]);
+        let ok = RegisterInput { name: "Ada".into(), email: "ada@example.com".into(), password: "correct horse".into() };
+        assert!(ok.validate().is_ok());
+    }
+
+    #[test]
+    fn login_requires_both_fields() {
+        let errors = LoginInput::default().validate().unwrap_err();
+        assert!(errors.contains_key("email") && errors.contains_key("password"));
+    }
+}

@@ -1,0 +1,8 @@
+//! Browser entry point. The server already rendered the HTML; this attaches the
+//! reactive system to it instead of re-rendering.
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs every tool Roster's build and tests need, skipping what is already there.
+# Sources: rustup, crates.io, npm and Debian only (nothing is downloaded from anywhere else).
+#   scripts/setup.sh          tools to build and run the app
+#   scripts/setup.sh --test   plus Chromium and the end-to-end test packages
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+# Kept outside the clone so fresh clones (and CI) reuse them.
+tools_dir="${ROSTER_TOOLS_DIR:-$HOME/.local/share/roster-tools}"
+export PATH="$HOME/.cargo/bin:$tools_dir/node_modules/.bin:$PATH"
+
+cargo_leptos_version="0.3.10"
+binaryen_version="132.0.0"
+# The CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
+wasm_bindgen_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "", $0); print; exit}' "$root/Cargo.lock")"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$cargo_leptos_version"; then
+  say "installing cargo-leptos $cargo_leptos_version (about 15 minutes on 2 cores)"
+  cargo install cargo-leptos --version "$cargo_leptos_version" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wasm_bindgen_version\b"; then
+  say "installing wasm-bindgen-cli $wasm_bindgen_version"
+  # --locked fails: one of its locked dependencies is no longer in the index.
+  cargo install wasm-bindgen-cli --version "=$wasm_bindgen_version" --force
+fi
+
+# Debian's binaryen is too old (its wasm-opt breaks hydration); npm ships a current one.
+if ! "$tools_dir/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version ${binaryen_version%%.*}"; then
+  say "installing wasm-opt (binaryen $binaryen_version from npm)"
+  mkdir -p "$tools_dir"
+  npm install --prefix "$tools_dir" --no-audit --no-fund "binaryen@$binaryen_version"
+fi
+
+if [ "$want_test" = 1 ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing Chromium from Debian"
+    apt_prefix=""
+    [ "$(id -u)" = 0 ] || apt_prefix="sudo"
+    $apt_prefix apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $apt_prefix apt-get install -y -qq chromium
+  fi
+  if [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
+    say "installing end-to-end test packages"
+    (cd "$root/end2end" && npm ci --no-audit --no-fund)
+  fi
+fi
+say "tools ready"

@@ -1,0 +1,29 @@
+//! The JSON API under `/api`. One router per module, merged here; every answer,
+//! including unknown paths and rejected bodies, is the JSON envelope.
+
+mod auth;
+mod extract;
+
+use crate::configuration::Settings;
+use app::error::AppError;
+use app::ssr::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+pub use extract::{ApiJson, Client, SessionCookie};
+
+pub fn router(settings: &Settings) -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}

@@ -1,0 +1,88 @@
+//! The command line: `roster [serve]` and `roster migrate up|down|status|fresh`.
+//! Every failure ends in one line on stderr and a non-zero exit code.
+
+use crate::configuration::{Cli, Command, MigrateAction, Settings};
+use crate::startup::{Application, connect_database};
+use crate::telemetry;
+use clap::Parser;
+use clap::error::ErrorKind;
+use migration::{Migrator, MigratorTrait};
+use std::process::ExitCode;
+
+pub async fn run() -> ExitCode {
+    if let Err(err) = dotenvy::dotenv()
+        && !err.not_found()
+    {
+        eprintln!("error: cannot read .env: {err}");
+        return ExitCode::from(2);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
+        Err(err) => {
+            // clap's first line names the setting and the problem; the rest is usage.
+            let rendered = err.to_string();
+            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid configuration"));
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(err) = telemetry::init(&cli.settings.log, cli.settings.json_logs()) {
+        eprintln!("error: {err}");
+        return ExitCode::from(2);
+    }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.settings).await,
+        Command::Migrate { action } => migrate(&cli.settings, action).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> Result<(), String> {
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    tracing::info!(
+        database = %settings.database_url_redacted(),
+        production = settings.production,
+        "roster {} started",
+        env!("CARGO_PKG_VERSION")
+    );
+    app.run_until_stopped().await.map_err(|e| format!("server error: {e}"))
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    let failed = |e: sea_orm::DbErr| format!("migration failed: {e}");
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(&db, None).await.map_err(failed)?;
+            println!("all migrations applied");
+        }
+        MigrateAction::Down { steps } => {
+            Migrator::down(&db, Some(steps)).await.map_err(failed)?;
+            println!("rolled back {steps} migration(s)");
+        }
+        MigrateAction::Fresh => {
+            Migrator::fresh(&db).await.map_err(failed)?;
+            println!("database recreated; all migrations applied");
+        }
+        MigrateAction::Status => {
+            let applied: Vec<String> = Migrator::get_applied_migrations(&db)
+                .await
+                .map_err(failed)?
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect();
+            for migration in Migrator::migrations() {
+                let name = migration.name().to_owned();
+                let state = if applied.contains(&name) { "applied" } else { "pending" };
+                println!("{state:8} {name}");
+            }
+        }
+    }
+    Ok(())
+}

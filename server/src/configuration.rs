@@ -1,0 +1,195 @@
+//! Configuration from flags, environment variables and `.env`, in that order of
+//! precedence. Every setting has a working default; a bad value stops start-up
+//! with one line naming the setting.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/roster.db";
+
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about = "Roster: user accounts, sessions and administration.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations and serve the app (the default).
+    Serve,
+    /// Inspect or change the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum MigrateAction {
+    /// Apply all pending migrations.
+    Up,
+    /// Roll back the most recent migrations.
+    Down {
+        /// How many migrations to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop every table and re-apply all migrations. Destroys all data.
+    Fresh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// JSON in production, human-readable otherwise.
+    Auto,
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTER_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: SocketAddr,
+
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`. The SQLite file and
+    /// its directory are created on first run.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = parse_database_url, global = true)]
+    pub database_url: String,
+
+    /// Production mode: Secure `__Host-` cookies and JSON logs.
+    #[arg(long, env = "ROSTER_PRODUCTION", global = true)]
+    pub production: bool,
+
+    /// How long a session lasts after sign-in (e.g. `14d`, `12h`).
+    #[arg(long, env = "ROSTER_SESSION_TTL", default_value = "14d", value_parser = parse_duration, global = true)]
+    pub session_ttl: Duration,
+
+    /// Database connection pool size.
+    #[arg(long, env = "ROSTER_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub db_max_connections: u32,
+
+    /// Password hashes computed at once (each holds 19 MiB); 0 means one per CPU.
+    #[arg(long, env = "ROSTER_HASH_CONCURRENCY", default_value_t = 0, global = true)]
+    pub hash_concurrency: usize,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Log filter, in `tracing` EnvFilter syntax (e.g. `info,roster=debug`).
+    #[arg(long, env = "ROSTER_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto, global = true)]
+    pub log_format: LogFormat,
+
+    /// Where the built site (pkg/, CSS, favicon) is served from.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: String,
+}
+
+impl Settings {
+    pub fn hash_concurrency(&self) -> usize {
+        match self.hash_concurrency {
+            0 => std::thread::available_parallelism().map(usize::from).unwrap_or(2),
+            n => n,
+        }
+    }
+
+    pub fn json_logs(&self) -> bool {
+        match self.log_format {
+            LogFormat::Auto => self.production,
+            LogFormat::Pretty => false,
+            LogFormat::Json => true,
+        }
+    }
+
+    /// The database URL without its password, for logs and error messages.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+fn parse_database_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim();
+    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url.to_owned())
+    } else {
+        Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
+    }
+}
+
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(raw).map_err(|e| format!("{e} (examples: 14d, 12h, 30m)"))?;
+    if duration.is_zero() { Err("must be longer than zero".into()) } else { Ok(duration) }
+}
+
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("roster").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_work_with_no_configuration() {
+        let cli = parse(&[]).unwrap();
+        assert!(cli.command.is_none(), "serve is the default");
+        assert_eq!(cli.settings.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.settings.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(cli.settings.session_ttl, Duration::from_secs(14 * 24 * 3600));
+        assert!(!cli.settings.json_logs());
+    }
+
+    #[test]
+    fn rejects_bad_values_naming_the_setting() {
+        let err = parse(&["--addr", "nowhere"]).unwrap_err().to_string();
+        assert!(err.contains("--addr"), "{err}");
+        let err = parse(&["--database-url", "mysql://x"]).unwrap_err().to_string();
+        assert!(err.contains("sqlite://PATH or postgres://"), "{err}");
+        assert!(parse(&["--session-ttl", "0s"]).is_err());
+        assert!(parse(&["--db-max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn migrate_subcommands_parse() {
+        let cli = parse(&["migrate", "down", "--steps", "2"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Migrate { action: MigrateAction::Down { steps: 2 } })));
+        assert!(parse(&["migrate", "fresh"]).is_ok());
+        assert!(parse(&["serve", "--addr", "127.0.0.1:0"]).is_ok());
+    }
+
+    #[test]
+    fn production_switches_logs_to_json() {
+        let cli = parse(&["--production"]).unwrap();
+        assert!(cli.settings.json_logs());
+    }
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

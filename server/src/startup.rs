@@ -1,0 +1,155 @@
+//! Building and running the application: database, state, router, listener.
+
+use crate::api;
+use crate::configuration::Settings;
+use app::ssr::auth::{AuthService, SessionPolicy};
+use app::ssr::cookie::CookieConfig;
+use app::ssr::db::{DbSettings, connect};
+use app::ssr::password::PasswordHasher;
+use app::ssr::session::DbSessionStore;
+use app::ssr::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database at {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("cannot apply migrations: {0}")]
+    Migrations(sea_orm::DbErr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
+    let db_settings = DbSettings {
+        url: settings.database_url.clone(),
+        max_connections: settings.db_max_connections,
+        busy_timeout: Duration::from_secs(5),
+    };
+    connect(&db_settings)
+        .await
+        .map_err(|source| StartupError::Database { url: settings.database_url_redacted(), source })
+}
+
+pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
+    let lifetime = chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14));
+    let policy = SessionPolicy { lifetime, ..SessionPolicy::default() };
+    let sessions = Arc::new(DbSessionStore::new(db.clone()));
+    let hasher = PasswordHasher::new(settings.hash_concurrency());
+    AppState {
+        auth: AuthService::new(db.clone(), sessions, hasher, policy),
+        cookies: CookieConfig::new(settings.production, lifetime.num_seconds()),
+        db,
+    }
+}
+
+pub fn router(settings: &Settings, state: AppState) -> Router {
+    let mut leptos_options = LeptosOptions::builder()
+        .output_name(env!("CARGO_PKG_NAME"))
+        .site_root(settings.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.addr)
+        .build();
+    // cargo-leptos names the bundle after the project at build time.
+    if let Some(name) = option_env!("LEPTOS_OUTPUT_NAME") {
+        leptos_options.output_name = Arc::from(name);
+    } else {
+        leptos_options.output_name = Arc::from("roster");
+    }
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    Router::new()
+        .nest("/api", api::router(settings).with_state(state.clone()))
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
+        .with_state(leptos_options)
+}
+
+/// A bound, ready-to-run server. Binding happens in `build` so tests can ask for
+/// port 0 and read the real port before serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let db = connect_database(settings).await?;
+        Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
+        let state = build_state(settings, db);
+        let router = router(settings, state.clone());
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.addr, source })?;
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tokio::spawn(sweep_expired_sessions(self.state.clone()));
+        tracing::info!(addr = %self.local_addr(), "listening");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// Expiry is enforced on every request; this only reclaims the space.
+async fn sweep_expired_sessions(state: AppState) {
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        match state.auth.sessions().remove_expired(chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
+            Err(err) => tracing::warn!(error = %err, "expired-session sweep failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
