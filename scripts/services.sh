@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and Redis answer on 127.0.0.1, starting them if they are
+# down. With --drop-test-databases, removes the databases the tests created.
+set -euo pipefail
+pg_url="${ROSTER_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+
+pg_up() { psql "$pg_url/postgres" -qAtc 'SELECT 1' >/dev/null 2>&1; }
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
+if [ "${1:-}" = "--drop-test-databases" ]; then
+  for db in $(psql "$pg_url/postgres" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'roster_test_%'"); do
+    psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  done
+  exit 0
+fi
+
+if ! pg_up; then
+  echo "[services] starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+pg_up || { echo "[services] PostgreSQL is not reachable at $pg_url" >&2; exit 1; }
+
+if command -v redis-server >/dev/null && ! redis_up; then
+  echo "[services] starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis_up && break; sleep 1; done
+fi
+echo "[services] PostgreSQL$(redis_up && echo ' and Redis') ready"

@@ -1,0 +1,8 @@
+//! HTTP integration tests: the real server on port 0 with a fresh database, each
+//! scenario run once on SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod pages;
+mod schema;
