@@ -3,7 +3,6 @@
 
 use crate::validation::FieldErrors;
 use serde::{Deserialize, Serialize};
-use server_fn::ServerFnError;
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
@@ -84,7 +83,9 @@ impl AppError {
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::BadRequest { message: message.into() }
+        Self::BadRequest {
+            message: message.into(),
+        }
     }
 
     /// Logs the cause and hides it: clients only ever see the generic message.
@@ -106,7 +107,11 @@ pub struct ErrorBody {
 
 impl From<&AppError> for ErrorBody {
     fn from(err: &AppError) -> Self {
-        Self { code: err.code().to_string(), message: err.to_string(), fields: err.fields().cloned() }
+        Self {
+            code: err.code().to_string(),
+            message: err.to_string(),
+            fields: err.fields().cloned(),
+        }
     }
 }
 
@@ -118,18 +123,14 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) => Self::Unavailable,
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) | ServerFnErrorErr::Deserialization(m) => {
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m) => {
                 Self::bad_request(format!("Invalid request: {m}"))
             }
             ServerFnErrorErr::UnsupportedRequestMethod(m) => Self::bad_request(m),
             _ => Self::Internal,
         }
-    }
-}
-
-impl From<ServerFnError> for AppError {
-    fn from(err: ServerFnError) -> Self {
-        Self::from_server_fn_error(err.into())
     }
 }
 

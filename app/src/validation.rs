@@ -27,7 +27,9 @@ impl Email {
             return Err("Enter your email address.".into());
         }
         if email.chars().count() > EMAIL_MAX_CHARS {
-            return Err(format!("Email must be at most {EMAIL_MAX_CHARS} characters."));
+            return Err(format!(
+                "Email must be at most {EMAIL_MAX_CHARS} characters."
+            ));
         }
         let invalid = || "Enter a valid email address, like name@example.com.".to_string();
         let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
@@ -113,10 +115,14 @@ impl Password {
     pub fn parse_new(raw: &str) -> Result<Self, String> {
         let chars = raw.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            return Err(format!("Password must be at least {PASSWORD_MIN_CHARS} characters."));
+            return Err(format!(
+                "Password must be at least {PASSWORD_MIN_CHARS} characters."
+            ));
         }
         if chars > PASSWORD_MAX_CHARS {
-            return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
+            return Err(format!(
+                "Password must be at most {PASSWORD_MAX_CHARS} characters."
+            ));
         }
         Ok(Self(raw.to_string()))
     }
@@ -129,7 +135,9 @@ impl Password {
             return Err("Enter your password.".into());
         }
         if raw.chars().count() > PASSWORD_MAX_CHARS {
-            return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
+            return Err(format!(
+                "Password must be at most {PASSWORD_MAX_CHARS} characters."
+            ));
         }
         Ok(Self(raw.to_string()))
     }
@@ -159,13 +167,21 @@ pub struct ValidRegistration {
 impl RegisterInput {
     pub fn validate(&self) -> Result<ValidRegistration, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let name = UserName::parse(&self.name).map_err(|e| errors.insert("name".into(), e)).ok();
-        let email = Email::parse(&self.email).map_err(|e| errors.insert("email".into(), e)).ok();
+        let name = UserName::parse(&self.name)
+            .map_err(|e| errors.insert("name".into(), e))
+            .ok();
+        let email = Email::parse(&self.email)
+            .map_err(|e| errors.insert("email".into(), e))
+            .ok();
         let password = Password::parse_new(&self.password)
             .map_err(|e| errors.insert("password".into(), e))
             .ok();
         match (name, email, password) {
-            (Some(name), Some(email), Some(password)) => Ok(ValidRegistration { name, email, password }),
+            (Some(name), Some(email), Some(password)) => Ok(ValidRegistration {
+                name,
+                email,
+                password,
+            }),
             _ => Err(errors),
         }
     }
@@ -188,7 +204,9 @@ pub struct ValidLogin {
 impl LoginInput {
     pub fn validate(&self) -> Result<ValidLogin, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let email = Email::parse(&self.email).map_err(|e| errors.insert("email".into(), e)).ok();
+        let email = Email::parse(&self.email)
+            .map_err(|e| errors.insert("email".into(), e))
+            .ok();
         let password = Password::parse_existing(&self.password)
             .map_err(|e| errors.insert("password".into(), e))
             .ok();
@@ -205,17 +223,39 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_emails_and_trims_them() {
-        for ok in ["a@b.co", "first.last+tag@example.com", "  x@sub.example.org  ", "ünï@exämple.de"] {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@example.com",
+            "  x@sub.example.org  ",
+            "ünï@exämple.de",
+        ] {
             assert!(Email::parse(ok).is_ok(), "{ok} should be valid");
         }
-        assert_eq!(Email::parse("  x@example.com ").unwrap().as_str(), "x@example.com");
+        assert_eq!(
+            Email::parse("  x@example.com ").unwrap().as_str(),
+            "x@example.com"
+        );
     }
 
     #[test]
     fn rejects_malformed_emails() {
         for bad in [
-            "", "   ", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@c.com", "a@b..com",
-            ".a@b.com", "a.@b.com", "a..b@c.com", "a@-b.com", "a@b-.com", "a@b.com.", "a@b_c.com",
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@b..com",
+            ".a@b.com",
+            "a.@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b-.com",
+            "a@b.com.",
+            "a@b_c.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be invalid");
         }
@@ -227,15 +267,26 @@ mod tests {
         let domain = format!("{}.com", "b".repeat(60));
         assert!(Email::parse(&format!("{local}@{domain}")).is_ok());
         assert!(Email::parse(&format!("{}@{domain}", "a".repeat(65))).is_err());
-        let long_domain = std::iter::repeat_n("c".repeat(60), 5).collect::<Vec<_>>().join(".");
-        assert!(Email::parse(&format!("a@{long_domain}")).is_err(), "over 254 characters");
+        let long_domain = std::iter::repeat_n("c".repeat(60), 5)
+            .collect::<Vec<_>>()
+            .join(".");
+        assert!(
+            Email::parse(&format!("a@{long_domain}")).is_err(),
+            "over 254 characters"
+        );
     }
 
     #[test]
     fn name_is_trimmed_and_bounded_in_characters() {
-        assert_eq!(UserName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(
+            UserName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
         assert!(UserName::parse("   ").is_err());
-        assert!(UserName::parse(&"é".repeat(100)).is_ok(), "100 two-byte characters fit");
+        assert!(
+            UserName::parse(&"é".repeat(100)).is_ok(),
+            "100 two-byte characters fit"
+        );
         assert!(UserName::parse(&"é".repeat(101)).is_err());
         assert!(UserName::parse("bad\u{0007}name").is_err());
     }
@@ -246,7 +297,10 @@ mod tests {
         assert!(Password::parse_new(&"x".repeat(8)).is_ok());
         assert!(Password::parse_new(&"x".repeat(128)).is_ok());
         assert!(Password::parse_new(&"x".repeat(129)).is_err());
-        assert!(Password::parse_new("        ").is_ok(), "spaces count and are not trimmed");
+        assert!(
+            Password::parse_new("        ").is_ok(),
+            "spaces count and are not trimmed"
+        );
     }
 
     #[test]
@@ -264,11 +318,22 @@ mod tests {
 
     #[test]
     fn registration_reports_every_bad_field() {
-        let errors = RegisterInput { name: " ".into(), email: "nope".into(), password: "short".into() }
-            .validate()
-            .unwrap_err();
-        assert_eq!(errors.keys().collect::<Vec<_>>(), ["email", "name", "password"]);
-        let ok = RegisterInput { name: "Ada".into(), email: "ada@example.com".into(), password: "correct horse".into() };
+        let errors = RegisterInput {
+            name: " ".into(),
+            email: "nope".into(),
+            password: "short".into(),
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            ["email", "name", "password"]
+        );
+        let ok = RegisterInput {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: "correct horse".into(),
+        };
         assert!(ok.validate().is_ok());
     }
 

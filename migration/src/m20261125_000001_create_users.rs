@@ -39,12 +39,20 @@ impl MigrationTrait for Migration {
             .execute_unprepared("CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email))")
             .await?;
         manager
-            .create_index(Index::create().name("users_created_at_idx").table(Users::Table).col(Users::CreatedAt).to_owned())
+            .create_index(
+                Index::create()
+                    .name("users_created_at_idx")
+                    .table(Users::Table)
+                    .col(Users::CreatedAt)
+                    .to_owned(),
+            )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await
     }
 }

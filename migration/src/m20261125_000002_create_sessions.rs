@@ -44,17 +44,29 @@ impl MigrationTrait for Migration {
         // "Sign out everywhere" and the account page look sessions up by user;
         // the expiry sweep scans by expiry.
         manager
-            .create_index(Index::create().name("sessions_user_id_idx").table(Sessions::Table).col(Sessions::UserId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("sessions_user_id_idx")
+                    .table(Sessions::Table)
+                    .col(Sessions::UserId)
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_index(
-                Index::create().name("sessions_expires_at_idx").table(Sessions::Table).col(Sessions::ExpiresAt).to_owned(),
+                Index::create()
+                    .name("sessions_expires_at_idx")
+                    .table(Sessions::Table)
+                    .col(Sessions::ExpiresAt)
+                    .to_owned(),
             )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Sessions::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Sessions::Table).to_owned())
+            .await
     }
 }

@@ -27,7 +27,10 @@ pub enum StartupError {
     #[error("cannot apply migrations: {0}")]
     Migrations(sea_orm::DbErr),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -38,12 +41,19 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
     };
     connect(&db_settings)
         .await
-        .map_err(|source| StartupError::Database { url: settings.database_url_redacted(), source })
+        .map_err(|source| StartupError::Database {
+            url: settings.database_url_redacted(),
+            source,
+        })
 }
 
 pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
-    let lifetime = chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14));
-    let policy = SessionPolicy { lifetime, ..SessionPolicy::default() };
+    let lifetime =
+        chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14));
+    let policy = SessionPolicy {
+        lifetime,
+        ..SessionPolicy::default()
+    };
     let sessions = Arc::new(DbSessionStore::new(db.clone()));
     let hasher = PasswordHasher::new(settings.hash_concurrency());
     AppState {
@@ -77,7 +87,9 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
+        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(
+            context, shell,
+        ))
         .with_state(leptos_options)
 }
 
@@ -92,17 +104,29 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let db = connect_database(settings).await?;
-        Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
+        Migrator::up(&db, None)
+            .await
+            .map_err(StartupError::Migrations)?;
         let state = build_state(settings, db);
         let router = router(settings, state.clone());
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr: settings.addr, source })?;
-        Ok(Self { listener, router, state })
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.addr,
+                    source,
+                })?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -113,9 +137,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired_sessions(self.state.clone()));
         tracing::info!(addr = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
     }
 }
 
@@ -124,7 +152,12 @@ async fn sweep_expired_sessions(state: AppState) {
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
         interval.tick().await;
-        match state.auth.sessions().remove_expired(chrono::Utc::now()).await {
+        match state
+            .auth
+            .sessions()
+            .remove_expired(chrono::Utc::now())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "expired-session sweep failed"),

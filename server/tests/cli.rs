@@ -7,14 +7,23 @@ use std::time::{Duration, Instant};
 fn roster(cwd: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));
     cmd.current_dir(cwd);
-    for var in ["DATABASE_URL", "ROSTER_ADDR", "ROSTER_PRODUCTION", "ROSTER_LOG", "ROSTER_LOG_FORMAT"] {
+    for var in [
+        "DATABASE_URL",
+        "ROSTER_ADDR",
+        "ROSTER_PRODUCTION",
+        "ROSTER_LOG",
+        "ROSTER_LOG_FORMAT",
+    ] {
         cmd.env_remove(var);
     }
     cmd
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("roster-cli-{name}-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "roster-cli-{name}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -24,7 +33,11 @@ fn stderr(out: &Output) -> String {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -32,8 +45,16 @@ fn invalid_configuration_fails_with_one_clear_line() {
     let dir = temp_dir("badcfg");
     for (args, env, expect) in [
         (vec!["--addr", "nowhere"], None, "--addr"),
-        (vec![], Some(("DATABASE_URL", "mysql://x/y")), "sqlite://PATH or postgres://"),
-        (vec![], Some(("ROSTER_SESSION_TTL", "forever")), "--session-ttl"),
+        (
+            vec![],
+            Some(("DATABASE_URL", "mysql://x/y")),
+            "sqlite://PATH or postgres://",
+        ),
+        (
+            vec![],
+            Some(("ROSTER_SESSION_TTL", "forever")),
+            "--session-ttl",
+        ),
         (vec![], Some(("ROSTER_LOG", "info,=[")), "ROSTER_LOG"),
     ] {
         let mut cmd = roster(&dir);
@@ -55,12 +76,20 @@ fn an_unreachable_database_is_one_line_not_a_panic() {
     let dir = temp_dir("nodb");
     let out = roster(&dir)
         .args(["migrate", "status"])
-        .env("DATABASE_URL", "postgres://postgres:secret@127.0.0.1:1/roster")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres:secret@127.0.0.1:1/roster",
+        )
         .output()
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.starts_with("error: cannot open the database at postgres://postgres:***@127.0.0.1:1/roster"), "{err}");
+    assert!(
+        err.starts_with(
+            "error: cannot open the database at postgres://postgres:***@127.0.0.1:1/roster"
+        ),
+        "{err}"
+    );
     assert!(!err.contains("secret"), "passwords are redacted: {err}");
 }
 
@@ -69,7 +98,11 @@ fn migrate_up_down_status_and_fresh() {
     let dir = temp_dir("migrate");
     let url = format!("sqlite://{}/m.db", dir.display());
     let run = |args: &[&str]| {
-        let out = roster(&dir).args(args).env("DATABASE_URL", &url).output().unwrap();
+        let out = roster(&dir)
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         String::from_utf8(out.stdout).unwrap()
     };
@@ -79,8 +112,14 @@ fn migrate_up_down_status_and_fresh() {
     assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 2);
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
-    assert!(status.contains("pending  m20261125_000002_create_sessions"), "{status}");
-    assert!(status.contains("applied  m20261125_000001_create_users"), "{status}");
+    assert!(
+        status.contains("pending  m20261125_000002_create_sessions"),
+        "{status}"
+    );
+    assert!(
+        status.contains("applied  m20261125_000001_create_users"),
+        "{status}"
+    );
     run(&["migrate", "fresh"]);
     assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 2);
 }
@@ -90,12 +129,18 @@ fn serve_with_no_configuration_uses_sqlite_under_data_and_reads_dot_env() {
     let dir = temp_dir("serve");
     let port = free_port();
     std::fs::write(dir.join(".env"), format!("ROSTER_ADDR=127.0.0.1:{port}\n")).unwrap();
-    let mut child = roster(&dir).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = roster(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let answered = loop {
         if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             use std::io::{Read, Write};
-            stream.write_all(b"GET /api/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            stream
+                .write_all(b"GET /api/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
             let mut response = String::new();
             stream.read_to_string(&mut response).unwrap();
             break response;
@@ -107,11 +152,17 @@ fn serve_with_no_configuration_uses_sqlite_under_data_and_reads_dot_env() {
     send_sigterm(child.id());
     let status = child.wait().unwrap();
     assert!(answered.starts_with("HTTP/1.1 401"), "{answered}");
-    assert!(dir.join("data/roster.db").is_file(), "database created under ./data");
+    assert!(
+        dir.join("data/roster.db").is_file(),
+        "database created under ./data"
+    );
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
 }
 
 fn send_sigterm(pid: u32) {
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }

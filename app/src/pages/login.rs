@@ -1,5 +1,7 @@
 use crate::components::field::Field;
-use crate::components::form::{FormAlert, SubmitButton, field_error, first_server_error, focus_first_error, input_value};
+use crate::components::form::{
+    FormAlert, SubmitButton, field_error, first_server_error, focus_first_error, input_value,
+};
 use crate::server_fns::Login;
 use crate::session::Session;
 use crate::validation::{FieldErrors, LoginInput};
@@ -25,14 +27,20 @@ pub fn LoginPage() -> impl IntoView {
         Some(Err(err)) => match err.fields() {
             Some(errors) => focus_first_error(&refs, errors),
             // Wrong credentials: start over at the email field.
-            None => focus_first_error(&refs, &FieldErrors::from([("email".to_string(), String::new())])),
+            None => focus_first_error(
+                &refs,
+                &FieldErrors::from([("email".to_string(), String::new())]),
+            ),
         },
         None => {}
     });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = LoginInput { email: input_value(email), password: input_value(password) };
+        let input = LoginInput {
+            email: input_value(email),
+            password: input_value(password),
+        };
         match input.validate() {
             Err(errors) => {
                 focus_first_error(&refs, &errors);
@@ -40,7 +48,10 @@ pub fn LoginPage() -> impl IntoView {
             }
             Ok(_) => {
                 client_errors.set(FieldErrors::new());
-                action.dispatch(Login { email: input.email, password: input.password });
+                action.dispatch(Login {
+                    email: input.email,
+                    password: input.password,
+                });
             }
         }
     };

@@ -1,5 +1,7 @@
 use crate::components::field::Field;
-use crate::components::form::{FormAlert, SubmitButton, field_error, first_server_error, focus_first_error, input_value};
+use crate::components::form::{
+    FormAlert, SubmitButton, field_error, first_server_error, focus_first_error, input_value,
+};
 use crate::error::AppError;
 use crate::server_fns::Register;
 use crate::session::Session;
@@ -16,23 +18,35 @@ pub fn RegisterPage() -> impl IntoView {
     let session = Session::expect();
     let action = ServerAction::<Register>::new();
     let client_errors = RwSignal::new(FieldErrors::new());
-    let (name, email, password) = (NodeRef::<html::Input>::new(), NodeRef::new(), NodeRef::new());
+    let (name, email, password) = (
+        NodeRef::<html::Input>::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+    );
     let refs = [("name", name), ("email", email), ("password", password)];
 
     // A taken email is shown on the email field, where it can be fixed.
     let server_error = Signal::derive(move || {
-        action.value().get().and_then(Result::err).map(|err| match err {
-            AppError::EmailTaken => {
-                AppError::validation(FieldErrors::from([("email".to_string(), err.to_string())]))
-            }
-            other => other,
-        })
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|err| match err {
+                AppError::EmailTaken => AppError::validation(FieldErrors::from([(
+                    "email".to_string(),
+                    err.to_string(),
+                )])),
+                other => other,
+            })
     });
     let first_error = first_server_error(FIELDS, server_error);
     Effect::new(move |_| match action.value().get() {
         Some(Ok(_)) => session.refresh(),
         Some(Err(_)) => {
-            if let Some(errors) = server_error.get_untracked().and_then(|e| e.fields().cloned()) {
+            if let Some(errors) = server_error
+                .get_untracked()
+                .and_then(|e| e.fields().cloned())
+            {
                 focus_first_error(&refs, &errors);
             }
         }
@@ -41,7 +55,11 @@ pub fn RegisterPage() -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = RegisterInput { name: input_value(name), email: input_value(email), password: input_value(password) };
+        let input = RegisterInput {
+            name: input_value(name),
+            email: input_value(email),
+            password: input_value(password),
+        };
         match input.validate() {
             Err(errors) => {
                 focus_first_error(&refs, &errors);
@@ -49,7 +67,11 @@ pub fn RegisterPage() -> impl IntoView {
             }
             Ok(_) => {
                 client_errors.set(FieldErrors::new());
-                action.dispatch(Register { name: input.name, email: input.email, password: input.password });
+                action.dispatch(Register {
+                    name: input.name,
+                    email: input.email,
+                    password: input.password,
+                });
             }
         }
     };
@@ -108,5 +130,6 @@ pub fn RegisterPage() -> impl IntoView {
 }
 
 /// Must match the policy in `validation`; the assertion breaks the build if it drifts.
-const PASSWORD_HINT: &str = "8 to 128 characters. A long phrase is easier to remember and harder to guess.";
+const PASSWORD_HINT: &str =
+    "8 to 128 characters. A long phrase is easier to remember and harder to guess.";
 const _: () = assert!(PASSWORD_MIN_CHARS == 8 && PASSWORD_MAX_CHARS == 128);

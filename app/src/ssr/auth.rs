@@ -29,7 +29,10 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self { lifetime: Duration::days(14), touch_interval: Duration::minutes(1) }
+        Self {
+            lifetime: Duration::days(14),
+            touch_interval: Duration::minutes(1),
+        }
     }
 }
 
@@ -54,7 +57,12 @@ impl AuthService {
         hasher: PasswordHasher,
         policy: SessionPolicy,
     ) -> Self {
-        Self { db, sessions, hasher, policy }
+        Self {
+            db,
+            sessions,
+            hasher,
+            policy,
+        }
     }
 
     pub fn policy(&self) -> SessionPolicy {
@@ -66,11 +74,19 @@ impl AuthService {
     }
 
     /// Creates the account and signs it in.
-    pub async fn register(&self, input: &RegisterInput, client: &ClientMeta) -> Result<(User, SessionToken), AppError> {
+    pub async fn register(
+        &self,
+        input: &RegisterInput,
+        client: &ClientMeta,
+    ) -> Result<(User, SessionToken), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
         // Fail fast on a taken email before paying for a hash; the unique index
         // below still decides races.
-        if users::find_by_email(&self.db, valid.email.as_str()).await.map_err(AppError::internal)?.is_some() {
+        if users::find_by_email(&self.db, valid.email.as_str())
+            .await
+            .map_err(AppError::internal)?
+            .is_some()
+        {
             return Err(AppError::EmailTaken);
         }
         let password_hash = self.hasher.hash(&valid.password).await?;
@@ -84,7 +100,10 @@ impl AuthService {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        let user = match users::Entity::insert(row).exec_with_returning(&self.db).await {
+        let user = match users::Entity::insert(row)
+            .exec_with_returning(&self.db)
+            .await
+        {
             Ok(model) => model.to_user(),
             Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                 return Err(AppError::EmailTaken);
@@ -106,7 +125,9 @@ impl AuthService {
         previous: Option<&SessionToken>,
     ) -> Result<(User, SessionToken), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
-        let account = users::find_by_email(&self.db, valid.email.as_str()).await.map_err(AppError::internal)?;
+        let account = users::find_by_email(&self.db, valid.email.as_str())
+            .await
+            .map_err(AppError::internal)?;
         let stored = account.as_ref().map(|a| a.password_hash.as_str());
         if !self.hasher.verify(&valid.password, stored).await? {
             return Err(AppError::InvalidCredentials);
@@ -126,16 +147,24 @@ impl AuthService {
     }
 
     /// The signed-in user for this token, enforcing expiry on every call.
-    pub async fn current_user(&self, token: Option<&SessionToken>) -> Result<Option<User>, AppError> {
+    pub async fn current_user(
+        &self,
+        token: Option<&SessionToken>,
+    ) -> Result<Option<User>, AppError> {
         let Some(token) = token else { return Ok(None) };
         let hash = token.hash();
-        let Some(session) = self.sessions.get(&hash).await? else { return Ok(None) };
+        let Some(session) = self.sessions.get(&hash).await? else {
+            return Ok(None);
+        };
         let now = Utc::now();
         if session.expires_at <= now {
             self.sessions.remove(&hash).await?;
             return Ok(None);
         }
-        let Some(account) = users::Entity::find_by_id(session.user_id).one(&self.db).await.map_err(AppError::internal)?
+        let Some(account) = users::Entity::find_by_id(session.user_id)
+            .one(&self.db)
+            .await
+            .map_err(AppError::internal)?
         else {
             return Ok(None);
         };
@@ -146,10 +175,16 @@ impl AuthService {
     }
 
     pub async fn require_user(&self, token: Option<&SessionToken>) -> Result<User, AppError> {
-        self.current_user(token).await?.ok_or(AppError::Unauthenticated)
+        self.current_user(token)
+            .await?
+            .ok_or(AppError::Unauthenticated)
     }
 
-    async fn start_session(&self, user_id: Uuid, client: &ClientMeta) -> Result<SessionToken, AppError> {
+    async fn start_session(
+        &self,
+        user_id: Uuid,
+        client: &ClientMeta,
+    ) -> Result<SessionToken, AppError> {
         let token = SessionToken::generate();
         let now = Utc::now();
         self.sessions
@@ -159,7 +194,10 @@ impl AuthService {
                 created_at: now,
                 last_seen_at: now,
                 expires_at: now + self.policy.lifetime,
-                user_agent: client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect()),
+                user_agent: client
+                    .user_agent
+                    .as_deref()
+                    .map(|ua| ua.chars().take(512).collect()),
                 ip: client.ip.clone(),
             })
             .await?;

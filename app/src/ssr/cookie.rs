@@ -15,8 +15,16 @@ impl CookieConfig {
     /// In production the `__Host-` prefix makes browsers insist on Secure, Path=/
     /// and no Domain, so a sibling subdomain cannot plant or overwrite it.
     pub fn new(production: bool, max_age_secs: i64) -> Self {
-        let name = if production { "__Host-roster_session" } else { "roster_session" };
-        Self { name: name.to_owned(), secure: production, max_age_secs }
+        let name = if production {
+            "__Host-roster_session"
+        } else {
+            "roster_session"
+        };
+        Self {
+            name: name.to_owned(),
+            secure: production,
+            max_age_secs,
+        }
     }
 
     fn attributes(&self, max_age: i64) -> String {
@@ -25,7 +33,12 @@ impl CookieConfig {
     }
 
     pub fn set(&self, token: &SessionToken) -> HeaderValue {
-        let value = format!("{}={}; {}", self.name, token.expose(), self.attributes(self.max_age_secs));
+        let value = format!(
+            "{}={}; {}",
+            self.name,
+            token.expose(),
+            self.attributes(self.max_age_secs)
+        );
         HeaderValue::from_str(&value).expect("token and attributes are ASCII")
     }
 
@@ -62,7 +75,11 @@ mod tests {
 
     #[test]
     fn production_cookie_is_secure_with_host_prefix() {
-        let s = CookieConfig::new(true, 60).set(&SessionToken::generate()).to_str().unwrap().to_owned();
+        let s = CookieConfig::new(true, 60)
+            .set(&SessionToken::generate())
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(s.starts_with("__Host-roster_session=") && s.ends_with("; Secure"));
     }
 
@@ -71,7 +88,10 @@ mod tests {
         let cfg = CookieConfig::new(false, 60);
         let token = SessionToken::generate();
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_str(&format!("a=1; roster_session={}; b=2", token.expose())).unwrap());
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_str(&format!("a=1; roster_session={}; b=2", token.expose())).unwrap(),
+        );
         assert_eq!(cfg.token(&headers), Some(token));
         headers.insert(COOKIE, HeaderValue::from_static("roster_session=garbage"));
         assert_eq!(cfg.token(&headers), None);
@@ -79,7 +99,11 @@ mod tests {
 
     #[test]
     fn clearing_expires_immediately() {
-        let s = CookieConfig::new(false, 60).clear().to_str().unwrap().to_owned();
+        let s = CookieConfig::new(false, 60)
+            .clear()
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(s.starts_with("roster_session=;") && s.contains("Max-Age=0"));
     }
 }

@@ -1,6 +1,8 @@
 //! Opening the database: SQLite (the default) or PostgreSQL, chosen by URL.
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -36,15 +38,24 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
 /// For file databases: creates the parent directory and asks sqlx to create the
 /// file (`mode=rwc`), so a fresh checkout runs with no set-up.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
-    let Some(rest) = url.strip_prefix("sqlite:") else { return Ok(url.to_owned()) };
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Ok(url.to_owned());
+    };
     let path_part = rest.trim_start_matches("//");
     let (path, query) = path_part.split_once('?').unwrap_or((path_part, ""));
     if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
         return Ok(url.to_owned());
     }
-    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| DbErr::Custom(format!("cannot create database directory {}: {e}", parent.display())))?;
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            DbErr::Custom(format!(
+                "cannot create database directory {}: {e}",
+                parent.display()
+            ))
+        })?;
     }
     if query.contains("mode=") {
         Ok(url.to_owned())
@@ -65,8 +76,14 @@ mod tests {
         let url = format!("sqlite://{}/x.db", dir.display());
         assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
         assert!(dir.is_dir(), "parent directory created");
-        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:");
-        assert_eq!(prepare_sqlite_url("postgres://x/y").unwrap(), "postgres://x/y");
+        assert_eq!(
+            prepare_sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite::memory:"
+        );
+        assert_eq!(
+            prepare_sqlite_url("postgres://x/y").unwrap(),
+            "postgres://x/y"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -84,8 +101,14 @@ mod tests {
             let db = db.clone();
             let sql = format!("PRAGMA {name}");
             async move {
-                let row = db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql)).await.unwrap().unwrap();
-                row.try_get_by_index::<String>(0).or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string())).unwrap()
+                let row = db
+                    .query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))
+                    .unwrap()
             }
         };
         assert_eq!(pragma("journal_mode").await, "wal");

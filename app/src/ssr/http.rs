@@ -20,19 +20,28 @@ pub struct Envelope<T: Serialize> {
 
 impl<T: Serialize> Envelope<T> {
     pub fn ok(data: T) -> Self {
-        Self { success: true, data: Some(data), error: None }
+        Self {
+            success: true,
+            data: Some(data),
+            error: None,
+        }
     }
 }
 
 impl Envelope<()> {
     pub fn err(error: &AppError) -> Self {
-        Self { success: false, data: None, error: Some(error.into()) }
+        Self {
+            success: false,
+            data: None,
+            error: Some(error.into()),
+        }
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(Envelope::err(&self))).into_response()
     }
 }
@@ -44,7 +53,10 @@ impl ClientMeta {
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
         Self { user_agent, ip }
     }
 }

@@ -118,17 +118,25 @@ impl SessionStore for DbSessionStore {
             user_agent: Set(r.user_agent),
             ip: Set(r.ip),
         };
-        sessions::Entity::insert(row).exec_without_returning(&self.db).await?;
+        sessions::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await?;
         Ok(())
     }
 
     async fn get(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        Ok(sessions::Entity::find_by_id(token_hash.to_owned()).one(&self.db).await?.map(Into::into))
+        Ok(sessions::Entity::find_by_id(token_hash.to_owned())
+            .one(&self.db)
+            .await?
+            .map(Into::into))
     }
 
     async fn touch(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         sessions::Entity::update_many()
-            .col_expr(sessions::Column::LastSeenAt, sea_orm::sea_query::Expr::value(at))
+            .col_expr(
+                sessions::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(at),
+            )
             .filter(sessions::Column::Id.eq(token_hash))
             .exec(&self.db)
             .await?;
@@ -136,17 +144,25 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn remove(&self, token_hash: &str) -> Result<(), StoreError> {
-        sessions::Entity::delete_by_id(token_hash.to_owned()).exec(&self.db).await?;
+        sessions::Entity::delete_by_id(token_hash.to_owned())
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 
     async fn remove_all_for_user(&self, user_id: Uuid) -> Result<u64, StoreError> {
-        let res = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user_id)).exec(&self.db).await?;
+        let res = sessions::Entity::delete_many()
+            .filter(sessions::Column::UserId.eq(user_id))
+            .exec(&self.db)
+            .await?;
         Ok(res.rows_affected)
     }
 
     async fn remove_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let res = sessions::Entity::delete_many().filter(sessions::Column::ExpiresAt.lte(now)).exec(&self.db).await?;
+        let res = sessions::Entity::delete_many()
+            .filter(sessions::Column::ExpiresAt.lte(now))
+            .exec(&self.db)
+            .await?;
         Ok(res.rows_affected)
     }
 

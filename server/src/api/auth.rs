@@ -35,7 +35,12 @@ async fn register(
 ) -> Result<Response, AppError> {
     let (user, token) = state.auth.register(&input, &client).await?;
     let cookie = state.cookies.set(&token);
-    Ok((StatusCode::CREATED, [(SET_COOKIE, cookie)], Json(Envelope::ok(UserData { user }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(SET_COOKIE, cookie)],
+        Json(Envelope::ok(UserData { user })),
+    )
+        .into_response())
 }
 
 async fn login(
@@ -46,16 +51,30 @@ async fn login(
 ) -> Result<Response, AppError> {
     let (user, token) = state.auth.login(&input, &client, previous.as_ref()).await?;
     let cookie = state.cookies.set(&token);
-    Ok(([(SET_COOKIE, cookie)], Json(Envelope::ok(UserData { user }))).into_response())
+    Ok((
+        [(SET_COOKIE, cookie)],
+        Json(Envelope::ok(UserData { user })),
+    )
+        .into_response())
 }
 
 /// Always 200: signing out of a session that is already gone is not an error.
-async fn logout(State(state): State<AppState>, SessionCookie(token): SessionCookie) -> Result<Response, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+) -> Result<Response, AppError> {
     state.auth.logout(token.as_ref()).await?;
-    Ok(([(SET_COOKIE, state.cookies.clear())], Json(Envelope::ok(serde_json::Value::Null))).into_response())
+    Ok((
+        [(SET_COOKIE, state.cookies.clear())],
+        Json(Envelope::ok(serde_json::Value::Null)),
+    )
+        .into_response())
 }
 
-async fn me(State(state): State<AppState>, SessionCookie(token): SessionCookie) -> Result<Json<Envelope<UserData>>, AppError> {
+async fn me(
+    State(state): State<AppState>,
+    SessionCookie(token): SessionCookie,
+) -> Result<Json<Envelope<UserData>>, AppError> {
     let user = state.auth.require_user(token.as_ref()).await?;
     Ok(Json(Envelope::ok(UserData { user })))
 }

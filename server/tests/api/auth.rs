@@ -25,7 +25,9 @@ on_both_backends!(
 
 async fn register_creates_the_account_and_signs_in(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (reply, token) = app.register("  Ada Lovelace ", "Ada@Example.com", PASSWORD).await;
+    let (reply, token) = app
+        .register("  Ada Lovelace ", "Ada@Example.com", PASSWORD)
+        .await;
     assert_eq!(reply.body["success"], true);
     assert!(reply.body["error"].is_null());
     let user = &reply.body["data"]["user"];
@@ -36,12 +38,22 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
         assert!(user[key].is_string(), "{key} present: {user}");
     }
     let keys: Vec<_> = user.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys.len(), 6, "exactly the public fields, never a hash: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        6,
+        "exactly the public fields, never a hash: {keys:?}"
+    );
     assert!(!reply.body.to_string().contains("argon2"));
 
     let cookie = reply.set_cookie(&app.cookie_name).unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "not Secure outside production: {cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "not Secure outside production: {cookie}"
+    );
     assert!(token.len() >= 32, "at least 128 bits");
 
     let me = app.get("/api/me", Some(&token)).await;
@@ -52,12 +64,19 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
 async fn register_reports_every_invalid_field(backend: Backend) {
     let app = spawn_app(backend).await;
     let reply = app
-        .post_json("/api/register", json!({"name": "   ", "email": "not-an-email", "password": "short"}), None)
+        .post_json(
+            "/api/register",
+            json!({"name": "   ", "email": "not-an-email", "password": "short"}),
+            None,
+        )
         .await;
     reply.assert_error(422, "validation_failed");
     let fields = reply.body["error"]["fields"].as_object().unwrap();
     for field in ["name", "email", "password"] {
-        assert!(fields[field].as_str().is_some_and(|m| !m.is_empty()), "{field}: {fields:?}");
+        assert!(
+            fields[field].as_str().is_some_and(|m| !m.is_empty()),
+            "{field}: {fields:?}"
+        );
     }
     // Missing fields read as blank ones.
     let reply = app.post_json("/api/register", json!({}), None).await;
@@ -65,63 +84,126 @@ async fn register_reports_every_invalid_field(backend: Backend) {
     assert_eq!(reply.body["error"]["fields"].as_object().unwrap().len(), 3);
     // Too long a name and too long a password.
     let reply = app
-        .post_json("/api/register", json!({"name": "n".repeat(101), "email": "a@b.co", "password": "p".repeat(129)}), None)
+        .post_json(
+            "/api/register",
+            json!({"name": "n".repeat(101), "email": "a@b.co", "password": "p".repeat(129)}),
+            None,
+        )
         .await;
     reply.assert_error(422, "validation_failed");
-    assert!(reply.body["error"]["fields"]["name"].is_string() && reply.body["error"]["fields"]["password"].is_string());
-    assert!(reply.set_cookie(&app.cookie_name).is_none(), "no session on failure");
+    assert!(
+        reply.body["error"]["fields"]["name"].is_string()
+            && reply.body["error"]["fields"]["password"].is_string()
+    );
+    assert!(
+        reply.set_cookie(&app.cookie_name).is_none(),
+        "no session on failure"
+    );
 }
 
 async fn register_refuses_a_taken_email_in_any_case(backend: Backend) {
     let app = spawn_app(backend).await;
     app.register("Ada", "ada@example.com", PASSWORD).await;
-    let reply =
-        app.post_json("/api/register", json!({"name": "Imposter", "email": " ADA@example.COM ", "password": PASSWORD}), None).await;
+    let reply = app
+        .post_json(
+            "/api/register",
+            json!({"name": "Imposter", "email": " ADA@example.COM ", "password": PASSWORD}),
+            None,
+        )
+        .await;
     reply.assert_error(409, "email_taken");
     assert!(reply.set_cookie(&app.cookie_name).is_none());
 }
 
 async fn malformed_json_is_a_bad_request(backend: Backend) {
     let app = spawn_app(backend).await;
-    let req = app.http.post(app.url("/api/register")).header("content-type", "application/json").body("{\"name\": ");
+    let req = app
+        .http
+        .post(app.url("/api/register"))
+        .header("content-type", "application/json")
+        .body("{\"name\": ");
     app.send(req).await.assert_error(400, "bad_request");
-    let req = app.http.post(app.url("/api/login")).header("content-type", "application/json").body("[1, 2]");
+    let req = app
+        .http
+        .post(app.url("/api/login"))
+        .header("content-type", "application/json")
+        .body("[1, 2]");
     app.send(req).await.assert_error(400, "bad_request");
 }
 
 async fn missing_json_content_type_is_unsupported(backend: Backend) {
     let app = spawn_app(backend).await;
-    let req = app.http.post(app.url("/api/register")).header("content-type", "text/plain").body("{}");
-    app.send(req).await.assert_error(415, "unsupported_media_type");
+    let req = app
+        .http
+        .post(app.url("/api/register"))
+        .header("content-type", "text/plain")
+        .body("{}");
+    app.send(req)
+        .await
+        .assert_error(415, "unsupported_media_type");
 }
 
 async fn oversized_body_is_refused_with_413(backend: Backend) {
     let app = spawn_app(backend).await;
     let huge = json!({"name": "x".repeat(100 * 1024), "email": "a@b.co", "password": PASSWORD});
-    app.post_json("/api/register", huge, None).await.assert_error(413, "payload_too_large");
+    app.post_json("/api/register", huge, None)
+        .await
+        .assert_error(413, "payload_too_large");
 }
 
 async fn login_starts_a_new_session_and_revokes_the_previous_one(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, first) = app.register("Ada", "ada@example.com", PASSWORD).await;
-    let reply = app.post_json("/api/login", json!({"email": "ADA@example.com", "password": PASSWORD}), Some(&first)).await;
+    let reply = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ADA@example.com", "password": PASSWORD}),
+            Some(&first),
+        )
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["user"]["email"], "ada@example.com");
-    let second = reply.session_cookie(&app.cookie_name).expect("login sets a cookie");
+    let second = reply
+        .session_cookie(&app.cookie_name)
+        .expect("login sets a cookie");
     assert_ne!(first, second, "a new token at every login");
     assert_eq!(app.get("/api/me", Some(&second)).await.status, 200);
-    app.get("/api/me", Some(&first)).await.assert_error(401, "unauthenticated");
+    app.get("/api/me", Some(&first))
+        .await
+        .assert_error(401, "unauthenticated");
     // A client without a prior session simply gets another one.
-    let third = app.post_json("/api/login", json!({"email": "ada@example.com", "password": PASSWORD}), None).await;
+    let third = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
     assert_eq!(third.status, 200);
-    assert_eq!(app.get("/api/me", Some(&second)).await.status, 200, "other devices stay signed in");
+    assert_eq!(
+        app.get("/api/me", Some(&second)).await.status,
+        200,
+        "other devices stay signed in"
+    );
 }
 
 async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) {
     let app = spawn_app(backend).await;
     app.register("Ada", "ada@example.com", PASSWORD).await;
-    let wrong = app.post_json("/api/login", json!({"email": "ada@example.com", "password": "wrong password"}), None).await;
-    let unknown = app.post_json("/api/login", json!({"email": "nobody@example.com", "password": "wrong password"}), None).await;
+    let wrong = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": "wrong password"}),
+            None,
+        )
+        .await;
+    let unknown = app
+        .post_json(
+            "/api/login",
+            json!({"email": "nobody@example.com", "password": "wrong password"}),
+            None,
+        )
+        .await;
     wrong.assert_error(401, "invalid_credentials");
     assert_eq!(wrong.body, unknown.body, "identical answers reveal nothing");
     assert_eq!(wrong.status, unknown.status);
@@ -130,24 +212,43 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) 
 
 async fn overlong_password_is_rejected_before_hashing(backend: Backend) {
     let app = spawn_app(backend).await;
-    let reply = app.post_json("/api/login", json!({"email": "ada@example.com", "password": "x".repeat(129)}), None).await;
+    let reply = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": "x".repeat(129)}),
+            None,
+        )
+        .await;
     reply.assert_error(422, "validation_failed");
     assert!(reply.body["error"]["fields"]["password"].is_string());
-    let reply = app.post_json("/api/login", json!({"email": "", "password": ""}), None).await;
+    let reply = app
+        .post_json("/api/login", json!({"email": "", "password": ""}), None)
+        .await;
     reply.assert_error(422, "validation_failed");
 }
 
 async fn me_requires_a_live_session(backend: Backend) {
     use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
-    app.get("/api/me", None).await.assert_error(401, "unauthenticated");
-    app.get("/api/me", Some("garbage")).await.assert_error(401, "unauthenticated");
-    app.get("/api/me", Some(&"ab".repeat(32))).await.assert_error(401, "unauthenticated");
+    app.get("/api/me", None)
+        .await
+        .assert_error(401, "unauthenticated");
+    app.get("/api/me", Some("garbage"))
+        .await
+        .assert_error(401, "unauthenticated");
+    app.get("/api/me", Some(&"ab".repeat(32)))
+        .await
+        .assert_error(401, "unauthenticated");
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
     assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
     // Expiry is enforced on every request, whatever the cookie's Max-Age says.
-    app.db.execute_unprepared("UPDATE sessions SET expires_at = '2000-01-01 00:00:00+00:00'").await.unwrap();
-    app.get("/api/me", Some(&token)).await.assert_error(401, "unauthenticated");
+    app.db
+        .execute_unprepared("UPDATE sessions SET expires_at = '2000-01-01 00:00:00+00:00'")
+        .await
+        .unwrap();
+    app.get("/api/me", Some(&token))
+        .await
+        .assert_error(401, "unauthenticated");
 }
 
 async fn logout_revokes_the_session_server_side(backend: Backend) {
@@ -159,32 +260,62 @@ async fn logout_revokes_the_session_server_side(backend: Backend) {
     let cleared = reply.set_cookie(&app.cookie_name).expect("cookie cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     // Replaying the old cookie no longer works: the session is gone, not just forgotten.
-    app.get("/api/me", Some(&token)).await.assert_error(401, "unauthenticated");
+    app.get("/api/me", Some(&token))
+        .await
+        .assert_error(401, "unauthenticated");
     // Signing out again is harmless.
-    assert_eq!(app.post_json("/api/logout", json!({}), Some(&token)).await.status, 200);
+    assert_eq!(
+        app.post_json("/api/logout", json!({}), Some(&token))
+            .await
+            .status,
+        200
+    );
 }
 
 async fn unknown_api_paths_and_methods_answer_in_json(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.get("/api/nope", None).await.assert_error(404, "not_found");
-    app.get("/api/users/x/y/z", None).await.assert_error(404, "not_found");
-    app.send(app.http.delete(app.url("/api/me"))).await.assert_error(405, "method_not_allowed");
+    app.get("/api/nope", None)
+        .await
+        .assert_error(404, "not_found");
+    app.get("/api/users/x/y/z", None)
+        .await
+        .assert_error(404, "not_found");
+    app.send(app.http.delete(app.url("/api/me")))
+        .await
+        .assert_error(405, "method_not_allowed");
 }
 
 async fn internal_errors_are_logged_not_leaked(backend: Backend) {
     use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
-    app.db.execute_unprepared("DROP TABLE sessions").await.unwrap();
+    app.db
+        .execute_unprepared("DROP TABLE sessions")
+        .await
+        .unwrap();
     let reply = app.get("/api/me", Some(&token)).await;
     reply.assert_error(500, "internal");
     let text = reply.body.to_string().to_lowercase();
-    assert!(!text.contains("sessions") && !text.contains("table") && !text.contains("sql"), "{text}");
+    assert!(
+        !text.contains("sessions") && !text.contains("table") && !text.contains("sql"),
+        "{text}"
+    );
 }
 
 async fn production_mode_sets_secure_host_cookies(backend: Backend) {
     let app = spawn_app_with(backend, &["--production"]).await;
-    let reply = app.post_json("/api/register", json!({"name": "Ada", "email": "ada@example.com", "password": PASSWORD}), None).await;
-    let cookie = reply.set_cookie("__Host-roster_session").expect("host-prefixed cookie");
-    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    let reply = app
+        .post_json(
+            "/api/register",
+            json!({"name": "Ada", "email": "ada@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let cookie = reply
+        .set_cookie("__Host-roster_session")
+        .expect("host-prefixed cookie");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 }

@@ -1,6 +1,6 @@
+use clap::Parser;
 use roster::configuration::Cli;
 use roster::startup::Application;
-use clap::Parser;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
@@ -38,7 +38,8 @@ pub struct TestApp {
 
 /// The PostgreSQL server tests create their databases on.
 fn postgres_admin_url() -> String {
-    std::env::var("ROSTER_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("ROSTER_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 async fn fresh_database_url(backend: Backend) -> String {
@@ -52,9 +53,14 @@ async fn fresh_database_url(backend: Backend) -> String {
             let admin = postgres_admin_url();
             let server = Database::connect(format!("{admin}/postgres"))
                 .await
-                .unwrap_or_else(|e| panic!("PostgreSQL must be running for these tests ({admin}): {e}"));
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL must be running for these tests ({admin}): {e}")
+                });
             let name = format!("roster_test_{unique}");
-            server.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            server
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             server.close().await.ok();
             format!("{admin}/{name}")
         }
@@ -68,16 +74,36 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the real application on port 0 with a fresh database and extra flags.
 pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
     let url = fresh_database_url(backend).await;
-    let mut args = vec!["roster", "--addr", "127.0.0.1:0", "--database-url", &url, "--hash-concurrency", "2"];
+    let mut args = vec![
+        "roster",
+        "--addr",
+        "127.0.0.1:0",
+        "--database-url",
+        &url,
+        "--hash-concurrency",
+        "2",
+    ];
     args.extend_from_slice(extra);
-    let settings = Cli::try_parse_from(args).expect("test settings parse").settings;
-    let app = Application::build(&settings).await.expect("application starts");
+    let settings = Cli::try_parse_from(args)
+        .expect("test settings parse")
+        .settings;
+    let app = Application::build(&settings)
+        .await
+        .expect("application starts");
     let base = format!("http://{}", app.local_addr());
     let db = app.state().db.clone();
     let cookie_name = app.state().cookies.name.clone();
     tokio::spawn(app.run_until_stopped());
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, http, db, cookie_name }
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        http,
+        db,
+        cookie_name,
+    }
 }
 
 pub struct Reply {
@@ -93,7 +119,15 @@ impl Reply {
 
     /// The session token this response set, if any.
     pub fn session_cookie(&self, name: &str) -> Option<String> {
-        self.set_cookie(name).map(|c| c.split(';').next().unwrap().split_once('=').unwrap().1.to_owned())
+        self.set_cookie(name).map(|c| {
+            c.split(';')
+                .next()
+                .unwrap()
+                .split_once('=')
+                .unwrap()
+                .1
+                .to_owned()
+        })
     }
 
     pub fn set_cookie(&self, name: &str) -> Option<String> {
@@ -111,7 +145,11 @@ impl Reply {
         assert_eq!(self.body["success"], false, "body: {}", self.body);
         assert!(self.body["data"].is_null(), "body: {}", self.body);
         assert_eq!(self.code(), code, "body: {}", self.body);
-        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
 }
 
@@ -126,7 +164,11 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn post_json(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
@@ -147,9 +189,17 @@ impl TestApp {
 
     /// Registers a fresh user and returns (reply, session token).
     pub async fn register(&self, name: &str, email: &str, password: &str) -> (Reply, String) {
-        let reply = self.post_json("/api/register", json!({"name": name, "email": email, "password": password}), None).await;
+        let reply = self
+            .post_json(
+                "/api/register",
+                json!({"name": name, "email": email, "password": password}),
+                None,
+            )
+            .await;
         assert_eq!(reply.status, 201, "registration failed: {}", reply.body);
-        let token = reply.session_cookie(&self.cookie_name).expect("registration sets the session cookie");
+        let token = reply
+            .session_cookie(&self.cookie_name)
+            .expect("registration sets the session cookie");
         (reply, token)
     }
 }

@@ -18,7 +18,13 @@ fn html(reply: &crate::helpers::Reply) -> &str {
 }
 
 /// Posts a form the way a browser without JavaScript does.
-async fn post_form(app: &TestApp, path: &str, from: &str, fields: &[(&str, &str)], token: Option<&str>) -> crate::helpers::Reply {
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    from: &str,
+    fields: &[(&str, &str)],
+    token: Option<&str>,
+) -> crate::helpers::Reply {
     let mut req = app
         .http
         .post(app.url(path))
@@ -32,21 +38,35 @@ async fn post_form(app: &TestApp, path: &str, from: &str, fields: &[(&str, &str)
 }
 
 fn location(reply: &crate::helpers::Reply) -> String {
-    reply.headers.get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    reply
+        .headers
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }
 
 async fn pages_render_on_the_server(backend: Backend) {
     let app = spawn_app(backend).await;
-    for (path, text, has_form) in
-        [("/", "Roster", false), ("/register", "Create your account", true), ("/login", "Sign in", true)]
-    {
+    for (path, text, has_form) in [
+        ("/", "Roster", false),
+        ("/register", "Create your account", true),
+        ("/login", "Sign in", true),
+    ] {
         let reply = app.get(path, None).await;
         assert_eq!(reply.status, 200, "{path}");
-        assert!(reply.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            reply.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
         let body = html(&reply);
         assert!(body.contains(text), "{path} contains {text}");
         if has_form {
-            assert!(body.contains("<label for=\"") && body.contains("aria-invalid=\"false\""), "{path}: labelled fields");
+            assert!(
+                body.contains("<label for=\"") && body.contains("aria-invalid=\"false\""),
+                "{path}: labelled fields"
+            );
         }
     }
 }
@@ -60,10 +80,18 @@ async fn unknown_pages_get_a_real_404(backend: Backend) {
 
 async fn account_redirects_to_login_when_signed_out(backend: Backend) {
     let app = spawn_app(backend).await;
-    let reply = app.send(app.http.get(app.url("/account")).header("accept", "text/html")).await;
+    let reply = app
+        .send(
+            app.http
+                .get(app.url("/account"))
+                .header("accept", "text/html"),
+        )
+        .await;
     assert_eq!(reply.status, 302);
     assert_eq!(location(&reply), "/login");
-    let (_, token) = app.register("Grace Hopper", "grace@example.com", "correct horse battery").await;
+    let (_, token) = app
+        .register("Grace Hopper", "grace@example.com", "correct horse battery")
+        .await;
     let reply = app.get("/account", Some(&token)).await;
     assert_eq!(reply.status, 200);
     assert!(html(&reply).contains("Grace Hopper") && html(&reply).contains("grace@example.com"));
@@ -71,7 +99,11 @@ async fn account_redirects_to_login_when_signed_out(backend: Backend) {
 
 async fn register_form_post_without_javascript_signs_in(backend: Backend) {
     let app = spawn_app(backend).await;
-    let fields = [("name", "Ada"), ("email", "ada@example.com"), ("password", "correct horse battery")];
+    let fields = [
+        ("name", "Ada"),
+        ("email", "ada@example.com"),
+        ("password", "correct horse battery"),
+    ];
     let reply = post_form(&app, "/rpc/register", "/register", &fields, None).await;
     assert_eq!(reply.status, 302, "{:?}", reply.body);
     assert_eq!(location(&reply), "/account");
@@ -86,32 +118,62 @@ async fn form_errors_travel_back_to_the_form(backend: Backend) {
     let reply = post_form(&app, "/rpc/register", "/register", &fields, None).await;
     assert_eq!(reply.status, 302);
     let back = location(&reply);
-    assert!(back.contains("/register?") && back.contains("__err="), "{back}");
+    assert!(
+        back.contains("/register?") && back.contains("__err="),
+        "{back}"
+    );
     assert!(reply.session_cookie(&app.cookie_name).is_none());
     // The form page renders the server's field messages, marked invalid.
     let page = app.get(back.trim_start_matches(&app.base), None).await;
     let body = html(&page);
-    assert!(body.contains("Enter a valid email address"), "field error shown");
+    assert!(
+        body.contains("Enter a valid email address"),
+        "field error shown"
+    );
     assert!(body.contains("Password must be at least 8 characters"));
     assert!(body.contains("aria-invalid=\"true\""));
 }
 
 async fn login_and_logout_forms_work_without_javascript(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.register("Ada", "ada@example.com", "correct horse battery").await;
-    let wrong = post_form(&app, "/rpc/login", "/login", &[("email", "ada@example.com"), ("password", "nope nope")], None).await;
+    app.register("Ada", "ada@example.com", "correct horse battery")
+        .await;
+    let wrong = post_form(
+        &app,
+        "/rpc/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", "nope nope")],
+        None,
+    )
+    .await;
     assert_eq!(wrong.status, 302);
-    let page = app.get(location(&wrong).trim_start_matches(&app.base), None).await;
+    let page = app
+        .get(location(&wrong).trim_start_matches(&app.base), None)
+        .await;
     assert!(html(&page).contains("The email or password is incorrect."));
 
-    let ok =
-        post_form(&app, "/rpc/login", "/login", &[("email", "ada@example.com"), ("password", "correct horse battery")], None)
-            .await;
+    let ok = post_form(
+        &app,
+        "/rpc/login",
+        "/login",
+        &[
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery"),
+        ],
+        None,
+    )
+    .await;
     assert_eq!(location(&ok), "/account");
     let token = ok.session_cookie(&app.cookie_name).unwrap();
     let out = post_form(&app, "/rpc/logout", "/account", &[], Some(&token)).await;
     assert_eq!(out.status, 302);
     assert_eq!(location(&out), "/login");
-    assert!(out.set_cookie(&app.cookie_name).unwrap().contains("Max-Age=0"));
-    app.get("/api/me", Some(&token)).await.assert_error(401, "unauthenticated");
+    assert!(
+        out.set_cookie(&app.cookie_name)
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    app.get("/api/me", Some(&token))
+        .await
+        .assert_error(401, "unauthenticated");
 }

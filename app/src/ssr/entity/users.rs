@@ -52,10 +52,14 @@ impl Model {
 }
 
 /// Case-insensitive lookup that matches the `lower(email)` unique index.
-pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<Model>, DbErr> {
-    use sea_orm::sea_query::{Expr, Func};
+pub async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<Model>, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    let lowered = Expr::expr(Func::lower(Expr::col(Column::Email)));
     Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(Column::Email))).eq(email.to_lowercase()))
+        .filter(ExprTrait::eq(lowered, email.to_lowercase()))
         .one(db)
         .await
 }
