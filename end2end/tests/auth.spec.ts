@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { register, uniqueEmail, waitForHydration } from './helpers';
+import { expect, register, test, uniqueEmail, waitForHydration } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 

@@ -1,4 +1,25 @@
-import { expect, type Page } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
+
+/**
+ * `test` that fails when the page logs an error or throws: a hydration mismatch,
+ * a panic in the WASM, or a missing asset all show up here.
+ */
+export const test = base.extend<{ failOnPageErrors: void }>({
+  failOnPageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+      page.on('console', (msg) => {
+        // Failed form submissions log the 4xx response; those are expected answers, not faults.
+        if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) errors.push(`console: ${msg.text()}`);
+      });
+      await use();
+      expect(errors, 'page errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 /** A unique address per test, so runs never collide. */
 export function uniqueEmail(tag: string): string {
