@@ -17,6 +17,12 @@ pub enum AppError {
     InvalidCredentials,
     #[error("You need to sign in first.")]
     Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("This account is disabled. Contact an administrator.")]
+    AccountDisabled,
+    #[error("This is the last active administrator; promote another one first.")]
+    LastAdmin,
     #[error("{message}")]
     BadRequest { message: String },
     #[error("The request body is too large.")]
@@ -41,6 +47,9 @@ impl AppError {
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::AccountDisabled => "account_disabled",
+            Self::LastAdmin => "last_admin",
             Self::BadRequest { .. } => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -56,6 +65,8 @@ impl AppError {
             Self::ValidationFailed { .. } => 422,
             Self::EmailTaken => 409,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::Forbidden | Self::AccountDisabled => 403,
+            Self::LastAdmin => 409,
             Self::BadRequest { .. } => 400,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -80,6 +91,13 @@ impl AppError {
 
     pub fn validation(fields: FieldErrors) -> Self {
         Self::ValidationFailed { fields }
+    }
+
+    /// One field's message, as a validation failure.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::ValidationFailed {
+            fields: FieldErrors::from([(field.to_string(), message.into())]),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -123,9 +141,7 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) => Self::Unavailable,
-            ServerFnErrorErr::Args(m)
-            | ServerFnErrorErr::MissingArg(m)
-            | ServerFnErrorErr::Deserialization(m) => {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) | ServerFnErrorErr::Deserialization(m) => {
                 Self::bad_request(format!("Invalid request: {m}"))
             }
             ServerFnErrorErr::UnsupportedRequestMethod(m) => Self::bad_request(m),
@@ -145,6 +161,9 @@ mod tests {
             AppError::EmailTaken,
             AppError::InvalidCredentials,
             AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::AccountDisabled,
+            AppError::LastAdmin,
             AppError::bad_request("x"),
             AppError::PayloadTooLarge,
             AppError::UnsupportedMediaType,

@@ -6,6 +6,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod policy;
 pub mod server_fns;
 pub mod session;
 pub mod validation;

@@ -18,11 +18,7 @@ pub const LOGIN_PATH: &str = "/login";
 pub async fn register(name: String, email: String, password: String) -> Result<User, AppError> {
     use crate::validation::RegisterInput;
     let ctx = RequestContext::current()?;
-    let input = RegisterInput {
-        name,
-        email,
-        password,
-    };
+    let input = RegisterInput { name, email, password };
     let (user, token) = ctx.state.auth.register(&input, &ctx.client()).await?;
     ctx.set_cookie(ctx.state.cookies.set(&token));
     leptos_axum::redirect(ACCOUNT_PATH);
@@ -56,8 +52,5 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "me")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     let ctx = RequestContext::current()?;
-    ctx.state
-        .auth
-        .current_user(ctx.session_token().as_ref())
-        .await
+    ctx.state.auth.current_user(ctx.session_token().as_ref()).await
 }

@@ -2,6 +2,7 @@
 //! field errors without a round trip; the service layer runs them again because a
 //! client can always skip the browser.
 
+use crate::model::Role;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -27,9 +28,7 @@ impl Email {
             return Err("Enter your email address.".into());
         }
         if email.chars().count() > EMAIL_MAX_CHARS {
-            return Err(format!(
-                "Email must be at most {EMAIL_MAX_CHARS} characters."
-            ));
+            return Err(format!("Email must be at most {EMAIL_MAX_CHARS} characters."));
         }
         let invalid = || "Enter a valid email address, like name@example.com.".to_string();
         let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
@@ -115,14 +114,10 @@ impl Password {
     pub fn parse_new(raw: &str) -> Result<Self, String> {
         let chars = raw.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            return Err(format!(
-                "Password must be at least {PASSWORD_MIN_CHARS} characters."
-            ));
+            return Err(format!("Password must be at least {PASSWORD_MIN_CHARS} characters."));
         }
         if chars > PASSWORD_MAX_CHARS {
-            return Err(format!(
-                "Password must be at most {PASSWORD_MAX_CHARS} characters."
-            ));
+            return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
         }
         Ok(Self(raw.to_string()))
     }
@@ -135,9 +130,7 @@ impl Password {
             return Err("Enter your password.".into());
         }
         if raw.chars().count() > PASSWORD_MAX_CHARS {
-            return Err(format!(
-                "Password must be at most {PASSWORD_MAX_CHARS} characters."
-            ));
+            return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
         }
         Ok(Self(raw.to_string()))
     }
@@ -177,11 +170,7 @@ impl RegisterInput {
             .map_err(|e| errors.insert("password".into(), e))
             .ok();
         match (name, email, password) {
-            (Some(name), Some(email), Some(password)) => Ok(ValidRegistration {
-                name,
-                email,
-                password,
-            }),
+            (Some(name), Some(email), Some(password)) => Ok(ValidRegistration { name, email, password }),
             _ => Err(errors),
         }
     }
@@ -217,6 +206,121 @@ impl LoginInput {
     }
 }
 
+/// An administrator creating an account. An empty role means `user`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct CreateUserInput {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidNewUser {
+    pub name: UserName,
+    pub email: Email,
+    pub password: Password,
+    pub role: Role,
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw.trim()).ok_or_else(|| "Role must be user or admin.".to_string())
+}
+
+impl CreateUserInput {
+    pub fn validate(&self) -> Result<ValidNewUser, FieldErrors> {
+        let registration = RegisterInput {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            password: self.password.clone(),
+        };
+        let role = if self.role.trim().is_empty() {
+            Ok(Role::User)
+        } else {
+            parse_role(&self.role)
+        };
+        match (registration.validate(), role) {
+            (Ok(v), Ok(role)) => Ok(ValidNewUser {
+                name: v.name,
+                email: v.email,
+                password: v.password,
+                role,
+            }),
+            (reg, role) => {
+                let mut errors = reg.err().unwrap_or_default();
+                if let Err(e) = role {
+                    errors.insert("role".into(), e);
+                }
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// A partial update of a user: only the fields present change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct UpdateUserInput {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    /// Required to change one's own password.
+    pub current_password: Option<String>,
+    pub role: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+impl UpdateUserInput {
+    /// The only keys a client may send; anything else is refused (422), so a typo
+    /// like `"rol"` is never silently ignored.
+    pub const FIELDS: [&'static str; 6] = ["name", "email", "password", "current_password", "role", "disabled"];
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ValidUserUpdate {
+    pub name: Option<UserName>,
+    pub email: Option<Email>,
+    pub password: Option<Password>,
+    pub current_password: Option<Password>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+impl UpdateUserInput {
+    pub fn validate(&self) -> Result<ValidUserUpdate, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut check = |field: &str, result: Result<(), String>| {
+            if let Err(e) = result {
+                errors.insert(field.into(), e);
+            }
+        };
+        let mut valid = ValidUserUpdate {
+            disabled: self.disabled,
+            ..Default::default()
+        };
+        if let Some(raw) = &self.name {
+            check("name", UserName::parse(raw).map(|v| valid.name = Some(v)));
+        }
+        if let Some(raw) = &self.email {
+            check("email", Email::parse(raw).map(|v| valid.email = Some(v)));
+        }
+        if let Some(raw) = &self.password {
+            check("password", Password::parse_new(raw).map(|v| valid.password = Some(v)));
+        }
+        if let Some(raw) = &self.current_password {
+            check(
+                "current_password",
+                Password::parse_existing(raw).map(|v| valid.current_password = Some(v)),
+            );
+        }
+        if let Some(raw) = &self.role {
+            check("role", parse_role(raw).map(|v| valid.role = Some(v)));
+        }
+        if errors.is_empty() { Ok(valid) } else { Err(errors) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,10 +335,7 @@ mod tests {
         ] {
             assert!(Email::parse(ok).is_ok(), "{ok} should be valid");
         }
-        assert_eq!(
-            Email::parse("  x@example.com ").unwrap().as_str(),
-            "x@example.com"
-        );
+        assert_eq!(Email::parse("  x@example.com ").unwrap().as_str(), "x@example.com");
     }
 
     #[test]
@@ -267,9 +368,7 @@ mod tests {
         let domain = format!("{}.com", "b".repeat(60));
         assert!(Email::parse(&format!("{local}@{domain}")).is_ok());
         assert!(Email::parse(&format!("{}@{domain}", "a".repeat(65))).is_err());
-        let long_domain = std::iter::repeat_n("c".repeat(60), 5)
-            .collect::<Vec<_>>()
-            .join(".");
+        let long_domain = std::iter::repeat_n("c".repeat(60), 5).collect::<Vec<_>>().join(".");
         assert!(
             Email::parse(&format!("a@{long_domain}")).is_err(),
             "over 254 characters"
@@ -278,15 +377,9 @@ mod tests {
 
     #[test]
     fn name_is_trimmed_and_bounded_in_characters() {
-        assert_eq!(
-            UserName::parse("  Ada Lovelace ").unwrap().as_str(),
-            "Ada Lovelace"
-        );
+        assert_eq!(UserName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
         assert!(UserName::parse("   ").is_err());
-        assert!(
-            UserName::parse(&"é".repeat(100)).is_ok(),
-            "100 two-byte characters fit"
-        );
+        assert!(UserName::parse(&"é".repeat(100)).is_ok(), "100 two-byte characters fit");
         assert!(UserName::parse(&"é".repeat(101)).is_err());
         assert!(UserName::parse("bad\u{0007}name").is_err());
     }
@@ -325,16 +418,47 @@ mod tests {
         }
         .validate()
         .unwrap_err();
-        assert_eq!(
-            errors.keys().collect::<Vec<_>>(),
-            ["email", "name", "password"]
-        );
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["email", "name", "password"]);
         let ok = RegisterInput {
             name: "Ada".into(),
             email: "ada@example.com".into(),
             password: "correct horse".into(),
         };
         assert!(ok.validate().is_ok());
+    }
+
+    #[test]
+    fn create_user_defaults_the_role_and_rejects_unknown_ones() {
+        let mut input = CreateUserInput {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            password: "correct horse".into(),
+            role: String::new(),
+        };
+        assert_eq!(input.validate().unwrap().role, Role::User);
+        input.role = "admin".into();
+        assert_eq!(input.validate().unwrap().role, Role::Admin);
+        input.role = "root".into();
+        assert!(input.validate().unwrap_err().contains_key("role"));
+    }
+
+    #[test]
+    fn update_checks_only_present_fields() {
+        assert!(UpdateUserInput::default().validate().is_ok());
+        let bad = UpdateUserInput {
+            name: Some(" ".into()),
+            password: Some("short".into()),
+            ..Default::default()
+        };
+        let errors = bad.validate().unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["name", "password"]);
+        let ok = UpdateUserInput {
+            role: Some("admin".into()),
+            disabled: Some(true),
+            ..Default::default()
+        };
+        let valid = ok.validate().unwrap();
+        assert_eq!((valid.role, valid.disabled), (Some(Role::Admin), Some(true)));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_users;
 mod m20261125_000002_create_sessions;
+mod m20261125_000003_roles_and_session_ids;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_users::Migration),
             Box::new(m20261125_000002_create_sessions::Migration),
+            Box::new(m20261125_000003_roles_and_session_ids::Migration),
         ]
     }
 }

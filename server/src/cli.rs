@@ -18,24 +18,11 @@ pub async fn run() -> ExitCode {
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err)
-            if matches!(
-                err.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) =>
-        {
-            err.exit()
-        }
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => err.exit(),
         Err(err) => {
             // clap's first line names the setting and the problem; the rest is usage.
             let rendered = err.to_string();
-            eprintln!(
-                "{}",
-                rendered
-                    .lines()
-                    .next()
-                    .unwrap_or("error: invalid configuration")
-            );
+            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid configuration"));
             return ExitCode::from(2);
         }
     };
@@ -57,24 +44,18 @@ pub async fn run() -> ExitCode {
 }
 
 async fn serve(settings: &Settings) -> Result<(), String> {
-    let app = Application::build(settings)
-        .await
-        .map_err(|e| e.to_string())?;
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
     tracing::info!(
         database = %settings.database_url_redacted(),
         production = settings.production,
         "roster {} started",
         env!("CARGO_PKG_VERSION")
     );
-    app.run_until_stopped()
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    app.run_until_stopped().await.map_err(|e| format!("server error: {e}"))
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {
-    let db = connect_database(settings)
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
     let failed = |e: sea_orm::DbErr| format!("migration failed: {e}");
     match action {
         MigrateAction::Up => {
@@ -98,11 +79,7 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Strin
                 .collect();
             for migration in Migrator::migrations() {
                 let name = migration.name().to_owned();
-                let state = if applied.contains(&name) {
-                    "applied"
-                } else {
-                    "pending"
-                };
+                let state = if applied.contains(&name) { "applied" } else { "pending" };
                 println!("{state:8} {name}");
             }
         }

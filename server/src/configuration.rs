@@ -59,12 +59,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "ROSTER_ADDR",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
+    #[arg(long, env = "ROSTER_ADDR", default_value = "127.0.0.1:3000", global = true)]
     pub addr: SocketAddr,
 
     /// `sqlite://path/to/file.db` or `postgres://user@host/db`. The SQLite file and
@@ -85,12 +80,7 @@ pub struct Settings {
     pub db_max_connections: u32,
 
     /// Password hashes computed at once (each holds 19 MiB); 0 means one per CPU.
-    #[arg(
-        long,
-        env = "ROSTER_HASH_CONCURRENCY",
-        default_value_t = 0,
-        global = true
-    )]
+    #[arg(long, env = "ROSTER_HASH_CONCURRENCY", default_value_t = 0, global = true)]
     pub hash_concurrency: usize,
 
     /// Largest accepted request body, in bytes.
@@ -105,21 +95,14 @@ pub struct Settings {
     pub log_format: LogFormat,
 
     /// Where the built site (pkg/, CSS, favicon) is served from.
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ROOT",
-        default_value = "target/site",
-        global = true
-    )]
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,
 }
 
 impl Settings {
     pub fn hash_concurrency(&self) -> usize {
         match self.hash_concurrency {
-            0 => std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(2),
+            0 => std::thread::available_parallelism().map(usize::from).unwrap_or(2),
             n => n,
         }
     }
@@ -140,10 +123,7 @@ impl Settings {
 
 fn parse_database_url(raw: &str) -> Result<String, String> {
     let url = raw.trim();
-    if url.starts_with("sqlite:")
-        || url.starts_with("postgres://")
-        || url.starts_with("postgresql://")
-    {
+    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(url.to_owned())
     } else {
         Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
@@ -151,8 +131,7 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
 }
 
 fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let duration =
-        humantime::parse_duration(raw).map_err(|e| format!("{e} (examples: 14d, 12h, 30m)"))?;
+    let duration = humantime::parse_duration(raw).map_err(|e| format!("{e} (examples: 14d, 12h, 30m)"))?;
     if duration.is_zero() {
         Err("must be longer than zero".into())
     } else {
@@ -187,10 +166,7 @@ mod tests {
         assert!(cli.command.is_none(), "serve is the default");
         assert_eq!(cli.settings.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(cli.settings.database_url, DEFAULT_DATABASE_URL);
-        assert_eq!(
-            cli.settings.session_ttl,
-            Duration::from_secs(14 * 24 * 3600)
-        );
+        assert_eq!(cli.settings.session_ttl, Duration::from_secs(14 * 24 * 3600));
         assert!(!cli.settings.json_logs());
     }
 
@@ -198,9 +174,7 @@ mod tests {
     fn rejects_bad_values_naming_the_setting() {
         let err = parse(&["--addr", "nowhere"]).unwrap_err().to_string();
         assert!(err.contains("--addr"), "{err}");
-        let err = parse(&["--database-url", "mysql://x"])
-            .unwrap_err()
-            .to_string();
+        let err = parse(&["--database-url", "mysql://x"]).unwrap_err().to_string();
         assert!(err.contains("sqlite://PATH or postgres://"), "{err}");
         assert!(parse(&["--session-ttl", "0s"]).is_err());
         assert!(parse(&["--db-max-connections", "0"]).is_err());
@@ -227,10 +201,7 @@ mod tests {
 
     #[test]
     fn redacts_passwords_in_urls() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }

@@ -6,8 +6,9 @@ use app::ssr::auth::{AuthService, SessionPolicy};
 use app::ssr::cookie::CookieConfig;
 use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
-use app::ssr::session::DbSessionStore;
+use app::ssr::session::{DbSessionStore, SessionStore};
 use app::ssr::state::AppState;
+use app::ssr::users::UserService;
 use app::{App, shell};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -27,10 +28,7 @@ pub enum StartupError {
     #[error("cannot apply migrations: {0}")]
     Migrations(sea_orm::DbErr),
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -39,24 +37,22 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
         max_connections: settings.db_max_connections,
         busy_timeout: Duration::from_secs(5),
     };
-    connect(&db_settings)
-        .await
-        .map_err(|source| StartupError::Database {
-            url: settings.database_url_redacted(),
-            source,
-        })
+    connect(&db_settings).await.map_err(|source| StartupError::Database {
+        url: settings.database_url_redacted(),
+        source,
+    })
 }
 
 pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
-    let lifetime =
-        chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14));
+    let lifetime = chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14));
     let policy = SessionPolicy {
         lifetime,
         ..SessionPolicy::default()
     };
-    let sessions = Arc::new(DbSessionStore::new(db.clone()));
+    let sessions: Arc<dyn SessionStore> = Arc::new(DbSessionStore::new(db.clone()));
     let hasher = PasswordHasher::new(settings.hash_concurrency());
     AppState {
+        users: UserService::new(db.clone(), sessions.clone(), hasher.clone()),
         auth: AuthService::new(db.clone(), sessions, hasher, policy),
         cookies: CookieConfig::new(settings.production, lifetime.num_seconds()),
         db,
@@ -87,9 +83,7 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(
-            context, shell,
-        ))
+        .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
         .with_state(leptos_options)
 }
 
@@ -104,18 +98,15 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let db = connect_database(settings).await?;
-        Migrator::up(&db, None)
-            .await
-            .map_err(StartupError::Migrations)?;
+        Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
         let state = build_state(settings, db);
         let router = router(settings, state.clone());
-        let listener =
-            TcpListener::bind(settings.addr)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.addr,
-                    source,
-                })?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: settings.addr,
+                source,
+            })?;
         Ok(Self {
             listener,
             router,
@@ -124,9 +115,7 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -139,8 +128,7 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), "listening");
         axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -152,12 +140,7 @@ async fn sweep_expired_sessions(state: AppState) {
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
         interval.tick().await;
-        match state
-            .auth
-            .sessions()
-            .remove_expired(chrono::Utc::now())
-            .await
-        {
+        match state.auth.sessions().remove_expired(chrono::Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "expired-session sweep failed"),

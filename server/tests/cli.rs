@@ -20,10 +20,7 @@ fn roster(cwd: &std::path::Path) -> Command {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "roster-cli-{name}-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir = std::env::temp_dir().join(format!("roster-cli-{name}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -50,11 +47,7 @@ fn invalid_configuration_fails_with_one_clear_line() {
             Some(("DATABASE_URL", "mysql://x/y")),
             "sqlite://PATH or postgres://",
         ),
-        (
-            vec![],
-            Some(("ROSTER_SESSION_TTL", "forever")),
-            "--session-ttl",
-        ),
+        (vec![], Some(("ROSTER_SESSION_TTL", "forever")), "--session-ttl"),
         (vec![], Some(("ROSTER_LOG", "info,=[")), "ROSTER_LOG"),
     ] {
         let mut cmd = roster(&dir);
@@ -76,18 +69,13 @@ fn an_unreachable_database_is_one_line_not_a_panic() {
     let dir = temp_dir("nodb");
     let out = roster(&dir)
         .args(["migrate", "status"])
-        .env(
-            "DATABASE_URL",
-            "postgres://postgres:secret@127.0.0.1:1/roster",
-        )
+        .env("DATABASE_URL", "postgres://postgres:secret@127.0.0.1:1/roster")
         .output()
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.starts_with(
-            "error: cannot open the database at postgres://postgres:***@127.0.0.1:1/roster"
-        ),
+        err.starts_with("error: cannot open the database at postgres://postgres:***@127.0.0.1:1/roster"),
         "{err}"
     );
     assert!(!err.contains("secret"), "passwords are redacted: {err}");
@@ -98,30 +86,20 @@ fn migrate_up_down_status_and_fresh() {
     let dir = temp_dir("migrate");
     let url = format!("sqlite://{}/m.db", dir.display());
     let run = |args: &[&str]| {
-        let out = roster(&dir)
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap();
+        let out = roster(&dir).args(args).env("DATABASE_URL", &url).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         String::from_utf8(out.stdout).unwrap()
     };
     let status = run(&["migrate", "status"]);
-    assert_eq!(status.matches("pending").count(), 2, "{status}");
+    assert_eq!(status.matches("pending").count(), 3, "{status}");
     run(&["migrate", "up"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 2);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 3);
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
-    assert!(
-        status.contains("pending  m20261125_000002_create_sessions"),
-        "{status}"
-    );
-    assert!(
-        status.contains("applied  m20261125_000001_create_users"),
-        "{status}"
-    );
+    assert!(status.contains("pending  m20261125_000002_create_sessions"), "{status}");
+    assert!(status.contains("applied  m20261125_000001_create_users"), "{status}");
     run(&["migrate", "fresh"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 2);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 3);
 }
 
 #[test]
@@ -152,17 +130,33 @@ fn serve_with_no_configuration_uses_sqlite_under_data_and_reads_dot_env() {
     send_sigterm(child.id());
     let status = child.wait().unwrap();
     assert!(answered.starts_with("HTTP/1.1 401"), "{answered}");
-    assert!(
-        dir.join("data/roster.db").is_file(),
-        "database created under ./data"
-    );
+    assert!(dir.join("data/roster.db").is_file(), "database created under ./data");
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
 }
 
 fn send_sigterm(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(status.success());
+}
+
+#[test]
+fn production_mode_logs_json() {
+    use std::io::{BufRead, BufReader};
+    let dir = temp_dir("prodlog");
+    let port = free_port();
+    let mut child = roster(&dir)
+        .args(["--production", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    send_sigterm(child.id());
+    child.wait().unwrap();
+    let line: serde_json::Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first}"));
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert!(line["message"].as_str().is_some(), "{line}");
 }

@@ -42,21 +42,13 @@ pub fn first_server_error(
 }
 
 pub fn input_value(node: NodeRef<html::Input>) -> String {
-    node.get_untracked()
-        .map(|input| input.value())
-        .unwrap_or_default()
+    node.get_untracked().map(|input| input.value()).unwrap_or_default()
 }
 
 /// A message for errors that belong to no single field.
 #[component]
 pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
-    let message = move || {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|e| e.fields().is_none())
-                .map(ToString::to_string)
-        })
-    };
+    let message = move || error.with(|e| e.as_ref().filter(|e| e.fields().is_none()).map(ToString::to_string));
     view! {
         <div class="alert" role="alert" aria-live="assertive" hidden=move || message().is_none()>
             {message}

@@ -27,10 +27,7 @@ pub fn LoginPage() -> impl IntoView {
         Some(Err(err)) => match err.fields() {
             Some(errors) => focus_first_error(&refs, errors),
             // Wrong credentials: start over at the email field.
-            None => focus_first_error(
-                &refs,
-                &FieldErrors::from([("email".to_string(), String::new())]),
-            ),
+            None => focus_first_error(&refs, &FieldErrors::from([("email".to_string(), String::new())])),
         },
         None => {}
     });

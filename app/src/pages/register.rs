@@ -18,35 +18,21 @@ pub fn RegisterPage() -> impl IntoView {
     let session = Session::expect();
     let action = ServerAction::<Register>::new();
     let client_errors = RwSignal::new(FieldErrors::new());
-    let (name, email, password) = (
-        NodeRef::<html::Input>::new(),
-        NodeRef::new(),
-        NodeRef::new(),
-    );
+    let (name, email, password) = (NodeRef::<html::Input>::new(), NodeRef::new(), NodeRef::new());
     let refs = [("name", name), ("email", email), ("password", password)];
 
     // A taken email is shown on the email field, where it can be fixed.
     let server_error = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|err| match err {
-                AppError::EmailTaken => AppError::validation(FieldErrors::from([(
-                    "email".to_string(),
-                    err.to_string(),
-                )])),
-                other => other,
-            })
+        action.value().get().and_then(Result::err).map(|err| match err {
+            AppError::EmailTaken => AppError::validation(FieldErrors::from([("email".to_string(), err.to_string())])),
+            other => other,
+        })
     });
     let first_error = first_server_error(FIELDS, server_error);
     Effect::new(move |_| match action.value().get() {
         Some(Ok(_)) => session.refresh(),
         Some(Err(_)) => {
-            if let Some(errors) = server_error
-                .get_untracked()
-                .and_then(|e| e.fields().cloned())
-            {
+            if let Some(errors) = server_error.get_untracked().and_then(|e| e.fields().cloned()) {
                 focus_first_error(&refs, &errors);
             }
         }
@@ -130,6 +116,5 @@ pub fn RegisterPage() -> impl IntoView {
 }
 
 /// Must match the policy in `validation`; the assertion breaks the build if it drifts.
-const PASSWORD_HINT: &str =
-    "8 to 128 characters. A long phrase is easier to remember and harder to guess.";
+const PASSWORD_HINT: &str = "8 to 128 characters. A long phrase is easier to remember and harder to guess.";
 const _: () = assert!(PASSWORD_MIN_CHARS == 8 && PASSWORD_MAX_CHARS == 128);

@@ -8,7 +8,7 @@ use crate::ssr::password::PasswordHasher;
 use crate::ssr::session::{SessionRecord, SessionStore, SessionToken, StoreError};
 use crate::validation::{LoginInput, RegisterInput};
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -74,14 +74,9 @@ impl AuthService {
     }
 
     /// Creates the account and signs it in.
-    pub async fn register(
-        &self,
-        input: &RegisterInput,
-        client: &ClientMeta,
-    ) -> Result<(User, SessionToken), AppError> {
+    pub async fn register(&self, input: &RegisterInput, client: &ClientMeta) -> Result<(User, SessionToken), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
-        // Fail fast on a taken email before paying for a hash; the unique index
-        // below still decides races.
+        // Fail fast on a taken email before paying for a hash.
         if users::find_by_email(&self.db, valid.email.as_str())
             .await
             .map_err(AppError::internal)?
@@ -90,26 +85,15 @@ impl AuthService {
             return Err(AppError::EmailTaken);
         }
         let password_hash = self.hasher.hash(&valid.password).await?;
-        let now = Utc::now();
-        let row = users::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            email: Set(valid.email.into_inner()),
-            name: Set(valid.name.into_inner()),
-            password_hash: Set(password_hash),
-            role: Set(Role::User.as_str().to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        let user = match users::Entity::insert(row)
-            .exec_with_returning(&self.db)
-            .await
-        {
-            Ok(model) => model.to_user(),
-            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                return Err(AppError::EmailTaken);
-            }
-            Err(err) => return Err(AppError::internal(err)),
-        };
+        let user = users::insert_new(
+            &self.db,
+            valid.name.into_inner(),
+            valid.email.into_inner(),
+            password_hash,
+            Role::User,
+        )
+        .await?
+        .to_user();
         let token = self.start_session(user.id, client).await?;
         Ok((user, token))
     }
@@ -133,6 +117,10 @@ impl AuthService {
             return Err(AppError::InvalidCredentials);
         }
         let user = account.ok_or(AppError::InvalidCredentials)?.to_user();
+        // Only after the password checks out: a disabled account is no secret to its owner.
+        if user.disabled {
+            return Err(AppError::AccountDisabled);
+        }
         self.logout(previous).await?;
         let token = self.start_session(user.id, client).await?;
         Ok((user, token))
@@ -147,10 +135,7 @@ impl AuthService {
     }
 
     /// The signed-in user for this token, enforcing expiry on every call.
-    pub async fn current_user(
-        &self,
-        token: Option<&SessionToken>,
-    ) -> Result<Option<User>, AppError> {
+    pub async fn current_user(&self, token: Option<&SessionToken>) -> Result<Option<User>, AppError> {
         let Some(token) = token else { return Ok(None) };
         let hash = token.hash();
         let Some(session) = self.sessions.get(&hash).await? else {
@@ -168,6 +153,11 @@ impl AuthService {
         else {
             return Ok(None);
         };
+        // Disabling ends sessions at once; this guards any that slip through.
+        if account.disabled {
+            self.sessions.remove(&hash).await?;
+            return Ok(None);
+        }
         if now - session.last_seen_at >= self.policy.touch_interval {
             self.sessions.touch(&hash, now).await?;
         }
@@ -175,29 +165,26 @@ impl AuthService {
     }
 
     pub async fn require_user(&self, token: Option<&SessionToken>) -> Result<User, AppError> {
-        self.current_user(token)
-            .await?
-            .ok_or(AppError::Unauthenticated)
+        self.current_user(token).await?.ok_or(AppError::Unauthenticated)
     }
 
-    async fn start_session(
-        &self,
-        user_id: Uuid,
-        client: &ClientMeta,
-    ) -> Result<SessionToken, AppError> {
+    /// Who is making the request, for the authorization policy.
+    pub async fn actor(&self, token: Option<&SessionToken>) -> Result<crate::policy::Actor, AppError> {
+        Ok(crate::policy::Actor::of(self.current_user(token).await?.as_ref()))
+    }
+
+    async fn start_session(&self, user_id: Uuid, client: &ClientMeta) -> Result<SessionToken, AppError> {
         let token = SessionToken::generate();
         let now = Utc::now();
         self.sessions
             .insert(SessionRecord {
                 token_hash: token.hash(),
+                public_id: Uuid::new_v4(),
                 user_id,
                 created_at: now,
                 last_seen_at: now,
                 expires_at: now + self.policy.lifetime,
-                user_agent: client
-                    .user_agent
-                    .as_deref()
-                    .map(|ua| ua.chars().take(512).collect()),
+                user_agent: client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect()),
                 ip: client.ip.clone(),
             })
             .await?;

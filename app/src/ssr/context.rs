@@ -17,10 +17,8 @@ pub struct RequestContext {
 
 impl RequestContext {
     pub fn current() -> Result<Self, AppError> {
-        let state = use_context::<AppState>()
-            .ok_or_else(|| AppError::internal("AppState missing from context"))?;
-        let parts = use_context::<Parts>()
-            .ok_or_else(|| AppError::internal("request parts missing from context"))?;
+        let state = use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))?;
+        let parts = use_context::<Parts>().ok_or_else(|| AppError::internal("request parts missing from context"))?;
         Ok(Self { state, parts })
     }
 

@@ -99,11 +99,7 @@ mod tests {
 
     #[test]
     fn clearing_expires_immediately() {
-        let s = CookieConfig::new(false, 60)
-            .clear()
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let s = CookieConfig::new(false, 60).clear().to_str().unwrap().to_owned();
         assert!(s.starts_with("roster_session=;") && s.contains("Max-Age=0"));
     }
 }

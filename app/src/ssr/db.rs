@@ -1,8 +1,6 @@
 //! Opening the database: SQLite (the default) or PostgreSQL, chosen by URL.
 
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -50,12 +48,8 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            DbErr::Custom(format!(
-                "cannot create database directory {}: {e}",
-                parent.display()
-            ))
-        })?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbErr::Custom(format!("cannot create database directory {}: {e}", parent.display())))?;
     }
     if query.contains("mode=") {
         Ok(url.to_owned())
@@ -76,14 +70,8 @@ mod tests {
         let url = format!("sqlite://{}/x.db", dir.display());
         assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
         assert!(dir.is_dir(), "parent directory created");
-        assert_eq!(
-            prepare_sqlite_url("sqlite::memory:").unwrap(),
-            "sqlite::memory:"
-        );
-        assert_eq!(
-            prepare_sqlite_url("postgres://x/y").unwrap(),
-            "postgres://x/y"
-        );
+        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:");
+        assert_eq!(prepare_sqlite_url("postgres://x/y").unwrap(), "postgres://x/y");
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -10,3 +10,4 @@ pub mod http;
 pub mod password;
 pub mod session;
 pub mod state;
+pub mod users;

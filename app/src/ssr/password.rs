@@ -24,25 +24,20 @@ pub struct PasswordHasher {
 }
 
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-        .expect("constant argon2 parameters are valid");
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("constant argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
 fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(argon2()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 fn verify_blocking(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         // The parameters come from the stored hash, so old hashes keep verifying
         // if the defaults above ever change.
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -50,8 +45,7 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
 impl PasswordHasher {
     /// `max_concurrent` bounds memory: each hash holds ~19 MiB while it runs.
     pub fn new(max_concurrent: usize) -> Self {
-        let dummy_hash = hash_blocking("roster-dummy-password-never-matches")
-            .expect("hashing a constant succeeds");
+        let dummy_hash = hash_blocking("roster-dummy-password-never-matches").expect("hashing a constant succeeds");
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             dummy_hash: dummy_hash.into(),
@@ -62,14 +56,9 @@ impl PasswordHasher {
         self.permits.available_permits()
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(AppError::internal)
+        tokio::task::spawn_blocking(job).await.map_err(AppError::internal)
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
@@ -81,16 +70,10 @@ impl PasswordHasher {
 
     /// Checks `password` against `stored`, or against the dummy hash when there is
     /// no stored hash (unknown account) — in which case the answer is always false.
-    pub async fn verify(
-        &self,
-        password: &Password,
-        stored: Option<&str>,
-    ) -> Result<bool, AppError> {
+    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool, AppError> {
         let password = password.expose().to_owned();
         let known = stored.is_some();
-        let phc = stored
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.dummy_hash.to_string());
+        let phc = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
         let matched = self.run(move || verify_blocking(&password, &phc)).await?;
         Ok(known && matched)
     }
@@ -117,18 +100,8 @@ mod tests {
     async fn verifies_the_right_password_only() {
         let hasher = PasswordHasher::new(1);
         let hash = hasher.hash(&pw("correct horse battery")).await.unwrap();
-        assert!(
-            hasher
-                .verify(&pw("correct horse battery"), Some(&hash))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !hasher
-                .verify(&pw("correct horse batterx"), Some(&hash))
-                .await
-                .unwrap()
-        );
+        assert!(hasher.verify(&pw("correct horse battery"), Some(&hash)).await.unwrap());
+        assert!(!hasher.verify(&pw("correct horse batterx"), Some(&hash)).await.unwrap());
         assert!(
             !hasher
                 .verify(&pw("correct horse battery"), Some("not a phc string"))

@@ -50,6 +50,8 @@ impl SessionToken {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
     pub token_hash: String,
+    /// The name clients use for this session.
+    pub public_id: Uuid,
     pub user_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
@@ -74,7 +76,12 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn get(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
     async fn touch(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     async fn remove(&self, token_hash: &str) -> Result<(), StoreError>;
-    async fn remove_all_for_user(&self, user_id: Uuid) -> Result<u64, StoreError>;
+    /// The user's sessions, newest first.
+    async fn list_for_user(&self, user_id: Uuid) -> Result<Vec<SessionRecord>, StoreError>;
+    /// Removes one of the user's sessions by its public id; false if none matched.
+    async fn remove_by_public_id(&self, user_id: Uuid, public_id: Uuid) -> Result<bool, StoreError>;
+    /// Ends every session of the user except `keep` (a token hash), if given.
+    async fn remove_all_for_user(&self, user_id: Uuid, keep: Option<&str>) -> Result<u64, StoreError>;
     async fn remove_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Cheap reachability check for readiness probes.
     async fn ping(&self) -> Result<(), StoreError>;
@@ -96,6 +103,7 @@ impl From<sessions::Model> for SessionRecord {
     fn from(m: sessions::Model) -> Self {
         Self {
             token_hash: m.id,
+            public_id: m.public_id.unwrap_or_default(),
             user_id: m.user_id,
             created_at: m.created_at,
             last_seen_at: m.last_seen_at,
@@ -117,10 +125,9 @@ impl SessionStore for DbSessionStore {
             expires_at: Set(r.expires_at),
             user_agent: Set(r.user_agent),
             ip: Set(r.ip),
+            public_id: Set(Some(r.public_id)),
         };
-        sessions::Entity::insert(row)
-            .exec_without_returning(&self.db)
-            .await?;
+        sessions::Entity::insert(row).exec_without_returning(&self.db).await?;
         Ok(())
     }
 
@@ -133,10 +140,7 @@ impl SessionStore for DbSessionStore {
 
     async fn touch(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         sessions::Entity::update_many()
-            .col_expr(
-                sessions::Column::LastSeenAt,
-                sea_orm::sea_query::Expr::value(at),
-            )
+            .col_expr(sessions::Column::LastSeenAt, sea_orm::sea_query::Expr::value(at))
             .filter(sessions::Column::Id.eq(token_hash))
             .exec(&self.db)
             .await?;
@@ -150,12 +154,31 @@ impl SessionStore for DbSessionStore {
         Ok(())
     }
 
-    async fn remove_all_for_user(&self, user_id: Uuid) -> Result<u64, StoreError> {
+    async fn list_for_user(&self, user_id: Uuid) -> Result<Vec<SessionRecord>, StoreError> {
+        use sea_orm::QueryOrder;
+        let rows = sessions::Entity::find()
+            .filter(sessions::Column::UserId.eq(user_id))
+            .order_by_desc(sessions::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn remove_by_public_id(&self, user_id: Uuid, public_id: Uuid) -> Result<bool, StoreError> {
         let res = sessions::Entity::delete_many()
             .filter(sessions::Column::UserId.eq(user_id))
+            .filter(sessions::Column::PublicId.eq(public_id))
             .exec(&self.db)
             .await?;
-        Ok(res.rows_affected)
+        Ok(res.rows_affected > 0)
+    }
+
+    async fn remove_all_for_user(&self, user_id: Uuid, keep: Option<&str>) -> Result<u64, StoreError> {
+        let mut query = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user_id));
+        if let Some(keep) = keep {
+            query = query.filter(sessions::Column::Id.ne(keep));
+        }
+        Ok(query.exec(&self.db).await?.rows_affected)
     }
 
     async fn remove_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {

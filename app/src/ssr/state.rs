@@ -3,11 +3,13 @@
 
 use crate::ssr::auth::AuthService;
 use crate::ssr::cookie::CookieConfig;
+use crate::ssr::users::UserService;
 use sea_orm::DatabaseConnection;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub auth: AuthService,
+    pub users: UserService,
     pub cookies: CookieConfig,
 }

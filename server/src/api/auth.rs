@@ -51,18 +51,11 @@ async fn login(
 ) -> Result<Response, AppError> {
     let (user, token) = state.auth.login(&input, &client, previous.as_ref()).await?;
     let cookie = state.cookies.set(&token);
-    Ok((
-        [(SET_COOKIE, cookie)],
-        Json(Envelope::ok(UserData { user })),
-    )
-        .into_response())
+    Ok(([(SET_COOKIE, cookie)], Json(Envelope::ok(UserData { user }))).into_response())
 }
 
 /// Always 200: signing out of a session that is already gone is not an error.
-async fn logout(
-    State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
-) -> Result<Response, AppError> {
+async fn logout(State(state): State<AppState>, SessionCookie(token): SessionCookie) -> Result<Response, AppError> {
     state.auth.logout(token.as_ref()).await?;
     Ok((
         [(SET_COOKIE, state.cookies.clear())],

@@ -28,12 +28,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 fn map_json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-        JsonRejection::JsonSyntaxError(e) => {
-            AppError::bad_request(format!("Malformed JSON: {}", e.body_text()))
-        }
-        JsonRejection::JsonDataError(e) => {
-            AppError::bad_request(format!("Unexpected JSON shape: {}", e.body_text()))
-        }
+        JsonRejection::JsonSyntaxError(e) => AppError::bad_request(format!("Malformed JSON: {}", e.body_text())),
+        JsonRejection::JsonDataError(e) => AppError::bad_request(format!("Unexpected JSON shape: {}", e.body_text())),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
         other => AppError::bad_request(other.body_text()),
     }
@@ -45,10 +41,7 @@ pub struct SessionCookie(pub Option<SessionToken>);
 impl FromRequestParts<AppState> for SessionCookie {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(Self(state.cookies.token(&parts.headers)))
     }
 }

@@ -25,9 +25,7 @@ on_both_backends!(
 
 async fn register_creates_the_account_and_signs_in(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (reply, token) = app
-        .register("  Ada Lovelace ", "Ada@Example.com", PASSWORD)
-        .await;
+    let (reply, token) = app.register("  Ada Lovelace ", "Ada@Example.com", PASSWORD).await;
     assert_eq!(reply.body["success"], true);
     assert!(reply.body["error"].is_null());
     let user = &reply.body["data"]["user"];
@@ -38,11 +36,7 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
         assert!(user[key].is_string(), "{key} present: {user}");
     }
     let keys: Vec<_> = user.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(
-        keys.len(),
-        6,
-        "exactly the public fields, never a hash: {keys:?}"
-    );
+    assert_eq!(keys.len(), 6, "exactly the public fields, never a hash: {keys:?}");
     assert!(!reply.body.to_string().contains("argon2"));
 
     let cookie = reply.set_cookie(&app.cookie_name).unwrap();
@@ -50,10 +44,7 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
         "{cookie}"
     );
-    assert!(
-        !cookie.contains("Secure"),
-        "not Secure outside production: {cookie}"
-    );
+    assert!(!cookie.contains("Secure"), "not Secure outside production: {cookie}");
     assert!(token.len() >= 32, "at least 128 bits");
 
     let me = app.get("/api/me", Some(&token)).await;
@@ -91,14 +82,8 @@ async fn register_reports_every_invalid_field(backend: Backend) {
         )
         .await;
     reply.assert_error(422, "validation_failed");
-    assert!(
-        reply.body["error"]["fields"]["name"].is_string()
-            && reply.body["error"]["fields"]["password"].is_string()
-    );
-    assert!(
-        reply.set_cookie(&app.cookie_name).is_none(),
-        "no session on failure"
-    );
+    assert!(reply.body["error"]["fields"]["name"].is_string() && reply.body["error"]["fields"]["password"].is_string());
+    assert!(reply.set_cookie(&app.cookie_name).is_none(), "no session on failure");
 }
 
 async fn register_refuses_a_taken_email_in_any_case(backend: Backend) {
@@ -138,9 +123,7 @@ async fn missing_json_content_type_is_unsupported(backend: Backend) {
         .post(app.url("/api/register"))
         .header("content-type", "text/plain")
         .body("{}");
-    app.send(req)
-        .await
-        .assert_error(415, "unsupported_media_type");
+    app.send(req).await.assert_error(415, "unsupported_media_type");
 }
 
 async fn oversized_body_is_refused_with_413(backend: Backend) {
@@ -163,9 +146,7 @@ async fn login_starts_a_new_session_and_revokes_the_previous_one(backend: Backen
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["user"]["email"], "ada@example.com");
-    let second = reply
-        .session_cookie(&app.cookie_name)
-        .expect("login sets a cookie");
+    let second = reply.session_cookie(&app.cookie_name).expect("login sets a cookie");
     assert_ne!(first, second, "a new token at every login");
     assert_eq!(app.get("/api/me", Some(&second)).await.status, 200);
     app.get("/api/me", Some(&first))
@@ -230,9 +211,7 @@ async fn overlong_password_is_rejected_before_hashing(backend: Backend) {
 async fn me_requires_a_live_session(backend: Backend) {
     use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
-    app.get("/api/me", None)
-        .await
-        .assert_error(401, "unauthenticated");
+    app.get("/api/me", None).await.assert_error(401, "unauthenticated");
     app.get("/api/me", Some("garbage"))
         .await
         .assert_error(401, "unauthenticated");
@@ -264,22 +243,13 @@ async fn logout_revokes_the_session_server_side(backend: Backend) {
         .await
         .assert_error(401, "unauthenticated");
     // Signing out again is harmless.
-    assert_eq!(
-        app.post_json("/api/logout", json!({}), Some(&token))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.post_json("/api/logout", json!({}), Some(&token)).await.status, 200);
 }
 
 async fn unknown_api_paths_and_methods_answer_in_json(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.get("/api/nope", None)
-        .await
-        .assert_error(404, "not_found");
-    app.get("/api/users/x/y/z", None)
-        .await
-        .assert_error(404, "not_found");
+    app.get("/api/nope", None).await.assert_error(404, "not_found");
+    app.get("/api/users/x/y/z", None).await.assert_error(404, "not_found");
     app.send(app.http.delete(app.url("/api/me")))
         .await
         .assert_error(405, "method_not_allowed");
@@ -289,10 +259,7 @@ async fn internal_errors_are_logged_not_leaked(backend: Backend) {
     use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
-    app.db
-        .execute_unprepared("DROP TABLE sessions")
-        .await
-        .unwrap();
+    app.db.execute_unprepared("DROP TABLE sessions").await.unwrap();
     let reply = app.get("/api/me", Some(&token)).await;
     reply.assert_error(500, "internal");
     let text = reply.body.to_string().to_lowercase();
@@ -311,11 +278,6 @@ async fn production_mode_sets_secure_host_cookies(backend: Backend) {
             None,
         )
         .await;
-    let cookie = reply
-        .set_cookie("__Host-roster_session")
-        .expect("host-prefixed cookie");
-    assert!(
-        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
-        "{cookie}"
-    );
+    let cookie = reply.set_cookie("__Host-roster_session").expect("host-prefixed cookie");
+    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
 }

@@ -38,8 +38,7 @@ pub struct TestApp {
 
 /// The PostgreSQL server tests create their databases on.
 fn postgres_admin_url() -> String {
-    std::env::var("ROSTER_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("ROSTER_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 async fn fresh_database_url(backend: Backend) -> String {
@@ -53,9 +52,7 @@ async fn fresh_database_url(backend: Backend) -> String {
             let admin = postgres_admin_url();
             let server = Database::connect(format!("{admin}/postgres"))
                 .await
-                .unwrap_or_else(|e| {
-                    panic!("PostgreSQL must be running for these tests ({admin}): {e}")
-                });
+                .unwrap_or_else(|e| panic!("PostgreSQL must be running for these tests ({admin}): {e}"));
             let name = format!("roster_test_{unique}");
             server
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
@@ -84,12 +81,8 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
         "2",
     ];
     args.extend_from_slice(extra);
-    let settings = Cli::try_parse_from(args)
-        .expect("test settings parse")
-        .settings;
-    let app = Application::build(&settings)
-        .await
-        .expect("application starts");
+    let settings = Cli::try_parse_from(args).expect("test settings parse").settings;
+    let app = Application::build(&settings).await.expect("application starts");
     let base = format!("http://{}", app.local_addr());
     let db = app.state().db.clone();
     let cookie_name = app.state().cookies.name.clone();
@@ -119,15 +112,8 @@ impl Reply {
 
     /// The session token this response set, if any.
     pub fn session_cookie(&self, name: &str) -> Option<String> {
-        self.set_cookie(name).map(|c| {
-            c.split(';')
-                .next()
-                .unwrap()
-                .split_once('=')
-                .unwrap()
-                .1
-                .to_owned()
-        })
+        self.set_cookie(name)
+            .map(|c| c.split(';').next().unwrap().split_once('=').unwrap().1.to_owned())
     }
 
     pub fn set_cookie(&self, name: &str) -> Option<String> {
@@ -145,11 +131,7 @@ impl Reply {
         assert_eq!(self.body["success"], false, "body: {}", self.body);
         assert!(self.body["data"].is_null(), "body: {}", self.body);
         assert_eq!(self.code(), code, "body: {}", self.body);
-        assert!(
-            self.body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 }
 
@@ -164,11 +146,7 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     pub async fn post_json(&self, path: &str, body: Value, token: Option<&str>) -> Reply {

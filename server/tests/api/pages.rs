@@ -54,12 +54,7 @@ async fn pages_render_on_the_server(backend: Backend) {
     ] {
         let reply = app.get(path, None).await;
         assert_eq!(reply.status, 200, "{path}");
-        assert!(
-            reply.headers["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html")
-        );
+        assert!(reply.headers["content-type"].to_str().unwrap().starts_with("text/html"));
         let body = html(&reply);
         assert!(body.contains(text), "{path} contains {text}");
         if has_form {
@@ -81,11 +76,7 @@ async fn unknown_pages_get_a_real_404(backend: Backend) {
 async fn account_redirects_to_login_when_signed_out(backend: Backend) {
     let app = spawn_app(backend).await;
     let reply = app
-        .send(
-            app.http
-                .get(app.url("/account"))
-                .header("accept", "text/html"),
-        )
+        .send(app.http.get(app.url("/account")).header("accept", "text/html"))
         .await;
     assert_eq!(reply.status, 302);
     assert_eq!(location(&reply), "/login");
@@ -118,26 +109,19 @@ async fn form_errors_travel_back_to_the_form(backend: Backend) {
     let reply = post_form(&app, "/rpc/register", "/register", &fields, None).await;
     assert_eq!(reply.status, 302);
     let back = location(&reply);
-    assert!(
-        back.contains("/register?") && back.contains("__err="),
-        "{back}"
-    );
+    assert!(back.contains("/register?") && back.contains("__err="), "{back}");
     assert!(reply.session_cookie(&app.cookie_name).is_none());
     // The form page renders the server's field messages, marked invalid.
     let page = app.get(back.trim_start_matches(&app.base), None).await;
     let body = html(&page);
-    assert!(
-        body.contains("Enter a valid email address"),
-        "field error shown"
-    );
+    assert!(body.contains("Enter a valid email address"), "field error shown");
     assert!(body.contains("Password must be at least 8 characters"));
     assert!(body.contains("aria-invalid=\"true\""));
 }
 
 async fn login_and_logout_forms_work_without_javascript(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.register("Ada", "ada@example.com", "correct horse battery")
-        .await;
+    app.register("Ada", "ada@example.com", "correct horse battery").await;
     let wrong = post_form(
         &app,
         "/rpc/login",
@@ -147,19 +131,14 @@ async fn login_and_logout_forms_work_without_javascript(backend: Backend) {
     )
     .await;
     assert_eq!(wrong.status, 302);
-    let page = app
-        .get(location(&wrong).trim_start_matches(&app.base), None)
-        .await;
+    let page = app.get(location(&wrong).trim_start_matches(&app.base), None).await;
     assert!(html(&page).contains("The email or password is incorrect."));
 
     let ok = post_form(
         &app,
         "/rpc/login",
         "/login",
-        &[
-            ("email", "ada@example.com"),
-            ("password", "correct horse battery"),
-        ],
+        &[("email", "ada@example.com"), ("password", "correct horse battery")],
         None,
     )
     .await;
@@ -168,11 +147,7 @@ async fn login_and_logout_forms_work_without_javascript(backend: Backend) {
     let out = post_form(&app, "/rpc/logout", "/account", &[], Some(&token)).await;
     assert_eq!(out.status, 302);
     assert_eq!(location(&out), "/login");
-    assert!(
-        out.set_cookie(&app.cookie_name)
-            .unwrap()
-            .contains("Max-Age=0")
-    );
+    assert!(out.set_cookie(&app.cookie_name).unwrap().contains("Max-Age=0"));
     app.get("/api/me", Some(&token))
         .await
         .assert_error(401, "unauthenticated");

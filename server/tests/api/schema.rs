@@ -24,32 +24,21 @@ async fn count(app: &crate::helpers::TestApp, sql: &str) -> i64 {
 
 async fn sessions_are_stored_only_as_hashes(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, token) = app
-        .register("Ada", "ada@example.com", "correct horse battery")
-        .await;
+    let (_, token) = app.register("Ada", "ada@example.com", "correct horse battery").await;
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT COUNT(*) FROM sessions WHERE id = '{hash}'")
-        )
-        .await,
+        count(&app, &format!("SELECT COUNT(*) FROM sessions WHERE id = '{hash}'")).await,
         1
     );
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT COUNT(*) FROM sessions WHERE id = '{token}'")
-        )
-        .await,
+        count(&app, &format!("SELECT COUNT(*) FROM sessions WHERE id = '{token}'")).await,
         0
     );
 }
 
 async fn email_uniqueness_ignores_case_in_the_database(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.register("Ada", "ada@example.com", "correct horse battery")
-        .await;
+    app.register("Ada", "ada@example.com", "correct horse battery").await;
     let insert = "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) VALUES \
                   ('00000000-0000-7000-8000-000000000001', 'ADA@EXAMPLE.COM', 'x', 'x', 'user', \
                   '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')";
@@ -63,10 +52,8 @@ async fn email_uniqueness_ignores_case_in_the_database(backend: Backend) {
 
 async fn deleting_a_user_deletes_their_sessions(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.register("Ada", "ada@example.com", "correct horse battery")
-        .await;
-    app.register("Bob", "bob@example.com", "correct horse battery")
-        .await;
+    app.register("Ada", "ada@example.com", "correct horse battery").await;
+    app.register("Bob", "bob@example.com", "correct horse battery").await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 2);
     app.db
         .execute_unprepared("DELETE FROM users WHERE email = 'ada@example.com'")

@@ -13,6 +13,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// How the UI and API name this session (never the token or its hash).
+    pub public_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

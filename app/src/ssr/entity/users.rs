@@ -12,6 +12,8 @@ pub struct Model {
     /// An argon2id PHC string. Never leaves the server: `User` has no such field.
     pub password_hash: String,
     pub role: String,
+    /// Disabled accounts cannot sign in; disabling one ends its sessions.
+    pub disabled: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -45,6 +47,7 @@ impl Model {
             email: self.email.clone(),
             name: self.name.clone(),
             role: self.role(),
+            disabled: self.disabled,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -52,14 +55,52 @@ impl Model {
 }
 
 /// Case-insensitive lookup that matches the `lower(email)` unique index.
-pub async fn find_by_email<C: ConnectionTrait>(
-    db: &C,
-    email: &str,
-) -> Result<Option<Model>, DbErr> {
+pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<Model>, DbErr> {
     use sea_orm::sea_query::{Expr, ExprTrait, Func};
     let lowered = Expr::expr(Func::lower(Expr::col(Column::Email)));
     Entity::find()
         .filter(ExprTrait::eq(lowered, email.to_lowercase()))
         .one(db)
+        .await
+}
+
+/// Inserts a new account. A taken email (in any case) is `EmailTaken`, whether a
+/// pre-check saw it or the unique index caught a race.
+pub async fn insert_new<C: ConnectionTrait>(
+    db: &C,
+    name: String,
+    email: String,
+    password_hash: String,
+    role: crate::model::Role,
+) -> Result<Model, crate::error::AppError> {
+    use crate::error::AppError;
+    use sea_orm::{ActiveValue::Set, SqlErr};
+    if find_by_email(db, &email).await.map_err(AppError::internal)?.is_some() {
+        return Err(AppError::EmailTaken);
+    }
+    let now = chrono::Utc::now();
+    let row = ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        name: Set(name),
+        password_hash: Set(password_hash),
+        role: Set(role.as_str().to_owned()),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match Entity::insert(row).exec_with_returning(db).await {
+        Ok(model) => Ok(model),
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(AppError::EmailTaken),
+        Err(err) => Err(AppError::internal(err)),
+    }
+}
+
+/// Active administrators: the ones who can still administer.
+pub async fn count_active_admins<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(Column::Role.eq("admin"))
+        .filter(Column::Disabled.eq(false))
+        .count(db)
         .await
 }

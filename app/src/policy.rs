@@ -1,0 +1,158 @@
+//! Who may do what to whom: the one place authorization is decided. Pure and
+//! shared, so the UI can hide what the server would refuse anyway.
+
+use crate::model::{Role, User};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    User(Uuid),
+    Admin(Uuid),
+}
+
+impl Actor {
+    pub fn of(user: Option<&User>) -> Self {
+        match user {
+            None => Self::Anonymous,
+            Some(u) if u.role == Role::Admin => Self::Admin(u.id),
+            Some(u) => Self::User(u.id),
+        }
+    }
+
+    pub fn id(self) -> Option<Uuid> {
+        match self {
+            Self::Anonymous => None,
+            Self::User(id) | Self::Admin(id) => Some(id),
+        }
+    }
+
+    pub fn is_admin(self) -> bool {
+        matches!(self, Self::Admin(_))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ListUsers,
+    CreateUser,
+    ReadUser,
+    /// Name and email.
+    UpdateProfile,
+    ChangePassword,
+    ChangeRole,
+    ChangeDisabled,
+    DeleteUser,
+}
+
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Self::ListUsers,
+        Self::CreateUser,
+        Self::ReadUser,
+        Self::UpdateProfile,
+        Self::ChangePassword,
+        Self::ChangeRole,
+        Self::ChangeDisabled,
+        Self::DeleteUser,
+    ];
+}
+
+/// Whom an action is about, relative to the actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The user collection itself (list, create).
+    Collection,
+    Myself,
+    Other,
+}
+
+impl Target {
+    pub fn of(actor: Actor, user_id: Uuid) -> Self {
+        if actor.id() == Some(user_id) {
+            Self::Myself
+        } else {
+            Self::Other
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Sign in first (401).
+    Unauthenticated,
+    /// Signed in, but not allowed (403).
+    Forbidden,
+}
+
+pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
+    use Action::*;
+    match actor {
+        Actor::Anonymous => Decision::Unauthenticated,
+        Actor::Admin(_) => Decision::Allow,
+        Actor::User(_) => match (action, target) {
+            (ReadUser | UpdateProfile | ChangePassword | DeleteUser, Target::Myself) => Decision::Allow,
+            // A user never changes their own role or flag, and never touches others.
+            _ => Decision::Forbidden,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use Decision::*;
+
+    /// The whole table, cell by cell: (action, target) → decision for user and admin.
+    #[test]
+    fn the_policy_table() {
+        let me = Uuid::from_u128(1);
+        let rows: &[(Action, Target, Decision, Decision)] = &[
+            // action          target              user        admin
+            (ListUsers, Target::Collection, Forbidden, Allow),
+            (CreateUser, Target::Collection, Forbidden, Allow),
+            (ReadUser, Target::Myself, Allow, Allow),
+            (ReadUser, Target::Other, Forbidden, Allow),
+            (UpdateProfile, Target::Myself, Allow, Allow),
+            (UpdateProfile, Target::Other, Forbidden, Allow),
+            (ChangePassword, Target::Myself, Allow, Allow),
+            (ChangePassword, Target::Other, Forbidden, Allow),
+            (ChangeRole, Target::Myself, Forbidden, Allow),
+            (ChangeRole, Target::Other, Forbidden, Allow),
+            (ChangeDisabled, Target::Myself, Forbidden, Allow),
+            (ChangeDisabled, Target::Other, Forbidden, Allow),
+            (DeleteUser, Target::Myself, Allow, Allow),
+            (DeleteUser, Target::Other, Forbidden, Allow),
+        ];
+        for &(action, target, user, admin) in rows {
+            assert_eq!(
+                decide(Actor::Anonymous, action, target),
+                Unauthenticated,
+                "{action:?} {target:?} anonymous"
+            );
+            assert_eq!(
+                decide(Actor::User(me), action, target),
+                user,
+                "{action:?} {target:?} user"
+            );
+            assert_eq!(
+                decide(Actor::Admin(me), action, target),
+                admin,
+                "{action:?} {target:?} admin"
+            );
+        }
+        for action in Action::ALL {
+            assert!(rows.iter().any(|r| r.0 == action), "{action:?} is in the table");
+        }
+    }
+
+    #[test]
+    fn target_is_relative_to_the_actor() {
+        let me = Uuid::from_u128(1);
+        assert_eq!(Target::of(Actor::User(me), me), Target::Myself);
+        assert_eq!(Target::of(Actor::User(me), Uuid::from_u128(2)), Target::Other);
+        assert_eq!(Target::of(Actor::Anonymous, me), Target::Other);
+    }
+}

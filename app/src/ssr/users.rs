@@ -1,0 +1,394 @@
+//! User management: listing, creating, reading, updating and deleting accounts,
+//! and a user's own sessions. Every operation asks the policy first; the REST API
+//! and the server functions both call these methods.
+
+use crate::error::AppError;
+use crate::model::{Role, SessionInfo, User, UserPage, UserQuery};
+use crate::policy::{Action, Actor, Decision, Target, decide};
+use crate::ssr::entity::users;
+use crate::ssr::password::PasswordHasher;
+use crate::ssr::session::{SessionStore, SessionToken};
+use crate::validation::{CreateUserInput, Email, Password, UpdateUserInput, UserName};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+const CURSOR_PREFIX: &str = "u1.";
+
+#[derive(Clone)]
+pub struct UserService {
+    db: DatabaseConnection,
+    sessions: Arc<dyn SessionStore>,
+    hasher: PasswordHasher,
+}
+
+fn authorize(actor: Actor, action: Action, target: Target) -> Result<(), AppError> {
+    match decide(actor, action, target) {
+        Decision::Allow => Ok(()),
+        Decision::Unauthenticated => Err(AppError::Unauthenticated),
+        Decision::Forbidden => Err(AppError::Forbidden),
+    }
+}
+
+/// Cursors are opaque to clients; the version prefix lets the format change later.
+fn encode_cursor(id: Uuid) -> String {
+    format!("{CURSOR_PREFIX}{}", id.simple())
+}
+
+fn decode_cursor(cursor: &str) -> Result<Uuid, AppError> {
+    cursor
+        .strip_prefix(CURSOR_PREFIX)
+        .and_then(|rest| Uuid::try_parse(rest).ok())
+        .ok_or_else(|| AppError::invalid_field("cursor", "This cursor is not valid; start again from the first page."))
+}
+
+/// `%` and `_` typed in a search box are literal characters, not wildcards.
+fn like_pattern(query: &str) -> String {
+    let escaped = query
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn db_err(err: sea_orm::DbErr) -> AppError {
+    AppError::internal(err)
+}
+
+impl UserService {
+    pub fn new(db: DatabaseConnection, sessions: Arc<dyn SessionStore>, hasher: PasswordHasher) -> Self {
+        Self { db, sessions, hasher }
+    }
+
+    pub async fn list(&self, actor: Actor, query: &UserQuery) -> Result<UserPage, AppError> {
+        authorize(actor, Action::ListUsers, Target::Collection)?;
+        let limit = match query.limit {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            Some(_) => return Err(AppError::invalid_field("limit", "Limit must be between 1 and 100.")),
+        } as usize;
+        let mut select = users::Entity::find();
+        if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = like_pattern(q);
+            let lower = |col| Expr::expr(Func::lower(Expr::col(col)));
+            select = select.filter(
+                Condition::any()
+                    .add(lower(users::Column::Email).like(LikeExpr::new(pattern.clone()).escape('\\')))
+                    .add(lower(users::Column::Name).like(LikeExpr::new(pattern).escape('\\'))),
+            );
+        }
+        if let Some(raw) = query.role.as_deref().filter(|r| !r.is_empty()) {
+            let role =
+                Role::parse(raw).ok_or_else(|| AppError::invalid_field("role", "Role must be user or admin."))?;
+            select = select.filter(users::Column::Role.eq(role.as_str()));
+        }
+        if let Some(disabled) = query.disabled {
+            select = select.filter(users::Column::Disabled.eq(disabled));
+        }
+        if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            select = select.filter(users::Column::Id.lt(decode_cursor(cursor)?));
+        }
+        // Newest first by UUIDv7 id: unique and time-ordered, so the order is stable
+        // and rows inserted while paging land before page one, never inside a page.
+        let mut rows = select
+            .order_by_desc(users::Column::Id)
+            .limit(limit as u64 + 1)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|last| encode_cursor(last.id))
+        } else {
+            None
+        };
+        Ok(UserPage {
+            items: rows.iter().map(users::Model::to_user).collect(),
+            next_cursor,
+        })
+    }
+
+    pub async fn create(&self, actor: Actor, input: &CreateUserInput) -> Result<User, AppError> {
+        authorize(actor, Action::CreateUser, Target::Collection)?;
+        let valid = input.validate().map_err(AppError::validation)?;
+        if users::find_by_email(&self.db, valid.email.as_str())
+            .await
+            .map_err(db_err)?
+            .is_some()
+        {
+            return Err(AppError::EmailTaken);
+        }
+        let hash = self.hasher.hash(&valid.password).await?;
+        let row = users::insert_new(
+            &self.db,
+            valid.name.into_inner(),
+            valid.email.into_inner(),
+            hash,
+            valid.role,
+        )
+        .await?;
+        Ok(row.to_user())
+    }
+
+    async fn find(&self, id: Uuid) -> Result<users::Model, AppError> {
+        users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Authorization comes before existence, so a user cannot probe for other ids.
+    pub async fn get(&self, actor: Actor, id: Uuid) -> Result<User, AppError> {
+        authorize(actor, Action::ReadUser, Target::of(actor, id))?;
+        Ok(self.find(id).await?.to_user())
+    }
+
+    /// Applies the fields present in `input`. `current` is the caller's own session,
+    /// kept when a change would otherwise sign them out everywhere.
+    pub async fn update(
+        &self,
+        actor: Actor,
+        id: Uuid,
+        input: &UpdateUserInput,
+        current: Option<&SessionToken>,
+    ) -> Result<User, AppError> {
+        let target = Target::of(actor, id);
+        let valid = input.validate().map_err(AppError::validation)?;
+        let mut actions = Vec::new();
+        if valid.name.is_some() || valid.email.is_some() {
+            actions.push(Action::UpdateProfile);
+        }
+        if valid.password.is_some() {
+            actions.push(Action::ChangePassword);
+        }
+        if valid.role.is_some() {
+            actions.push(Action::ChangeRole);
+        }
+        if valid.disabled.is_some() {
+            actions.push(Action::ChangeDisabled);
+        }
+        if actions.is_empty() {
+            actions.push(Action::ReadUser);
+        }
+        for action in actions {
+            authorize(actor, action, target)?;
+        }
+        let existing = self.find(id).await?;
+
+        let new_hash = match &valid.password {
+            None => None,
+            Some(password) => {
+                if target == Target::Myself {
+                    let current_password = valid.current_password.as_ref().ok_or_else(|| {
+                        AppError::invalid_field("current_password", "Enter your current password to change it.")
+                    })?;
+                    self.require_password(&existing, current_password, "current_password")
+                        .await?;
+                }
+                Some(self.hasher.hash(password).await?)
+            }
+        };
+        if let Some(email) = &valid.email
+            && !email.as_str().eq_ignore_ascii_case(&existing.email)
+            && users::find_by_email(&self.db, email.as_str())
+                .await
+                .map_err(db_err)?
+                .is_some()
+        {
+            return Err(AppError::EmailTaken);
+        }
+
+        let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
+        let role_changed = valid.role.is_some_and(|r| r != existing.role());
+        let disabling = valid.disabled == Some(true) && !existing.disabled;
+        let txn = self.db.begin().await.map_err(db_err)?;
+        if was_active_admin {
+            lock_admins(&txn).await?;
+        }
+        let mut row = existing.clone().into_active_model();
+        if let Some(name) = valid.name {
+            row.name = Set(name.into_inner());
+        }
+        if let Some(email) = valid.email {
+            row.email = Set(email.into_inner());
+        }
+        if let Some(hash) = new_hash.clone() {
+            row.password_hash = Set(hash);
+        }
+        if let Some(role) = valid.role {
+            row.role = Set(role.as_str().to_owned());
+        }
+        if let Some(disabled) = valid.disabled {
+            row.disabled = Set(disabled);
+        }
+        row.updated_at = Set(Utc::now());
+        let updated = match row.update(&txn).await {
+            Ok(updated) => updated,
+            Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                return Err(AppError::EmailTaken);
+            }
+            Err(err) => return Err(db_err(err)),
+        };
+        if was_active_admin && users::count_active_admins(&txn).await.map_err(db_err)? == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Err(AppError::LastAdmin);
+        }
+        txn.commit().await.map_err(db_err)?;
+
+        // Credentials or privileges changed: other sessions must not keep the old ones.
+        let keep = (target == Target::Myself)
+            .then(|| current.map(SessionToken::hash))
+            .flatten();
+        if disabling {
+            self.sessions.remove_all_for_user(id, None).await?;
+        } else if new_hash.is_some() || role_changed {
+            self.sessions.remove_all_for_user(id, keep.as_deref()).await?;
+        }
+        Ok(updated.to_user())
+    }
+
+    /// Deleting one's own account needs the password; an admin deleting another does not.
+    pub async fn delete(&self, actor: Actor, id: Uuid, password: Option<&str>) -> Result<(), AppError> {
+        let target = Target::of(actor, id);
+        authorize(actor, Action::DeleteUser, target)?;
+        let existing = self.find(id).await?;
+        if target == Target::Myself {
+            let password = password
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| AppError::invalid_field("password", "Enter your password to delete your account."))
+                .and_then(|p| Password::parse_existing(p).map_err(|e| AppError::invalid_field("password", e)))?;
+            self.require_password(&existing, &password, "password").await?;
+        }
+        let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
+        let txn = self.db.begin().await.map_err(db_err)?;
+        if was_active_admin {
+            lock_admins(&txn).await?;
+        }
+        users::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
+        if was_active_admin && users::count_active_admins(&txn).await.map_err(db_err)? == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Err(AppError::LastAdmin);
+        }
+        txn.commit().await.map_err(db_err)?;
+        // The database store cascades; other stores are told explicitly.
+        self.sessions.remove_all_for_user(id, None).await?;
+        Ok(())
+    }
+
+    async fn require_password(&self, user: &users::Model, password: &Password, field: &str) -> Result<(), AppError> {
+        if self.hasher.verify(password, Some(&user.password_hash)).await? {
+            Ok(())
+        } else {
+            Err(AppError::invalid_field(field, "This password is not correct."))
+        }
+    }
+
+    /// Creates an administrator, or promotes (and re-enables) an existing account;
+    /// either way the password given becomes the account's password. For the CLI.
+    pub async fn create_or_promote_admin(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<(User, bool), AppError> {
+        let email = Email::parse(email).map_err(|e| AppError::invalid_field("email", e))?;
+        let name = UserName::parse(name).map_err(|e| AppError::invalid_field("name", e))?;
+        let password = Password::parse_new(password).map_err(|e| AppError::invalid_field("password", e))?;
+        let hash = self.hasher.hash(&password).await?;
+        if let Some(existing) = users::find_by_email(&self.db, email.as_str()).await.map_err(db_err)? {
+            let mut row = existing.into_active_model();
+            row.role = Set(Role::Admin.as_str().to_owned());
+            row.disabled = Set(false);
+            row.password_hash = Set(hash);
+            row.updated_at = Set(Utc::now());
+            let updated = row.update(&self.db).await.map_err(db_err)?;
+            return Ok((updated.to_user(), false));
+        }
+        let created = users::insert_new(&self.db, name.into_inner(), email.into_inner(), hash, Role::Admin).await?;
+        Ok((created.to_user(), true))
+    }
+
+    /// The signed-in user's sessions, the current one marked.
+    pub async fn my_sessions(
+        &self,
+        actor: Actor,
+        current: Option<&SessionToken>,
+    ) -> Result<Vec<SessionInfo>, AppError> {
+        let me = actor.id().ok_or(AppError::Unauthenticated)?;
+        let current_hash = current.map(SessionToken::hash);
+        let now = Utc::now();
+        Ok(self
+            .sessions
+            .list_for_user(me)
+            .await?
+            .into_iter()
+            .filter(|s| s.expires_at > now)
+            .map(|s| SessionInfo {
+                current: current_hash.as_deref() == Some(s.token_hash.as_str()),
+                id: s.public_id,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                user_agent: s.user_agent,
+                ip: s.ip,
+            })
+            .collect())
+    }
+
+    pub async fn revoke_session(&self, actor: Actor, session_id: Uuid) -> Result<(), AppError> {
+        let me = actor.id().ok_or(AppError::Unauthenticated)?;
+        if self.sessions.remove_by_public_id(me, session_id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// "Sign out everywhere else": every session but the caller's.
+    pub async fn revoke_other_sessions(&self, actor: Actor, current: Option<&SessionToken>) -> Result<u64, AppError> {
+        let me = actor.id().ok_or(AppError::Unauthenticated)?;
+        let keep = current.map(SessionToken::hash);
+        Ok(self.sessions.remove_all_for_user(me, keep.as_deref()).await?)
+    }
+}
+
+/// PostgreSQL: serialize concurrent changes to administrators, so two admins
+/// demoting each other at once cannot leave none. (SQLite already serializes
+/// writers, and the count after the write sees the other's committed change.)
+async fn lock_admins<C: ConnectionTrait>(db: &C) -> Result<(), AppError> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let sql = "SELECT id FROM users WHERE role = 'admin' AND disabled = false FOR UPDATE";
+        db.query_all_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let id = Uuid::now_v7();
+        assert_eq!(decode_cursor(&encode_cursor(id)).unwrap(), id);
+        for bad in ["", "abc", "u1.", "u1.zzzz", &id.to_string()] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_text_is_literal() {
+        assert_eq!(like_pattern("A_b%c\\"), "%a\\_b\\%c\\\\%");
+    }
+}
