@@ -96,8 +96,8 @@ fn migrate_up_down_status_and_fresh() {
     assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 3);
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
-    assert!(status.contains("pending  m20261125_000002_create_sessions"), "{status}");
-    assert!(status.contains("applied  m20261125_000001_create_users"), "{status}");
+    assert!(status.contains("pending  m20261125_000003_roles_and_session_ids"), "{status}");
+    assert!(status.contains("applied  m20261125_000002_create_sessions"), "{status}");
     run(&["migrate", "fresh"]);
     assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 3);
 }

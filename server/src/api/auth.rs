@@ -1,9 +1,9 @@
 //! `/api/register`, `/api/login`, `/api/logout`, `/api/me`: adapters over
 //! `AuthService`, the same service the server functions call.
 
+use super::users::UserData;
 use super::{ApiJson, Client, SessionCookie};
 use app::error::AppError;
-use app::model::User;
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
 use app::validation::{LoginInput, RegisterInput};
@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::StatusCode;
 use http::header::SET_COOKIE;
-use serde::Serialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,12 +22,18 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
-#[derive(Serialize)]
-struct UserData {
-    user: User,
-}
-
-async fn register(
+/// Create an account and sign in.
+#[utoipa::path(post, path = "/api/register", tag = "auth",
+    request_body(content = crate::api::openapi::RegisterRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created and signed in; sets the session cookie", body = crate::api::openapi::UserEnvelope),
+        (status = 400, description = "bad_request: malformed JSON", body = crate::api::openapi::ErrorEnvelope),
+        (status = 409, description = "email_taken", body = crate::api::openapi::ErrorEnvelope),
+        (status = 413, description = "payload_too_large", body = crate::api::openapi::ErrorEnvelope),
+        (status = 415, description = "unsupported_media_type", body = crate::api::openapi::ErrorEnvelope),
+        (status = 422, description = "validation_failed", body = crate::api::openapi::ErrorEnvelope),
+    ))]
+pub async fn register(
     State(state): State<AppState>,
     Client(client): Client,
     ApiJson(input): ApiJson<RegisterInput>,
@@ -43,7 +48,17 @@ async fn register(
         .into_response())
 }
 
-async fn login(
+/// Sign in: a new session; the one the client held before is ended.
+#[utoipa::path(post, path = "/api/login", tag = "auth",
+    request_body(content = crate::api::openapi::LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in; sets a new session cookie", body = crate::api::openapi::UserEnvelope),
+        (status = 400, description = "bad_request", body = crate::api::openapi::ErrorEnvelope),
+        (status = 401, description = "invalid_credentials (same answer for unknown email and wrong password)", body = crate::api::openapi::ErrorEnvelope),
+        (status = 403, description = "account_disabled", body = crate::api::openapi::ErrorEnvelope),
+        (status = 422, description = "validation_failed", body = crate::api::openapi::ErrorEnvelope),
+    ))]
+pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
     SessionCookie(previous): SessionCookie,
@@ -54,8 +69,11 @@ async fn login(
     Ok(([(SET_COOKIE, cookie)], Json(Envelope::ok(UserData { user }))).into_response())
 }
 
-/// Always 200: signing out of a session that is already gone is not an error.
-async fn logout(State(state): State<AppState>, SessionCookie(token): SessionCookie) -> Result<Response, AppError> {
+/// Sign out: the session is deleted server-side and the cookie cleared. Always 200:
+/// signing out of a session that is already gone is not an error.
+#[utoipa::path(post, path = "/api/logout", tag = "auth",
+    responses((status = 200, description = "Signed out", body = crate::api::openapi::EmptyEnvelope)))]
+pub async fn logout(State(state): State<AppState>, SessionCookie(token): SessionCookie) -> Result<Response, AppError> {
     state.auth.logout(token.as_ref()).await?;
     Ok((
         [(SET_COOKIE, state.cookies.clear())],
@@ -64,7 +82,13 @@ async fn logout(State(state): State<AppState>, SessionCookie(token): SessionCook
         .into_response())
 }
 
-async fn me(
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user", body = crate::api::openapi::UserEnvelope),
+        (status = 401, description = "unauthenticated", body = crate::api::openapi::ErrorEnvelope),
+    ))]
+pub async fn me(
     State(state): State<AppState>,
     SessionCookie(token): SessionCookie,
 ) -> Result<Json<Envelope<UserData>>, AppError> {

@@ -56,3 +56,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
         Ok(Self(ClientMeta::from_parts(parts)))
     }
 }
+
+/// The caller as the policy sees them, resolved once from the session cookie.
+pub struct Caller {
+    pub actor: app::policy::Actor,
+    pub token: Option<SessionToken>,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = state.cookies.token(&parts.headers);
+        let actor = state.auth.actor(token.as_ref()).await?;
+        Ok(Self { actor, token })
+    }
+}

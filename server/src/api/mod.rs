@@ -3,6 +3,8 @@
 
 mod auth;
 mod extract;
+pub mod openapi;
+mod users;
 
 use crate::configuration::Settings;
 use app::error::AppError;
@@ -10,11 +12,13 @@ use app::ssr::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
-pub use extract::{ApiJson, Client, SessionCookie};
+pub use extract::{ApiJson, Caller, Client, SessionCookie};
 
 pub fn router(settings: &Settings) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(users::router())
+        .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

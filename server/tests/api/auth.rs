@@ -36,7 +36,7 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
         assert!(user[key].is_string(), "{key} present: {user}");
     }
     let keys: Vec<_> = user.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys.len(), 6, "exactly the public fields, never a hash: {keys:?}");
+    assert_eq!(keys.len(), 7, "exactly the public fields, never a hash: {keys:?}");
     assert!(!reply.body.to_string().contains("argon2"));
 
     let cookie = reply.set_cookie(&app.cookie_name).unwrap();

@@ -6,3 +6,4 @@ mod helpers;
 mod auth;
 mod pages;
 mod schema;
+mod users;

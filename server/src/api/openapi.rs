@@ -1,0 +1,193 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the wire
+//! types. The envelope types here exist only to describe responses.
+
+use app::model::{Role, SessionInfo, User, UserPage};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::{OpenApi, ToSchema};
+
+/// Every error code, with its HTTP status in the description of each response.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ErrorCode {
+    ValidationFailed,
+    EmailTaken,
+    InvalidCredentials,
+    Unauthenticated,
+    Forbidden,
+    AccountDisabled,
+    LastAdmin,
+    BadRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    NotFound,
+    MethodNotAllowed,
+    Unavailable,
+    Internal,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    code: ErrorCode,
+    /// Human-readable; safe to show.
+    message: String,
+    /// Per-field messages, only for `validation_failed`.
+    fields: Option<BTreeMap<String, String>>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorEnvelope {
+    /// Always false.
+    success: bool,
+    /// Always null.
+    data: Option<Value>,
+    error: ErrorBody,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UserData {
+    user: User,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UserEnvelope {
+    success: bool,
+    data: UserData,
+    /// Always null on success.
+    error: Option<ErrorBody>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UserPageEnvelope {
+    success: bool,
+    data: UserPage,
+    error: Option<ErrorBody>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EmptyEnvelope {
+    success: bool,
+    /// Always null.
+    data: Option<Value>,
+    error: Option<ErrorBody>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RegisterRequest {
+    name: String,
+    email: String,
+    /// 8–128 characters.
+    password: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreateUserRequest {
+    name: String,
+    email: String,
+    password: String,
+    /// `user` (default) or `admin`.
+    role: Option<Role>,
+}
+
+/// Only the fields present change. Unknown fields are refused (422).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateUserRequest {
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    /// Required when changing your own password.
+    current_password: Option<String>,
+    /// Admins only.
+    role: Option<Role>,
+    /// Admins only. Disabling ends the user's sessions.
+    disabled: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DeleteUserRequest {
+    /// Required when deleting your own account.
+    password: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Roster API", description = "Accounts, sessions and administration. Every response, success or \
+        failure, is the envelope `{success, data, error}`. Authentication is the session cookie set by \
+        register and login."),
+    paths(
+        super::auth::register,
+        super::auth::login,
+        super::auth::logout,
+        super::auth::me,
+        super::users::list_users,
+        super::users::create_user,
+        super::users::get_user,
+        super::users::update_user,
+        super::users::delete_user,
+    ),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, User, UserPage, SessionInfo, Role)),
+    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management")),
+)]
+pub struct ApiDoc;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn serve() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::error::AppError;
+
+    #[test]
+    fn documents_every_error_code_the_code_can_produce() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let documented: Vec<String> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        let all = [
+            AppError::validation(Default::default()),
+            AppError::EmailTaken,
+            AppError::InvalidCredentials,
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::AccountDisabled,
+            AppError::LastAdmin,
+            AppError::bad_request("x"),
+            AppError::PayloadTooLarge,
+            AppError::UnsupportedMediaType,
+            AppError::NotFound,
+            AppError::MethodNotAllowed,
+            AppError::Unavailable,
+            AppError::Internal,
+        ];
+        let codes: Vec<String> = all.iter().map(|e| e.code().to_owned()).collect();
+        assert_eq!(documented, codes);
+        assert_eq!(doc["openapi"], "3.1.0");
+    }
+}

@@ -1,0 +1,590 @@
+//! /api/users: every endpoint × every kind of caller, pagination under concurrent
+//! inserts, and the rules about roles, the disabled flag and the last admin.
+
+use crate::helpers::{Backend, Reply, TestApp, spawn_app};
+use crate::on_both_backends;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+on_both_backends!(
+    every_endpoint_for_every_kind_of_caller,
+    admin_creates_users_with_validation,
+    unknown_and_malformed_ids_are_not_found,
+    listing_pages_with_a_stable_order_and_filters,
+    pagination_has_no_duplicates_or_gaps_under_concurrent_inserts,
+    updating_profile_and_refusing_unknown_fields,
+    changing_your_password_needs_the_current_one_and_ends_other_sessions,
+    disabling_a_user_ends_their_sessions_and_blocks_sign_in,
+    the_last_active_admin_cannot_be_demoted_disabled_or_deleted,
+    deleting_removes_the_user_and_their_sessions,
+);
+
+struct Person {
+    id: String,
+    token: String,
+}
+
+async fn person(app: &TestApp, name: &str, email: &str) -> Person {
+    let (reply, token) = app.register(name, email, PASSWORD).await;
+    Person {
+        id: reply.body["data"]["user"]["id"].as_str().unwrap().to_owned(),
+        token,
+    }
+}
+
+async fn admin(app: &TestApp, email: &str) -> Person {
+    let p = person(app, "Admin", email).await;
+    app.db
+        .execute_unprepared(&format!("UPDATE users SET role = 'admin' WHERE email = '{email}'"))
+        .await
+        .unwrap();
+    p
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
+    let mut req = app.http.request(method.parse().unwrap(), app.url(path));
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    if let Some(token) = token {
+        req = req.header("cookie", format!("{}={token}", app.cookie_name));
+    }
+    app.send(req).await
+}
+
+async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = admin(&app, "boss@example.com").await;
+    let ada = person(&app, "Ada", "ada@example.com").await;
+    let bob = person(&app, "Bob", "bob@example.com").await;
+
+    // (method, path builder, body, anonymous, user→self/collection, user→other, admin)
+    type Cell = (&'static str, fn(&str) -> String, Option<Value>, u16, u16, u16, u16);
+    let table: Vec<Cell> = vec![
+        ("GET", |_| "/api/users".into(), None, 401, 403, 403, 200),
+        (
+            "POST",
+            |_| "/api/users".into(),
+            Some(json!({"name": "N", "email": "n@example.com", "password": PASSWORD})),
+            401,
+            403,
+            403,
+            201,
+        ),
+        ("GET", |id| format!("/api/users/{id}"), None, 401, 200, 403, 200),
+        (
+            "PUT",
+            |id| format!("/api/users/{id}"),
+            Some(json!({"name": "Renamed"})),
+            401,
+            200,
+            403,
+            200,
+        ),
+        (
+            "PUT",
+            |id| format!("/api/users/{id}"),
+            Some(json!({"role": "admin"})),
+            401,
+            403,
+            403,
+            200,
+        ),
+        (
+            "PUT",
+            |id| format!("/api/users/{id}"),
+            Some(json!({"disabled": false})),
+            401,
+            403,
+            403,
+            200,
+        ),
+    ];
+    for (i, (method, path, body, anonymous, user_self, user_other, as_admin)) in table.into_iter().enumerate() {
+        let body = body.map(|b| {
+            // Unique emails for the create row.
+            let mut b = b;
+            if let Some(e) = b.get_mut("email") {
+                *e = json!(format!("n{i}-{}@example.com", rand_suffix()));
+            }
+            b
+        });
+        let r = call(&app, method, &path(&ada.id), body.clone(), None).await;
+        assert_eq!(r.status, anonymous, "{method} anonymous: {}", r.body);
+        if anonymous == 401 {
+            assert_eq!(r.code(), "unauthenticated");
+        }
+        let r = call(&app, method, &path(&ada.id), body.clone(), Some(&ada.token)).await;
+        assert_eq!(r.status, user_self, "{method} {} user self: {}", path("ID"), r.body);
+        if user_self == 403 {
+            assert_eq!(r.code(), "forbidden");
+        }
+        let r = call(&app, method, &path(&bob.id), body.clone(), Some(&ada.token)).await;
+        assert_eq!(r.status, user_other, "{method} {} user other: {}", path("ID"), r.body);
+        let body = body.map(|mut b| {
+            if let Some(e) = b.get_mut("email") {
+                *e = json!(format!("admin-made-{i}-{}@example.com", rand_suffix()));
+            }
+            b
+        });
+        let r = call(&app, method, &path(&bob.id), body, Some(&boss.token)).await;
+        assert_eq!(r.status, as_admin, "{method} {} admin: {}", path("ID"), r.body);
+    }
+    // Delete: anonymous 401, user→other 403, user→self (with password) 200, admin→other 200.
+    call(&app, "DELETE", &format!("/api/users/{}", bob.id), None, None)
+        .await
+        .assert_error(401, "unauthenticated");
+    call(
+        &app,
+        "DELETE",
+        &format!("/api/users/{}", bob.id),
+        None,
+        Some(&ada.token),
+    )
+    .await
+    .assert_error(403, "forbidden");
+    let r = call(
+        &app,
+        "DELETE",
+        &format!("/api/users/{}", ada.id),
+        Some(json!({"password": PASSWORD})),
+        Some(&ada.token),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(
+        &app,
+        "DELETE",
+        &format!("/api/users/{}", bob.id),
+        None,
+        Some(&boss.token),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn rand_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
+async fn admin_creates_users_with_validation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = admin(&app, "boss@example.com").await;
+    let r = call(
+        &app,
+        "POST",
+        "/api/users",
+        Some(json!({"name": "Cy", "email": "cy@example.com", "password": PASSWORD, "role": "admin"})),
+        Some(&boss.token),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["data"]["user"]["role"], "admin");
+    assert_eq!(r.body["data"]["user"]["disabled"], false);
+    assert!(
+        r.set_cookie(&app.cookie_name).is_none(),
+        "creating a user does not sign the admin in as them"
+    );
+    let r = call(
+        &app,
+        "POST",
+        "/api/users",
+        Some(json!({"name": "Cy", "email": "CY@example.com", "password": PASSWORD})),
+        Some(&boss.token),
+    )
+    .await;
+    r.assert_error(409, "email_taken");
+    let r = call(
+        &app,
+        "POST",
+        "/api/users",
+        Some(json!({"name": "", "email": "x", "password": "p", "role": "root"})),
+        Some(&boss.token),
+    )
+    .await;
+    r.assert_error(422, "validation_failed");
+    assert_eq!(r.body["error"]["fields"].as_object().unwrap().len(), 4, "{}", r.body);
+    // The new account can sign in.
+    let r = app
+        .post_json(
+            "/api/login",
+            json!({"email": "cy@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+async fn unknown_and_malformed_ids_are_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = admin(&app, "boss@example.com").await;
+    for id in [
+        "00000000-0000-7000-8000-000000000000",
+        "not-an-id",
+        "1",
+        "%27%20OR%201=1--",
+    ] {
+        for method in ["GET", "PUT", "DELETE"] {
+            let body = (method == "PUT").then(|| json!({"name": "x"}));
+            call(&app, method, &format!("/api/users/{id}"), body, Some(&boss.token))
+                .await
+                .assert_error(404, "not_found");
+        }
+    }
+}
+
+async fn list_all(app: &TestApp, token: &str, query: &str) -> (Vec<Value>, Vec<Reply>) {
+    let mut items = Vec::new();
+    let mut replies = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if query.is_empty() { "" } else { "&" };
+        let path = match &cursor {
+            None => format!("/api/users?{query}"),
+            Some(c) => format!("/api/users?{query}{sep}cursor={c}"),
+        };
+        let r = app.get(&path, Some(token)).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        items.extend(r.body["data"]["items"].as_array().unwrap().iter().cloned());
+        cursor = r.body["data"]["next_cursor"].as_str().map(str::to_owned);
+        replies.push(r);
+        if cursor.is_none() {
+            return (items, replies);
+        }
+    }
+}
+
+async fn listing_pages_with_a_stable_order_and_filters(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = admin(&app, "boss@example.com").await;
+    for i in 0..7 {
+        person(&app, &format!("Member {i}"), &format!("member{i}@example.com")).await;
+    }
+    person(&app, "Zed 100%_sure", "zed@other.org").await;
+    let (items, pages) = list_all(&app, &boss.token, "limit=3").await;
+    assert_eq!(items.len(), 9);
+    assert_eq!(pages.len(), 3);
+    assert!(pages.last().unwrap().body["data"]["next_cursor"].is_null());
+    assert_eq!(items[0]["email"], "zed@other.org", "newest first");
+    assert_eq!(items[8]["email"], "boss@example.com");
+    // Default page size 20 holds everyone.
+    let r = app.get("/api/users", Some(&boss.token)).await;
+    assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 9);
+    // Search over email and name, case-insensitively; wildcards are literal.
+    let r = app.get("/api/users?q=MEMBER%203", Some(&boss.token)).await;
+    assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 1);
+    let r = app.get("/api/users?q=other.org", Some(&boss.token)).await;
+    assert_eq!(r.body["data"]["items"][0]["name"], "Zed 100%_sure");
+    let r = app.get("/api/users?q=%25", Some(&boss.token)).await;
+    assert_eq!(
+        r.body["data"]["items"].as_array().unwrap().len(),
+        1,
+        "a literal percent sign"
+    );
+    let r = app.get("/api/users?role=admin", Some(&boss.token)).await;
+    assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 1);
+    let r = app.get("/api/users?disabled=true", Some(&boss.token)).await;
+    assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 0);
+    for bad in ["limit=0", "limit=101", "role=root", "cursor=bogus"] {
+        app.get(&format!("/api/users?{bad}"), Some(&boss.token))
+            .await
+            .assert_error(422, "validation_failed");
+    }
+    app.get("/api/users?limit=abc", Some(&boss.token))
+        .await
+        .assert_error(400, "bad_request");
+}
+
+async fn pagination_has_no_duplicates_or_gaps_under_concurrent_inserts(backend: Backend) {
+    let app = std::sync::Arc::new(spawn_app(backend).await);
+    let boss = admin(&app, "boss@example.com").await;
+    for i in 0..24 {
+        person(&app, &format!("Early {i}"), &format!("early{i}@example.com")).await;
+    }
+    // Keep inserting while we page.
+    let writer = {
+        let app = app.clone();
+        let token = boss.token.clone();
+        tokio::spawn(async move {
+            for i in 0..15 {
+                let body =
+                    json!({"name": format!("Late {i}"), "email": format!("late{i}@example.com"), "password": PASSWORD});
+                let r = call(&app, "POST", "/api/users", Some(body), Some(&token)).await;
+                assert_eq!(r.status, 201);
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            None => "/api/users?limit=5".to_owned(),
+            Some(c) => format!("/api/users?limit=5&cursor={c}"),
+        };
+        let r = app.get(&path, Some(&boss.token)).await;
+        seen.extend(
+            r.body["data"]["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["email"].as_str().unwrap().to_owned()),
+        );
+        cursor = r.body["data"]["next_cursor"].as_str().map(str::to_owned);
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    writer.await.unwrap();
+    let unique: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no duplicates: {seen:?}");
+    for i in 0..24 {
+        assert!(seen.contains(&format!("early{i}@example.com")), "early{i} not skipped");
+    }
+    assert!(seen.contains(&"boss@example.com".to_owned()));
+}
+
+async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ada = person(&app, "Ada", "ada@example.com").await;
+    person(&app, "Bob", "bob@example.com").await;
+    let path = format!("/api/users/{}", ada.id);
+    let r = call(
+        &app,
+        "PUT",
+        &path,
+        Some(json!({"name": "  Ada King ", "email": "ada.king@example.com"})),
+        Some(&ada.token),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["user"]["name"], "Ada King");
+    assert_eq!(r.body["data"]["user"]["email"], "ada.king@example.com");
+    assert_ne!(
+        r.body["data"]["user"]["updated_at"],
+        r.body["data"]["user"]["created_at"]
+    );
+    let r = call(
+        &app,
+        "PUT",
+        &path,
+        Some(json!({"rol": "admin", "name": 5})),
+        Some(&ada.token),
+    )
+    .await;
+    r.assert_error(422, "validation_failed");
+    assert_eq!(r.body["error"]["fields"]["rol"], "Unknown field.");
+    assert_eq!(r.body["error"]["fields"]["name"], "Must be a string.");
+    call(
+        &app,
+        "PUT",
+        &path,
+        Some(json!({"email": "BOB@example.com"})),
+        Some(&ada.token),
+    )
+    .await
+    .assert_error(409, "email_taken");
+    call(&app, "PUT", &path, Some(json!({"email": "nope"})), Some(&ada.token))
+        .await
+        .assert_error(422, "validation_failed");
+    call(&app, "PUT", &path, Some(json!({"role": "admin"})), Some(&ada.token))
+        .await
+        .assert_error(403, "forbidden");
+    call(&app, "PUT", &path, Some(json!({"disabled": true})), Some(&ada.token))
+        .await
+        .assert_error(403, "forbidden");
+    let me = app.get("/api/me", Some(&ada.token)).await;
+    assert_eq!(
+        me.body["data"]["user"]["role"], "user",
+        "nothing changed by the refused requests"
+    );
+}
+
+async fn changing_your_password_needs_the_current_one_and_ends_other_sessions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ada = person(&app, "Ada", "ada@example.com").await;
+    let other_device = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let other_token = other_device.session_cookie(&app.cookie_name).unwrap();
+    let path = format!("/api/users/{}", ada.id);
+    let new = "a much better passphrase";
+    let r = call(&app, "PUT", &path, Some(json!({"password": new})), Some(&ada.token)).await;
+    r.assert_error(422, "validation_failed");
+    assert!(r.body["error"]["fields"]["current_password"].is_string());
+    let r = call(
+        &app,
+        "PUT",
+        &path,
+        Some(json!({"password": new, "current_password": "wrong one"})),
+        Some(&ada.token),
+    )
+    .await;
+    r.assert_error(422, "validation_failed");
+    let r = call(
+        &app,
+        "PUT",
+        &path,
+        Some(json!({"password": new, "current_password": PASSWORD})),
+        Some(&ada.token),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.get("/api/me", Some(&ada.token)).await.status,
+        200,
+        "this device stays signed in"
+    );
+    app.get("/api/me", Some(&other_token))
+        .await
+        .assert_error(401, "unauthenticated");
+    let old = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    old.assert_error(401, "invalid_credentials");
+    let fresh = app
+        .post_json("/api/login", json!({"email": "ada@example.com", "password": new}), None)
+        .await;
+    assert_eq!(fresh.status, 200);
+}
+
+async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = admin(&app, "boss@example.com").await;
+    let ada = person(&app, "Ada", "ada@example.com").await;
+    let r = call(
+        &app,
+        "PUT",
+        &format!("/api/users/{}", ada.id),
+        Some(json!({"disabled": true})),
+        Some(&boss.token),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["user"]["disabled"], true);
+    app.get("/api/me", Some(&ada.token))
+        .await
+        .assert_error(401, "unauthenticated");
+    let login = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    login.assert_error(403, "account_disabled");
+    let wrong = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": "wrong password"}),
+            None,
+        )
+        .await;
+    wrong.assert_error(401, "invalid_credentials");
+    let r = app.get("/api/users?disabled=true", Some(&boss.token)).await;
+    assert_eq!(r.body["data"]["items"][0]["email"], "ada@example.com");
+    call(
+        &app,
+        "PUT",
+        &format!("/api/users/{}", ada.id),
+        Some(json!({"disabled": false})),
+        Some(&boss.token),
+    )
+    .await;
+    let login = app
+        .post_json(
+            "/api/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, 200);
+}
+
+async fn the_last_active_admin_cannot_be_demoted_disabled_or_deleted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = admin(&app, "boss@example.com").await;
+    let path = format!("/api/users/{}", boss.id);
+    call(&app, "PUT", &path, Some(json!({"role": "user"})), Some(&boss.token))
+        .await
+        .assert_error(409, "last_admin");
+    call(&app, "PUT", &path, Some(json!({"disabled": true})), Some(&boss.token))
+        .await
+        .assert_error(409, "last_admin");
+    call(
+        &app,
+        "DELETE",
+        &path,
+        Some(json!({"password": PASSWORD})),
+        Some(&boss.token),
+    )
+    .await
+    .assert_error(409, "last_admin");
+    assert_eq!(
+        app.get("/api/me", Some(&boss.token)).await.body["data"]["user"]["role"],
+        "admin"
+    );
+    // With a second admin, the first may step down.
+    let second = admin(&app, "second@example.com").await;
+    let r = call(&app, "PUT", &path, Some(json!({"role": "user"})), Some(&boss.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    call(
+        &app,
+        "PUT",
+        &format!("/api/users/{}", second.id),
+        Some(json!({"disabled": true})),
+        Some(&second.token),
+    )
+    .await
+    .assert_error(409, "last_admin");
+}
+
+async fn deleting_removes_the_user_and_their_sessions(backend: Backend) {
+    use sea_orm::Statement;
+    let app = spawn_app(backend).await;
+    let boss = admin(&app, "boss@example.com").await;
+    let ada = person(&app, "Ada", "ada@example.com").await;
+    let path = format!("/api/users/{}", ada.id);
+    call(&app, "DELETE", &path, None, Some(&ada.token))
+        .await
+        .assert_error(422, "validation_failed");
+    call(
+        &app,
+        "DELETE",
+        &path,
+        Some(json!({"password": "wrong password"})),
+        Some(&ada.token),
+    )
+    .await
+    .assert_error(422, "validation_failed");
+    let r = call(&app, "DELETE", &path, None, Some(&boss.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.get("/api/me", Some(&ada.token))
+        .await
+        .assert_error(401, "unauthenticated");
+    call(&app, "GET", &path, None, Some(&boss.token))
+        .await
+        .assert_error(404, "not_found");
+    let backend = app.db.get_database_backend();
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM sessions"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get_by_index::<i64>(0).unwrap(),
+        1,
+        "only the admin's session is left"
+    );
+}
