@@ -9,6 +9,7 @@ pub mod pages;
 pub mod policy;
 pub mod server_fns;
 pub mod session;
+pub mod user_fns;
 pub mod validation;
 
 #[cfg(feature = "ssr")]
@@ -20,7 +21,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use components::header::SiteHeader;
-use pages::{AccountPage, HomePage, LoginPage, NotFoundPage, RegisterPage};
+use pages::{AccountPage, AdminUsersPage, HomePage, LoginPage, NotFoundPage, RegisterPage};
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     // Async: the signed-out redirect must be decided before any byte is sent.
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -33,6 +33,7 @@ pub async fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.settings).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,
+        Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -82,6 +83,47 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Strin
                 let state = if applied.contains(&name) { "applied" } else { "pending" };
                 println!("{state:8} {name}");
             }
+        }
+    }
+    Ok(())
+}
+
+fn admin_password() -> Result<String, String> {
+    use std::io::IsTerminal;
+    if let Ok(password) = std::env::var("ROSTER_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| format!("cannot read the password: {e}"))?;
+        let again = rpassword::prompt_password("Again: ").map_err(|e| format!("cannot read the password: {e}"))?;
+        if first != again {
+            return Err("the passwords do not match".into());
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<(), String> {
+    let password = admin_password()?;
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let state = crate::startup::build_state(settings, db);
+    match state.users.create_or_promote_admin(email, name, &password).await {
+        Ok((user, true)) => println!("created administrator {} ({})", user.email, user.id),
+        Ok((user, false)) => println!("promoted {} to administrator and set the password", user.email),
+        Err(err) => {
+            let detail = err
+                .fields()
+                .map(|f| f.values().cloned().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            return Err(format!("{err} {detail}").trim().to_owned());
         }
     }
     Ok(())

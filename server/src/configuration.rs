@@ -25,6 +25,15 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending migrations and serve the app (the default).
     Serve,
+    /// Create an administrator, or promote an existing account to one. The
+    /// password comes from ROSTER_ADMIN_PASSWORD, or is read from standard input
+    /// (prompted for, without echo, on a terminal) — never from a flag.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
     /// Inspect or change the database schema.
     Migrate {
         #[command(subcommand)]

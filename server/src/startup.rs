@@ -61,17 +61,13 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
 
 pub fn router(settings: &Settings, state: AppState) -> Router {
     let mut leptos_options = LeptosOptions::builder()
-        .output_name(env!("CARGO_PKG_NAME"))
+        .output_name("roster")
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
         .build();
-    // cargo-leptos names the bundle after the project at build time.
-    if let Some(name) = option_env!("LEPTOS_OUTPUT_NAME") {
-        leptos_options.output_name = Arc::from(name);
-    } else {
-        leptos_options.output_name = Arc::from("roster");
-    }
+    // Set at build time by cargo-leptos and .cargo/config.toml.
+    leptos_options.output_name = Arc::from(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("roster"));
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();

@@ -96,7 +96,10 @@ fn migrate_up_down_status_and_fresh() {
     assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 3);
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
-    assert!(status.contains("pending  m20261125_000003_roles_and_session_ids"), "{status}");
+    assert!(
+        status.contains("pending  m20261125_000003_roles_and_session_ids"),
+        "{status}"
+    );
     assert!(status.contains("applied  m20261125_000002_create_sessions"), "{status}");
     run(&["migrate", "fresh"]);
     assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 3);
@@ -159,4 +162,60 @@ fn production_mode_logs_json() {
     let line: serde_json::Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first}"));
     assert_eq!(line["level"], "INFO", "{line}");
     assert!(line["message"].as_str().is_some(), "{line}");
+}
+
+#[test]
+fn create_admin_takes_the_password_from_env_or_stdin_never_a_flag() {
+    use std::io::Write;
+    let dir = temp_dir("admin");
+    let url = format!("sqlite://{}/a.db", dir.display());
+    let out = roster(&dir)
+        .args(["create-admin", "--email", "root@example.com", "--name", "Root"])
+        .env("DATABASE_URL", &url)
+        .env("ROSTER_ADMIN_PASSWORD", "correct horse battery")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created administrator root@example.com"));
+    // Again, from stdin: promotes (idempotent) and sets the new password.
+    let mut child = roster(&dir)
+        .args(["create-admin", "--email", "ROOT@example.com", "--name", "Root"])
+        .env("DATABASE_URL", &url)
+        .env_remove("ROSTER_ADMIN_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another good password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("promoted root@example.com"));
+    // There is no password flag, and a short password is refused in one line.
+    let out = roster(&dir)
+        .args([
+            "create-admin",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--password",
+            "p",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = roster(&dir)
+        .args(["create-admin", "--email", "x@example.com", "--name", "X"])
+        .env("DATABASE_URL", &url)
+        .env("ROSTER_ADMIN_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("at least 8 characters"), "{}", stderr(&out));
 }

@@ -19,6 +19,9 @@ pub fn Field(
     #[prop(into, optional)]
     autofocus: Signal<bool>,
     #[prop(optional)] hint: Option<&'static str>,
+    /// The initial value (server-rendered, so it is there before hydration).
+    #[prop(into, optional)]
+    value: Option<String>,
     /// Called when the user edits the field (to clear a stale error).
     #[prop(optional)]
     on_edit: Option<Callback<()>>,
@@ -49,6 +52,7 @@ pub fn Field(
                 type=kind
                 autocomplete=autocomplete
                 node_ref=node_ref
+                value=value
                 autofocus=move || autofocus.get()
                 aria-invalid=move || if has_error() { "true" } else { "false" }
                 aria-describedby=described_by

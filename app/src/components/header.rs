@@ -19,7 +19,9 @@ pub fn SiteHeader() -> impl IntoView {
                                 .get()
                                 .map(|result| match result {
                                     Ok(Some(user)) => {
+                                        let is_admin = user.role == crate::model::Role::Admin;
                                         view! {
+                                            {is_admin.then(|| view! { <a href="/admin/users">"Admin"</a> })}
                                             <a href="/account" class="nav-user">
                                                 {user.name}
                                             </a>

@@ -1,7 +1,14 @@
+use crate::components::field::Field;
+use crate::components::form::{FormAlert, SubmitButton, field_error, focus_first_error, input_value};
 use crate::components::logout::LogoutButton;
-use crate::model::User;
+use crate::error::AppError;
+use crate::model::{SessionInfo, User};
 use crate::session::Session;
+use crate::user_fns::{ChangePassword, DeleteAccount, RevokeOtherSessions, RevokeSession, UpdateProfile, my_sessions};
+use crate::validation::{Email, FieldErrors, Password, UserName};
+use leptos::html;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
@@ -22,26 +29,306 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// The error of a server action's last call, if it failed.
+fn server_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
 #[component]
 fn AccountDetails(user: User) -> impl IntoView {
     let since = user.created_at.format("%-d %B %Y").to_string();
     view! {
-        <section class="card" aria-labelledby="account-title">
-            <h1 id="account-title">"Your account"</h1>
-            <p class="lead">"Signed in as " <strong data-testid="account-name">{user.name.clone()}</strong></p>
-            <dl class="details">
-                <dt>"Name"</dt>
-                <dd>{user.name}</dd>
-                <dt>"Email"</dt>
-                <dd data-testid="account-email">{user.email}</dd>
-                <dt>"Role"</dt>
-                <dd>{user.role.as_str()}</dd>
-                <dt>"Member since"</dt>
-                <dd>
-                    <time datetime=user.created_at.to_rfc3339()>{since}</time>
-                </dd>
-            </dl>
-            <LogoutButton />
+        <div class="stack">
+            <section class="card" aria-labelledby="account-title">
+                <h1 id="account-title">"Your account"</h1>
+                <p class="lead">"Signed in as " <strong data-testid="account-name">{user.name.clone()}</strong></p>
+                <dl class="details">
+                    <dt>"Email"</dt>
+                    <dd data-testid="account-email">{user.email.clone()}</dd>
+                    <dt>"Role"</dt>
+                    <dd>{user.role.as_str()}</dd>
+                    <dt>"Member since"</dt>
+                    <dd>
+                        <time datetime=user.created_at.to_rfc3339()>{since}</time>
+                    </dd>
+                </dl>
+                <LogoutButton />
+            </section>
+            <ProfileForm user=user.clone() />
+            <PasswordForm />
+            <SessionList />
+            <DeleteAccountForm />
+        </div>
+    }
+}
+
+#[component]
+fn ProfileForm(user: User) -> impl IntoView {
+    let session = Session::expect();
+    let action = ServerAction::<UpdateProfile>::new();
+    let client_errors = RwSignal::new(FieldErrors::new());
+    let (name, email) = (NodeRef::<html::Input>::new(), NodeRef::new());
+    let refs = [("name", name), ("email", email)];
+    let server = Signal::derive(move || {
+        action.value().get().and_then(Result::err).map(|err| match err {
+            AppError::EmailTaken => AppError::invalid_field("email", err.to_string()),
+            other => other,
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            session.refresh();
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut errors = FieldErrors::new();
+        let (n, e) = (input_value(name), input_value(email));
+        if let Err(m) = UserName::parse(&n) {
+            errors.insert("name".into(), m);
+        }
+        if let Err(m) = Email::parse(&e) {
+            errors.insert("email".into(), m);
+        }
+        if errors.is_empty() {
+            client_errors.set(errors);
+            action.dispatch(UpdateProfile { name: n, email: e });
+        } else {
+            focus_first_error(&refs, &errors);
+            client_errors.set(errors);
+        }
+    };
+    let saved = move || matches!(action.value().get(), Some(Ok(_)));
+    view! {
+        <section class="card" aria-labelledby="profile-title">
+            <h2 id="profile-title">"Profile"</h2>
+            <FormAlert error=server />
+            <p class="notice" role="status" hidden=move || !saved()>"Your profile was saved."</p>
+            <form method="post" action=UpdateProfile::PATH on:submit=on_submit novalidate>
+                <Field id="profile-name" name="name" label="Name" autocomplete="name" node_ref=name value=user.name
+                    error=field_error(client_errors, server, "name") />
+                <Field id="profile-email" name="email" label="Email" kind="email" autocomplete="email" node_ref=email
+                    value=user.email error=field_error(client_errors, server, "email") />
+                <SubmitButton pending=action.pending() label="Save changes" pending_label="Saving…" />
+            </form>
         </section>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let client_errors = RwSignal::new(FieldErrors::new());
+    let (current, new) = (NodeRef::<html::Input>::new(), NodeRef::new());
+    let refs = [("current_password", current), ("password", new)];
+    let server = server_error(action);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut errors = FieldErrors::new();
+        let (c, p) = (input_value(current), input_value(new));
+        if let Err(m) = Password::parse_existing(&c) {
+            errors.insert("current_password".into(), m);
+        }
+        if let Err(m) = Password::parse_new(&p) {
+            errors.insert("password".into(), m);
+        }
+        if errors.is_empty() {
+            client_errors.set(errors);
+            action.dispatch(ChangePassword {
+                current_password: c,
+                password: p,
+            });
+        } else {
+            focus_first_error(&refs, &errors);
+            client_errors.set(errors);
+        }
+    };
+    let changed = move || matches!(action.value().get(), Some(Ok(())));
+    Effect::new(move |_| {
+        if changed() {
+            for (_, node) in refs {
+                if let Some(input) = node.get_untracked() {
+                    input.set_value("");
+                }
+            }
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="password-title">
+            <h2 id="password-title">"Change password"</h2>
+            <FormAlert error=server />
+            <p class="notice" role="status" hidden=move || !changed()>
+                "Password changed. Your other devices were signed out."
+            </p>
+            <form method="post" action=ChangePassword::PATH on:submit=on_submit novalidate>
+                <Field id="current-password" name="current_password" label="Current password" kind="password"
+                    autocomplete="current-password" node_ref=current
+                    error=field_error(client_errors, server, "current_password") />
+                <Field id="new-password" name="password" label="New password" kind="password"
+                    autocomplete="new-password" node_ref=new hint="8 to 128 characters."
+                    error=field_error(client_errors, server, "password") />
+                <SubmitButton pending=action.pending() label="Change password" pending_label="Changing…" />
+            </form>
+        </section>
+    }
+}
+
+/// "Chrome on Linux"-style summary of a user agent, good enough to tell devices apart.
+fn describe_agent(agent: Option<&str>) -> String {
+    let Some(ua) = agent else {
+        return "Unknown device".into();
+    };
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/", "curl/"]
+        .iter()
+        .find(|b| ua.contains(*b))
+        .map(|b| match *b {
+            "Edg/" => "Edge",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            "Safari/" => "Safari",
+            _ => "curl",
+        })
+        .unwrap_or("Browser");
+    let os = ["Windows", "Android", "iPhone", "Mac OS", "Linux"]
+        .iter()
+        .find(|o| ua.contains(*o))
+        .copied();
+    match os {
+        Some(os) => format!("{browser} on {}", os.replace("Mac OS", "macOS")),
+        None => browser.to_string(),
+    }
+}
+
+#[component]
+fn SessionList() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let sessions = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| my_sessions(),
+    );
+    let error = Signal::derive(move || {
+        revoke
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| revoke_others.value().get().and_then(Result::err))
+    });
+    view! {
+        <section class="card" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">"Where you're signed in"</h2>
+            <FormAlert error />
+            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => view! { <SessionTable list revoke /> }.into_any(),
+                        Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <form method="post" action=RevokeOtherSessions::PATH on:submit=move |ev| {
+                ev.prevent_default();
+                revoke_others.dispatch(RevokeOtherSessions {});
+            }>
+                <SubmitButton pending=revoke_others.pending() label="Sign out everywhere else" pending_label="Signing out…" />
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn SessionTable(list: Vec<SessionInfo>, revoke: ServerAction<RevokeSession>) -> impl IntoView {
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%-d %b %Y, %H:%M UTC").to_string();
+    view! {
+        <ul class="session-list" data-testid="sessions">
+            {list
+                .into_iter()
+                .map(|s| {
+                    let id = s.id;
+                    view! {
+                        <li class="session" data-testid="session">
+                            <div>
+                                <strong>{describe_agent(s.user_agent.as_deref())}</strong>
+                                {s.current.then(|| view! { <span class="badge">"This device"</span> })}
+                                <p class="muted">
+                                    {s.ip.clone().unwrap_or_else(|| "unknown address".into())} " · signed in "
+                                    {fmt(s.created_at)} " · last seen " {fmt(s.last_seen_at)}
+                                </p>
+                            </div>
+                            {(!s.current).then(|| view! {
+                                <form method="post" action=RevokeSession::PATH on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    revoke.dispatch(RevokeSession { id });
+                                }>
+                                    <input type="hidden" name="id" value=id.to_string() />
+                                    <button type="submit" class="button button-small">"Sign out"</button>
+                                </form>
+                            })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn DeleteAccountForm() -> impl IntoView {
+    let session = Session::expect();
+    let action = ServerAction::<DeleteAccount>::new();
+    let client_errors = RwSignal::new(FieldErrors::new());
+    let password = NodeRef::<html::Input>::new();
+    let server = server_error(action);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            session.refresh();
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let p = input_value(password);
+        if p.is_empty() {
+            client_errors.set(FieldErrors::from([(
+                "password".into(),
+                "Enter your password to delete your account.".into(),
+            )]));
+            focus_first_error(&[("password", password)], &client_errors.get_untracked());
+        } else {
+            client_errors.set(FieldErrors::new());
+            action.dispatch(DeleteAccount { password: p });
+        }
+    };
+    view! {
+        <section class="card danger-zone" aria-labelledby="delete-title">
+            <h2 id="delete-title">"Delete your account"</h2>
+            <p>"This removes your account and signs out every device. It cannot be undone."</p>
+            <FormAlert error=server />
+            <form method="post" action=DeleteAccount::PATH on:submit=on_submit novalidate>
+                <Field id="delete-password" name="password" label="Your password" kind="password"
+                    autocomplete="current-password" node_ref=password
+                    error=field_error(client_errors, server, "password") />
+                <button type="submit" class="button button-danger" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Deleting…" } else { "Delete my account" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_agent;
+
+    #[test]
+    fn describes_common_agents() {
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        assert_eq!(describe_agent(Some(chrome)), "Chrome on Linux");
+        assert_eq!(describe_agent(Some("curl/8.0")), "curl");
+        assert_eq!(describe_agent(None), "Unknown device");
     }
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod openapi;
 mod pages;
 mod schema;
 mod users;

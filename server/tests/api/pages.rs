@@ -57,6 +57,11 @@ async fn pages_render_on_the_server(backend: Backend) {
         assert!(reply.headers["content-type"].to_str().unwrap().starts_with("text/html"));
         let body = html(&reply);
         assert!(body.contains(text), "{path} contains {text}");
+        // The page must ask for the bundle cargo-leptos actually writes.
+        assert!(
+            body.contains("/pkg/roster.wasm") && !body.contains("roster_bg"),
+            "{path}: wasm name"
+        );
         if has_form {
             assert!(
                 body.contains("<label for=\"") && body.contains("aria-invalid=\"false\""),

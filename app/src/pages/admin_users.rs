@@ -1,0 +1,321 @@
+//! /admin/users: every account, searchable and pageable, with create, role and
+//! flag edits, and delete with confirmation. Admins only.
+
+use crate::components::field::Field;
+use crate::components::form::{FormAlert, SubmitButton, field_error, focus_first_error, input_value};
+use crate::error::AppError;
+use crate::model::{Role, User};
+use crate::session::Session;
+use crate::user_fns::{CreateUser, DeleteUser, UpdateUser, list_users};
+use crate::validation::{CreateUserInput, FieldErrors};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use std::time::Duration;
+
+const PAGE_SIZE: u32 = 20;
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let session = Session::expect();
+    view! {
+        <Title text="Users" />
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(user)) if user.role == Role::Admin => view! { <UserAdmin me=user /> }.into_any(),
+                    Ok(Some(_)) => view! { <ForbiddenPage /> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Signed in but not allowed: a real 403.
+#[component]
+pub fn ForbiddenPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <Title text="Not allowed" />
+        <section class="card">
+            <h1>"Not allowed"</h1>
+            <p>"This page is for administrators. If you need access, ask one of them."</p>
+            <p><a class="button" href="/account">"Go to your account"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn UserAdmin(me: User) -> impl IntoView {
+    let search_text = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let role_filter = RwSignal::new(String::new());
+    let disabled_filter = RwSignal::new(String::new());
+    // The cursor of the current page, and those of the pages before it (for "Previous").
+    let cursor = RwSignal::new(None::<String>);
+    let history = RwSignal::new(Vec::<Option<String>>::new());
+    let version = RwSignal::new(0u32);
+    let refresh = move || version.update(|v| *v += 1);
+    let reset_paging = move || {
+        cursor.set(None);
+        history.set(Vec::new());
+    };
+
+    let page = Resource::new(
+        move || {
+            (
+                search.get(),
+                role_filter.get(),
+                disabled_filter.get(),
+                cursor.get(),
+                version.get(),
+            )
+        },
+        |(q, role, disabled, cursor, _)| {
+            let disabled = match disabled.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            };
+            list_users(Some(q), Some(role), disabled, cursor, Some(PAGE_SIZE))
+        },
+    );
+
+    // Search as you type, without a request per keystroke.
+    let pending_search = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
+    let on_search = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        search_text.set(value.clone());
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                reset_paging();
+                search.set(value);
+            },
+            SEARCH_DEBOUNCE,
+        )
+        .ok();
+        pending_search.set_value(handle);
+    };
+
+    view! {
+        <section class="card card-wide" aria-labelledby="users-title">
+            <h1 id="users-title">"Users"</h1>
+            <div class="toolbar" role="search">
+                <label class="toolbar-field">
+                    "Search"
+                    <input type="search" placeholder="Name or email" prop:value=search_text on:input=on_search
+                        aria-controls="users-table" />
+                </label>
+                <label class="toolbar-field">
+                    "Role"
+                    <select on:change=move |ev| { reset_paging(); role_filter.set(event_target_value(&ev)); }>
+                        <option value="">"All roles"</option>
+                        <option value="user">"Users"</option>
+                        <option value="admin">"Admins"</option>
+                    </select>
+                </label>
+                <label class="toolbar-field">
+                    "Status"
+                    <select on:change=move |ev| { reset_paging(); disabled_filter.set(event_target_value(&ev)); }>
+                        <option value="">"Any status"</option>
+                        <option value="no">"Active"</option>
+                        <option value="yes">"Disabled"</option>
+                    </select>
+                </label>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => {
+                            let next = page.next_cursor.clone();
+                            let empty = page.items.is_empty();
+                            view! {
+                                <div class="table-wrap">
+                                    <table id="users-table" class="table">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Name"</th>
+                                                <th scope="col">"Email"</th>
+                                                <th scope="col">"Role"</th>
+                                                <th scope="col">"Disabled"</th>
+                                                <th scope="col">"Created"</th>
+                                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {page.items.into_iter().map(|user| {
+                                                let is_me = user.id == me.id;
+                                                view! { <UserRow user is_me on_change=Callback::new(move |_| refresh()) /> }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                {empty.then(|| view! { <p class="muted">"No users match."</p> })}
+                                <nav class="pager" aria-label="Pages">
+                                    <button type="button" class="button" disabled=move || history.with(Vec::is_empty)
+                                        on:click=move |_| {
+                                            let previous = history.try_update(|h| h.pop()).flatten().flatten();
+                                            cursor.set(previous);
+                                        }>"Previous"</button>
+                                    <button type="button" class="button" disabled=next.is_none()
+                                        on:click={
+                                            let next = next.clone();
+                                            move |_| {
+                                                history.update(|h| h.push(cursor.get_untracked()));
+                                                cursor.set(next.clone());
+                                            }
+                                        }>"Next"</button>
+                                </nav>
+                            }.into_any()
+                        }
+                        Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <CreateUserForm on_created=Callback::new(move |_| { reset_paging(); refresh(); }) />
+    }
+}
+
+#[component]
+fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
+    let update = ServerAction::<UpdateUser>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let confirming = RwSignal::new(false);
+    let id = user.id;
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(()))) {
+            on_change.run(());
+        }
+    });
+    let error = Signal::derive(move || {
+        update
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| delete.value().get().and_then(Result::err))
+    });
+    let created = user.created_at.format("%Y-%m-%d %H:%M").to_string();
+    let label = user.name.clone();
+    let busy = move || update.pending().get() || delete.pending().get();
+    view! {
+        <tr data-testid="user-row" data-email=user.email.clone() aria-busy=move || if busy() { "true" } else { "false" }>
+            <td>{user.name.clone()} {is_me.then(|| view! { <span class="badge">"You"</span> })}</td>
+            <td>{user.email.clone()}</td>
+            <td>
+                <select aria-label=format!("Role of {label}") disabled=busy
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None }); }>
+                    <option value="user" selected=user.role == Role::User>"user"</option>
+                    <option value="admin" selected=user.role == Role::Admin>"admin"</option>
+                </select>
+            </td>
+            <td>
+                <input type="checkbox" aria-label=format!("{} disabled", user.name) checked=user.disabled disabled=busy
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)) }); } />
+            </td>
+            <td><time datetime=user.created_at.to_rfc3339()>{created}</time></td>
+            <td class="row-actions">
+                <Show when=move || confirming.get() fallback=move || view! {
+                    <button type="button" class="button button-small" on:click=move |_| confirming.set(true)>"Delete"</button>
+                }>
+                    <span role="group" aria-label="Confirm deletion">
+                        <button type="button" class="button button-small button-danger" disabled=busy
+                            on:click=move |_| { delete.dispatch(DeleteUser { id }); }>"Confirm delete"</button>
+                        <button type="button" class="button button-small" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </span>
+                </Show>
+                <span class="row-error" role="alert">{move || error.get().map(|e| e.to_string())}</span>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn CreateUserForm(on_created: Callback<()>) -> impl IntoView {
+    let action = ServerAction::<CreateUser>::new();
+    let client_errors = RwSignal::new(FieldErrors::new());
+    let (name, email, password) = (NodeRef::<html::Input>::new(), NodeRef::new(), NodeRef::new());
+    let role = NodeRef::<html::Select>::new();
+    let refs = [("name", name), ("email", email), ("password", password)];
+    let server = Signal::derive(move || {
+        action.value().get().and_then(Result::err).map(|err| match err {
+            AppError::EmailTaken => AppError::invalid_field("email", err.to_string()),
+            other => other,
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            for (_, node) in refs {
+                if let Some(input) = node.get_untracked() {
+                    input.set_value("");
+                }
+            }
+            on_created.run(());
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = CreateUserInput {
+            name: input_value(name),
+            email: input_value(email),
+            password: input_value(password),
+            role: role.get_untracked().map(|r| r.value()).unwrap_or_default(),
+        };
+        match input.validate() {
+            Err(errors) => {
+                focus_first_error(&refs, &errors);
+                client_errors.set(errors);
+            }
+            Ok(_) => {
+                client_errors.set(FieldErrors::new());
+                action.dispatch(CreateUser {
+                    name: input.name,
+                    email: input.email,
+                    password: input.password,
+                    role: input.role,
+                });
+            }
+        }
+    };
+    let created = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|u| format!("Created {}.", u.email))
+    };
+    view! {
+        <section class="card" aria-labelledby="create-title">
+            <h2 id="create-title">"Create a user"</h2>
+            <FormAlert error=server />
+            <p class="notice" role="status" hidden=move || created().is_none()>{created}</p>
+            <form method="post" action=CreateUser::PATH on:submit=on_submit novalidate>
+                <Field id="create-name" name="name" label="Name" autocomplete="off" node_ref=name
+                    error=field_error(client_errors, server, "name") />
+                <Field id="create-email" name="email" label="Email" kind="email" autocomplete="off" node_ref=email
+                    error=field_error(client_errors, server, "email") />
+                <Field id="create-password" name="password" label="Initial password" kind="password"
+                    autocomplete="new-password" node_ref=password error=field_error(client_errors, server, "password") />
+                <div class="field">
+                    <label for="create-role">"Role"</label>
+                    <select id="create-role" name="role" node_ref=role>
+                        <option value="user">"user"</option>
+                        <option value="admin">"admin"</option>
+                    </select>
+                </div>
+                <SubmitButton pending=action.pending() label="Create user" pending_label="Creating…" />
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,81 @@
+import { expect, test, uniqueEmail, waitForHydration } from './helpers';
+import type { Page } from '@playwright/test';
+
+const ADMIN = { email: 'admin@example.com', password: 'admin password 123' };
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+}
+
+test('an admin searches, creates, promotes, disables and deletes a user', async ({ page }) => {
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+  await waitForHydration(page);
+
+  // Create
+  const email = uniqueEmail('managed');
+  await page.getByLabel('Name', { exact: true }).fill('Managed <b>Person</b>');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Initial password').fill('initial password 1');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByRole('status')).toHaveText(`Created ${email}.`);
+
+  // Search as you type (debounced): only the new user is left.
+  await page.getByLabel('Search').fill(email.slice(0, 20));
+  const rows = page.getByTestId('user-row');
+  await expect(rows).toHaveCount(1);
+  const row = rows.first();
+  await expect(row).toHaveAttribute('data-email', email);
+  await expect(row).toContainText('Managed <b>Person</b>'); // rendered as text, not markup
+
+  // Promote
+  await row.getByLabel(/Role of/).selectOption('admin');
+  await expect(row).toHaveAttribute('aria-busy', 'false');
+  await page.getByLabel('Role', { exact: true }).selectOption('admin');
+  await expect(page.getByTestId('user-row').filter({ hasText: email })).toHaveCount(1);
+  await page.getByLabel('Role', { exact: true }).selectOption('');
+
+  // Disable, then find it with the status filter
+  await page.getByTestId('user-row').first().getByLabel(/disabled$/).check();
+  await expect(page.getByTestId('user-row').first()).toHaveAttribute('aria-busy', 'false');
+  await page.getByLabel('Status').selectOption('yes');
+  await expect(page.getByTestId('user-row')).toHaveCount(1);
+
+  // Delete, with confirmation
+  const target = page.getByTestId('user-row').first();
+  await target.getByRole('button', { name: 'Delete' }).click();
+  await target.getByRole('button', { name: 'Confirm delete' }).click();
+  await expect(page.getByTestId('user-row')).toHaveCount(0);
+  await expect(page.getByText('No users match.')).toBeVisible();
+});
+
+test('the last admin cannot demote themselves: the error shows inline', async ({ page }) => {
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin/users');
+  await waitForHydration(page);
+  await page.getByLabel('Search').fill(ADMIN.email);
+  const row = page.getByTestId('user-row').filter({ hasText: ADMIN.email });
+  await expect(row).toHaveCount(1);
+  await row.getByLabel(/Role of/).selectOption('user');
+  await expect(row.getByRole('alert')).toContainText('last active administrator');
+});
+
+test('non-admins get 403 and signed-out visitors the login page', async ({ page, request }) => {
+  const email = uniqueEmail('plain');
+  const res = await request.post('/api/register', { data: { name: 'Plain', email, password: 'plain password 1' } });
+  expect(res.status()).toBe(201);
+  let response = await page.goto('/admin/users');
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, email, 'plain password 1');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  response = await page.goto('/admin/users');
+  expect(response?.status()).toBe(403);
+  await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+});

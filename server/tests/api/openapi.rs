@@ -1,0 +1,236 @@
+//! The OpenAPI document describes what the server really answers: real responses
+//! are checked against the schema the document gives for their path, method and
+//! status.
+
+use crate::helpers::{Backend, Reply, TestApp, spawn_app};
+use crate::on_both_backends;
+use serde_json::{Value, json};
+
+on_both_backends!(real_responses_match_the_openapi_document);
+
+/// A small JSON Schema checker for what utoipa emits: $ref, type (one or many),
+/// properties/required, items, enum, oneOf/anyOf/allOf, additionalProperties.
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return check(doc, &doc["components"]["schemas"][name], value, at, errors);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            let passes = options.iter().filter(|s| {
+                let mut e = Vec::new();
+                check(doc, s, value, at, &mut e);
+                e.is_empty()
+            });
+            if passes.count() == 0 {
+                errors.push(format!("{at}: matches none of {key}"));
+            }
+            return;
+        }
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        for s in all {
+            check(doc, s, value, at, errors);
+        }
+    }
+    if let Some(types) = schema.get("type") {
+        let allowed: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let ok = allowed.contains(&actual) || (actual == "integer" && allowed.contains(&"number"));
+        if !ok {
+            errors.push(format!("{at}: {actual} is not {allowed:?}"));
+            return;
+        }
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(value)
+    {
+        errors.push(format!("{at}: {value} not in enum"));
+    }
+    if let Value::Object(map) = value {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            let key = required.as_str().unwrap();
+            if !map.contains_key(key) {
+                errors.push(format!("{at}: missing required {key}"));
+            }
+        }
+        for (key, v) in map {
+            match properties.and_then(|p| p.get(key)) {
+                Some(s) => check(doc, s, v, &format!("{at}.{key}"), errors),
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) | None if properties.is_some() => {
+                        errors.push(format!("{at}: undocumented property {key}"))
+                    }
+                    Some(s @ Value::Object(_)) => check(doc, s, v, &format!("{at}.{key}"), errors),
+                    _ => {}
+                },
+            }
+        }
+    }
+    if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            check(doc, item_schema, item, &format!("{at}[{i}]"), errors);
+        }
+    }
+}
+
+fn assert_documented(doc: &Value, path: &str, method: &str, reply: &Reply) {
+    let response = &doc["paths"][path][method]["responses"][reply.status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {path} {} is not documented",
+        reply.status
+    );
+    let schema = &response["content"]["application/json"]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {path} {} has no JSON schema",
+        reply.status
+    );
+    let mut errors = Vec::new();
+    check(doc, schema, &reply.body, "body", &mut errors);
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {}: {errors:?}\nbody: {}",
+        reply.status,
+        reply.body
+    );
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
+    let mut req = app.http.request(method.parse().unwrap(), app.url(path));
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    if let Some(token) = token {
+        req = req.header("cookie", format!("{}={token}", app.cookie_name));
+    }
+    app.send(req).await
+}
+
+async fn real_responses_match_the_openapi_document(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(backend).await;
+    let doc = app.get("/api/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    let doc = doc.body;
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (path, methods) in [
+        ("/api/register", &["post"][..]),
+        ("/api/login", &["post"]),
+        ("/api/logout", &["post"]),
+        ("/api/me", &["get"]),
+        ("/api/users", &["get", "post"]),
+        ("/api/users/{id}", &["get", "put", "delete"]),
+    ] {
+        for method in methods {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path} documented");
+        }
+    }
+
+    let pw = "correct horse battery";
+    let r = app
+        .post_json(
+            "/api/register",
+            json!({"name": "Root", "email": "root@example.com", "password": pw}),
+            None,
+        )
+        .await;
+    assert_documented(&doc, "/api/register", "post", &r);
+    let root = r.session_cookie(&app.cookie_name).unwrap();
+    app.db
+        .execute_unprepared("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
+        .await
+        .unwrap();
+    let r = app
+        .post_json(
+            "/api/register",
+            json!({"name": "", "email": "x", "password": "y"}),
+            None,
+        )
+        .await;
+    assert_documented(&doc, "/api/register", "post", &r);
+    let r = app
+        .post_json(
+            "/api/register",
+            json!({"name": "R", "email": "root@example.com", "password": pw}),
+            None,
+        )
+        .await;
+    assert_documented(&doc, "/api/register", "post", &r);
+    let r = app
+        .post_json(
+            "/api/login",
+            json!({"email": "root@example.com", "password": "wrong password"}),
+            None,
+        )
+        .await;
+    assert_documented(&doc, "/api/login", "post", &r);
+    let r = app
+        .post_json("/api/login", json!({"email": "root@example.com", "password": pw}), None)
+        .await;
+    assert_documented(&doc, "/api/login", "post", &r);
+    let admin = r.session_cookie(&app.cookie_name).unwrap();
+    assert_documented(&doc, "/api/me", "get", &app.get("/api/me", Some(&admin)).await);
+    assert_documented(&doc, "/api/me", "get", &app.get("/api/me", Some(&root)).await);
+
+    let r = call(
+        &app,
+        "POST",
+        "/api/users",
+        Some(json!({"name": "Ada", "email": "ada@example.com", "password": pw})),
+        Some(&admin),
+    )
+    .await;
+    assert_documented(&doc, "/api/users", "post", &r);
+    let ada_id = r.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let ada = app
+        .post_json("/api/login", json!({"email": "ada@example.com", "password": pw}), None)
+        .await;
+    let ada = ada.session_cookie(&app.cookie_name).unwrap();
+    assert_documented(
+        &doc,
+        "/api/users",
+        "get",
+        &app.get("/api/users?limit=1", Some(&admin)).await,
+    );
+    assert_documented(&doc, "/api/users", "get", &app.get("/api/users", Some(&ada)).await);
+    assert_documented(&doc, "/api/users", "get", &app.get("/api/users", None).await);
+    assert_documented(
+        &doc,
+        "/api/users",
+        "get",
+        &app.get("/api/users?limit=0", Some(&admin)).await,
+    );
+    let one = format!("/api/users/{ada_id}");
+    assert_documented(&doc, "/api/users/{id}", "get", &app.get(&one, Some(&ada)).await);
+    assert_documented(
+        &doc,
+        "/api/users/{id}",
+        "get",
+        &app.get("/api/users/nope", Some(&admin)).await,
+    );
+    let r = call(&app, "PUT", &one, Some(json!({"name": "Ada L"})), Some(&ada)).await;
+    assert_documented(&doc, "/api/users/{id}", "put", &r);
+    let r = call(&app, "PUT", &one, Some(json!({"role": "admin"})), Some(&ada)).await;
+    assert_documented(&doc, "/api/users/{id}", "put", &r);
+    let r = call(&app, "PUT", &one, Some(json!({"bogus": 1})), Some(&ada)).await;
+    assert_documented(&doc, "/api/users/{id}", "put", &r);
+    let r = call(&app, "DELETE", &one, None, Some(&admin)).await;
+    assert_documented(&doc, "/api/users/{id}", "delete", &r);
+    let r = call(&app, "POST", "/api/logout", None, Some(&admin)).await;
+    assert_documented(&doc, "/api/logout", "post", &r);
+}
