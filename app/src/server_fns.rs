@@ -16,41 +16,61 @@ pub const LOGIN_PATH: &str = "/login";
 
 #[server(prefix = "/rpc", endpoint = "register")]
 pub async fn register(name: String, email: String, password: String) -> Result<User, AppError> {
-    use crate::validation::RegisterInput;
-    let ctx = RequestContext::current()?;
-    let input = RegisterInput { name, email, password };
-    let (user, token) = ctx.state.auth.register(&input, &ctx.client()).await?;
-    ctx.set_cookie(ctx.state.cookies.set(&token));
-    leptos_axum::redirect(ACCOUNT_PATH);
-    Ok(user)
+    crate::ssr::context::with_status(
+        async move {
+            use crate::validation::RegisterInput;
+            let ctx = RequestContext::current()?;
+            let input = RegisterInput { name, email, password };
+            let (user, token) = ctx.state.auth.register(&input, &ctx.client()).await?;
+            ctx.set_cookie(ctx.state.cookies.set(&token));
+            leptos_axum::redirect(ACCOUNT_PATH);
+            Ok(user)
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<User, AppError> {
-    use crate::validation::LoginInput;
-    let ctx = RequestContext::current()?;
-    let input = LoginInput { email, password };
-    let (user, token) = ctx
-        .state
-        .auth
-        .login(&input, &ctx.client(), ctx.session_token().as_ref())
-        .await?;
-    ctx.set_cookie(ctx.state.cookies.set(&token));
-    leptos_axum::redirect(ACCOUNT_PATH);
-    Ok(user)
+    crate::ssr::context::with_status(
+        async move {
+            use crate::validation::LoginInput;
+            let ctx = RequestContext::current()?;
+            let input = LoginInput { email, password };
+            let (user, token) = ctx
+                .state
+                .auth
+                .login(&input, &ctx.client(), ctx.session_token().as_ref())
+                .await?;
+            ctx.set_cookie(ctx.state.cookies.set(&token));
+            leptos_axum::redirect(ACCOUNT_PATH);
+            Ok(user)
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/rpc", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let ctx = RequestContext::current()?;
-    ctx.state.auth.logout(ctx.session_token().as_ref()).await?;
-    ctx.set_cookie(ctx.state.cookies.clear());
-    leptos_axum::redirect(LOGIN_PATH);
-    Ok(())
+    crate::ssr::context::with_status(
+        async move {
+            let ctx = RequestContext::current()?;
+            ctx.state.auth.logout(ctx.session_token().as_ref()).await?;
+            ctx.set_cookie(ctx.state.cookies.clear());
+            leptos_axum::redirect(LOGIN_PATH);
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/rpc", endpoint = "me")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let ctx = RequestContext::current()?;
-    ctx.state.auth.current_user(ctx.session_token().as_ref()).await
+    crate::ssr::context::with_status(
+        async move {
+            let ctx = RequestContext::current()?;
+            ctx.state.auth.current_user(ctx.session_token().as_ref()).await
+        }
+        .await,
+    )
 }

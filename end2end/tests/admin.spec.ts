@@ -14,7 +14,7 @@ async function signIn(page: Page, email: string, password: string) {
 
 test('an admin searches, creates, promotes, disables and deletes a user', async ({ page }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\/users$/);
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
   await waitForHydration(page);
@@ -38,14 +38,14 @@ test('an admin searches, creates, promotes, disables and deletes a user', async 
   // Promote
   await row.getByLabel(/Role of/).selectOption('admin');
   await expect(row).toHaveAttribute('aria-busy', 'false');
-  await page.getByLabel('Role', { exact: true }).selectOption('admin');
+  await page.getByLabel('Filter by role').selectOption('admin');
   await expect(page.getByTestId('user-row').filter({ hasText: email })).toHaveCount(1);
-  await page.getByLabel('Role', { exact: true }).selectOption('');
+  await page.getByLabel('Filter by role').selectOption('');
 
   // Disable, then find it with the status filter
   await page.getByTestId('user-row').first().getByLabel(/disabled$/).check();
   await expect(page.getByTestId('user-row').first()).toHaveAttribute('aria-busy', 'false');
-  await page.getByLabel('Status').selectOption('yes');
+  await page.getByLabel('Filter by status').selectOption('yes');
   await expect(page.getByTestId('user-row')).toHaveCount(1);
 
   // Delete, with confirmation
@@ -74,7 +74,7 @@ test('non-admins get 403 and signed-out visitors the login page', async ({ page,
   let response = await page.goto('/admin/users');
   await expect(page).toHaveURL(/\/login$/);
   await signIn(page, email, 'plain password 1');
-  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
   response = await page.goto('/admin/users');
   expect(response?.status()).toBe(403);
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();

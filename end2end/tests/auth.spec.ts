@@ -7,7 +7,7 @@ test('register, see the account, sign out and sign back in', async ({ page }) =>
   await register(page, 'Ada Lovelace', email, PASSWORD);
 
   await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Your account', exact: true })).toBeVisible();
   await expect(page.getByTestId('account-email')).toHaveText(email);
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ada Lovelace' })).toBeVisible();
 

@@ -15,17 +15,19 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let session = Session::expect();
+    // Lives above the details, which re-render when the user is refetched after a save.
+    let profile_saved = RwSignal::new(false);
     view! {
         <Title text="Your account" />
-        <Suspense fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
             {move || Suspend::new(async move {
                 match session.user.await {
-                    Ok(Some(user)) => view! { <AccountDetails user /> }.into_any(),
+                    Ok(Some(user)) => view! { <AccountDetails user profile_saved /> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
                     Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -39,7 +41,7 @@ where
 }
 
 #[component]
-fn AccountDetails(user: User) -> impl IntoView {
+fn AccountDetails(user: User, profile_saved: RwSignal<bool>) -> impl IntoView {
     let since = user.created_at.format("%-d %B %Y").to_string();
     view! {
         <div class="stack">
@@ -58,7 +60,7 @@ fn AccountDetails(user: User) -> impl IntoView {
                 </dl>
                 <LogoutButton />
             </section>
-            <ProfileForm user=user.clone() />
+            <ProfileForm user=user.clone() saved=profile_saved />
             <PasswordForm />
             <SessionList />
             <DeleteAccountForm />
@@ -67,7 +69,7 @@ fn AccountDetails(user: User) -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(user: User) -> impl IntoView {
+fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
     let session = Session::expect();
     let action = ServerAction::<UpdateProfile>::new();
     let client_errors = RwSignal::new(FieldErrors::new());
@@ -81,11 +83,13 @@ fn ProfileForm(user: User) -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
+            saved.set(true);
             session.refresh();
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        saved.set(false);
         let mut errors = FieldErrors::new();
         let (n, e) = (input_value(name), input_value(email));
         if let Err(m) = UserName::parse(&n) {
@@ -102,12 +106,11 @@ fn ProfileForm(user: User) -> impl IntoView {
             client_errors.set(errors);
         }
     };
-    let saved = move || matches!(action.value().get(), Some(Ok(_)));
     view! {
         <section class="card" aria-labelledby="profile-title">
             <h2 id="profile-title">"Profile"</h2>
             <FormAlert error=server />
-            <p class="notice" role="status" hidden=move || !saved()>"Your profile was saved."</p>
+            <p class="notice" role="status" hidden=move || !saved.get()>"Your profile was saved."</p>
             <form method="post" action=UpdateProfile::PATH on:submit=on_submit novalidate>
                 <Field id="profile-name" name="name" label="Name" autocomplete="name" node_ref=name value=user.name
                     error=field_error(client_errors, server, "name") />

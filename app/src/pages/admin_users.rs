@@ -118,7 +118,7 @@ fn UserAdmin(me: User) -> impl IntoView {
                         aria-controls="users-table" />
                 </label>
                 <label class="toolbar-field">
-                    "Role"
+                    "Filter by role"
                     <select on:change=move |ev| { reset_paging(); role_filter.set(event_target_value(&ev)); }>
                         <option value="">"All roles"</option>
                         <option value="user">"Users"</option>
@@ -126,7 +126,7 @@ fn UserAdmin(me: User) -> impl IntoView {
                     </select>
                 </label>
                 <label class="toolbar-field">
-                    "Status"
+                    "Filter by status"
                     <select on:change=move |ev| { reset_paging(); disabled_filter.set(event_target_value(&ev)); }>
                         <option value="">"Any status"</option>
                         <option value="no">"Active"</option>

@@ -36,3 +36,28 @@ impl RequestContext {
         }
     }
 }
+
+/// Gives a failed server-function call the error's own HTTP status (422, 409, …)
+/// instead of a blanket 500 — except for plain HTML form posts, which must stay
+/// redirects so the browser returns to the form with the error.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        let form_post = use_context::<Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
+            .unwrap_or(false);
+        if !form_post
+            && let (Some(response), Ok(status)) = (
+                use_context::<ResponseOptions>(),
+                http::StatusCode::from_u16(err.status()),
+            )
+        {
+            response.set_status(status);
+        }
+    }
+    result
+}
