@@ -93,6 +93,26 @@ impl AppError {
         Self::ValidationFailed { fields }
     }
 
+    /// One value of every variant: for tests and documentation that must cover them all.
+    pub fn one_of_each() -> Vec<Self> {
+        vec![
+            Self::validation(FieldErrors::new()),
+            Self::EmailTaken,
+            Self::InvalidCredentials,
+            Self::Unauthenticated,
+            Self::Forbidden,
+            Self::AccountDisabled,
+            Self::LastAdmin,
+            Self::bad_request("x"),
+            Self::PayloadTooLarge,
+            Self::UnsupportedMediaType,
+            Self::NotFound,
+            Self::MethodNotAllowed,
+            Self::Unavailable,
+            Self::Internal,
+        ]
+    }
+
     /// One field's message, as a validation failure.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::ValidationFailed {
@@ -156,22 +176,7 @@ mod tests {
 
     #[test]
     fn every_variant_has_a_distinct_code() {
-        let all = [
-            AppError::validation(FieldErrors::new()),
-            AppError::EmailTaken,
-            AppError::InvalidCredentials,
-            AppError::Unauthenticated,
-            AppError::Forbidden,
-            AppError::AccountDisabled,
-            AppError::LastAdmin,
-            AppError::bad_request("x"),
-            AppError::PayloadTooLarge,
-            AppError::UnsupportedMediaType,
-            AppError::NotFound,
-            AppError::MethodNotAllowed,
-            AppError::Unavailable,
-            AppError::Internal,
-        ];
+        let all = AppError::one_of_each();
         let codes: std::collections::BTreeSet<_> = all.iter().map(AppError::code).collect();
         assert_eq!(codes.len(), all.len());
         assert_eq!(AppError::EmailTaken.status(), 409);

@@ -170,22 +170,7 @@ mod tests {
             .iter()
             .map(|v| v.as_str().unwrap().to_owned())
             .collect();
-        let all = [
-            AppError::validation(Default::default()),
-            AppError::EmailTaken,
-            AppError::InvalidCredentials,
-            AppError::Unauthenticated,
-            AppError::Forbidden,
-            AppError::AccountDisabled,
-            AppError::LastAdmin,
-            AppError::bad_request("x"),
-            AppError::PayloadTooLarge,
-            AppError::UnsupportedMediaType,
-            AppError::NotFound,
-            AppError::MethodNotAllowed,
-            AppError::Unavailable,
-            AppError::Internal,
-        ];
+        let all = AppError::one_of_each();
         let codes: Vec<String> = all.iter().map(|e| e.code().to_owned()).collect();
         assert_eq!(documented, codes);
         assert_eq!(doc["openapi"], "3.1.0");

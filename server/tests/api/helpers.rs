@@ -157,6 +157,18 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Any method, an optional JSON body, an optional session token.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
+        let mut req = self.http.request(method.parse().unwrap(), self.url(path));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        if let Some(token) = token {
+            req = req.header("cookie", format!("{}={token}", self.cookie_name));
+        }
+        self.send(req).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         let mut req = self.http.get(self.url(path));
         if let Some(token) = token {

@@ -2,7 +2,7 @@
 //! are checked against the schema the document gives for their path, method and
 //! status.
 
-use crate::helpers::{Backend, Reply, TestApp, spawn_app};
+use crate::helpers::{Backend, Reply, spawn_app};
 use crate::on_both_backends;
 use serde_json::{Value, json};
 
@@ -110,17 +110,6 @@ fn assert_documented(doc: &Value, path: &str, method: &str, reply: &Reply) {
     );
 }
 
-async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
-    let mut req = app.http.request(method.parse().unwrap(), app.url(path));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    if let Some(token) = token {
-        req = req.header("cookie", format!("{}={token}", app.cookie_name));
-    }
-    app.send(req).await
-}
-
 async fn real_responses_match_the_openapi_document(backend: Backend) {
     use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
@@ -187,14 +176,14 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
     assert_documented(&doc, "/api/me", "get", &app.get("/api/me", Some(&admin)).await);
     assert_documented(&doc, "/api/me", "get", &app.get("/api/me", Some(&root)).await);
 
-    let r = call(
-        &app,
-        "POST",
-        "/api/users",
-        Some(json!({"name": "Ada", "email": "ada@example.com", "password": pw})),
-        Some(&admin),
-    )
-    .await;
+    let r = app
+        .call(
+            "POST",
+            "/api/users",
+            Some(json!({"name": "Ada", "email": "ada@example.com", "password": pw})),
+            Some(&admin),
+        )
+        .await;
     assert_documented(&doc, "/api/users", "post", &r);
     let ada_id = r.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     let ada = app
@@ -223,14 +212,14 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         "get",
         &app.get("/api/users/nope", Some(&admin)).await,
     );
-    let r = call(&app, "PUT", &one, Some(json!({"name": "Ada L"})), Some(&ada)).await;
+    let r = app.call("PUT", &one, Some(json!({"name": "Ada L"})), Some(&ada)).await;
     assert_documented(&doc, "/api/users/{id}", "put", &r);
-    let r = call(&app, "PUT", &one, Some(json!({"role": "admin"})), Some(&ada)).await;
+    let r = app.call("PUT", &one, Some(json!({"role": "admin"})), Some(&ada)).await;
     assert_documented(&doc, "/api/users/{id}", "put", &r);
-    let r = call(&app, "PUT", &one, Some(json!({"bogus": 1})), Some(&ada)).await;
+    let r = app.call("PUT", &one, Some(json!({"bogus": 1})), Some(&ada)).await;
     assert_documented(&doc, "/api/users/{id}", "put", &r);
-    let r = call(&app, "DELETE", &one, None, Some(&admin)).await;
+    let r = app.call("DELETE", &one, None, Some(&admin)).await;
     assert_documented(&doc, "/api/users/{id}", "delete", &r);
-    let r = call(&app, "POST", "/api/logout", None, Some(&admin)).await;
+    let r = app.call("POST", "/api/logout", None, Some(&admin)).await;
     assert_documented(&doc, "/api/logout", "post", &r);
 }

@@ -43,17 +43,6 @@ async fn admin(app: &TestApp, email: &str) -> Person {
     p
 }
 
-async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
-    let mut req = app.http.request(method.parse().unwrap(), app.url(path));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    if let Some(token) = token {
-        req = req.header("cookie", format!("{}={token}", app.cookie_name));
-    }
-    app.send(req).await
-}
-
 async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
     let app = spawn_app(backend).await;
     let boss = admin(&app, "boss@example.com").await;
@@ -111,17 +100,17 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             }
             b
         });
-        let r = call(&app, method, &path(&ada.id), body.clone(), None).await;
+        let r = app.call(method, &path(&ada.id), body.clone(), None).await;
         assert_eq!(r.status, anonymous, "{method} anonymous: {}", r.body);
         if anonymous == 401 {
             assert_eq!(r.code(), "unauthenticated");
         }
-        let r = call(&app, method, &path(&ada.id), body.clone(), Some(&ada.token)).await;
+        let r = app.call(method, &path(&ada.id), body.clone(), Some(&ada.token)).await;
         assert_eq!(r.status, user_self, "{method} {} user self: {}", path("ID"), r.body);
         if user_self == 403 {
             assert_eq!(r.code(), "forbidden");
         }
-        let r = call(&app, method, &path(&bob.id), body.clone(), Some(&ada.token)).await;
+        let r = app.call(method, &path(&bob.id), body.clone(), Some(&ada.token)).await;
         assert_eq!(r.status, user_other, "{method} {} user other: {}", path("ID"), r.body);
         let body = body.map(|mut b| {
             if let Some(e) = b.get_mut("email") {
@@ -129,39 +118,28 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             }
             b
         });
-        let r = call(&app, method, &path(&bob.id), body, Some(&boss.token)).await;
+        let r = app.call(method, &path(&bob.id), body, Some(&boss.token)).await;
         assert_eq!(r.status, as_admin, "{method} {} admin: {}", path("ID"), r.body);
     }
     // Delete: anonymous 401, user→other 403, user→self (with password) 200, admin→other 200.
-    call(&app, "DELETE", &format!("/api/users/{}", bob.id), None, None)
+    app.call("DELETE", &format!("/api/users/{}", bob.id), None, None)
         .await
         .assert_error(401, "unauthenticated");
-    call(
-        &app,
-        "DELETE",
-        &format!("/api/users/{}", bob.id),
-        None,
-        Some(&ada.token),
-    )
-    .await
-    .assert_error(403, "forbidden");
-    let r = call(
-        &app,
-        "DELETE",
-        &format!("/api/users/{}", ada.id),
-        Some(json!({"password": PASSWORD})),
-        Some(&ada.token),
-    )
-    .await;
+    app.call("DELETE", &format!("/api/users/{}", bob.id), None, Some(&ada.token))
+        .await
+        .assert_error(403, "forbidden");
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/api/users/{}", ada.id),
+            Some(json!({"password": PASSWORD})),
+            Some(&ada.token),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = call(
-        &app,
-        "DELETE",
-        &format!("/api/users/{}", bob.id),
-        None,
-        Some(&boss.token),
-    )
-    .await;
+    let r = app
+        .call("DELETE", &format!("/api/users/{}", bob.id), None, Some(&boss.token))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -172,14 +150,14 @@ fn rand_suffix() -> String {
 async fn admin_creates_users_with_validation(backend: Backend) {
     let app = spawn_app(backend).await;
     let boss = admin(&app, "boss@example.com").await;
-    let r = call(
-        &app,
-        "POST",
-        "/api/users",
-        Some(json!({"name": "Cy", "email": "cy@example.com", "password": PASSWORD, "role": "admin"})),
-        Some(&boss.token),
-    )
-    .await;
+    let r = app
+        .call(
+            "POST",
+            "/api/users",
+            Some(json!({"name": "Cy", "email": "cy@example.com", "password": PASSWORD, "role": "admin"})),
+            Some(&boss.token),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["data"]["user"]["role"], "admin");
     assert_eq!(r.body["data"]["user"]["disabled"], false);
@@ -187,23 +165,23 @@ async fn admin_creates_users_with_validation(backend: Backend) {
         r.set_cookie(&app.cookie_name).is_none(),
         "creating a user does not sign the admin in as them"
     );
-    let r = call(
-        &app,
-        "POST",
-        "/api/users",
-        Some(json!({"name": "Cy", "email": "CY@example.com", "password": PASSWORD})),
-        Some(&boss.token),
-    )
-    .await;
+    let r = app
+        .call(
+            "POST",
+            "/api/users",
+            Some(json!({"name": "Cy", "email": "CY@example.com", "password": PASSWORD})),
+            Some(&boss.token),
+        )
+        .await;
     r.assert_error(409, "email_taken");
-    let r = call(
-        &app,
-        "POST",
-        "/api/users",
-        Some(json!({"name": "", "email": "x", "password": "p", "role": "root"})),
-        Some(&boss.token),
-    )
-    .await;
+    let r = app
+        .call(
+            "POST",
+            "/api/users",
+            Some(json!({"name": "", "email": "x", "password": "p", "role": "root"})),
+            Some(&boss.token),
+        )
+        .await;
     r.assert_error(422, "validation_failed");
     assert_eq!(r.body["error"]["fields"].as_object().unwrap().len(), 4, "{}", r.body);
     // The new account can sign in.
@@ -228,7 +206,7 @@ async fn unknown_and_malformed_ids_are_not_found(backend: Backend) {
     ] {
         for method in ["GET", "PUT", "DELETE"] {
             let body = (method == "PUT").then(|| json!({"name": "x"}));
-            call(&app, method, &format!("/api/users/{id}"), body, Some(&boss.token))
+            app.call(method, &format!("/api/users/{id}"), body, Some(&boss.token))
                 .await
                 .assert_error(404, "not_found");
         }
@@ -311,7 +289,7 @@ async fn pagination_has_no_duplicates_or_gaps_under_concurrent_inserts(backend: 
             for i in 0..15 {
                 let body =
                     json!({"name": format!("Late {i}"), "email": format!("late{i}@example.com"), "password": PASSWORD});
-                let r = call(&app, "POST", "/api/users", Some(body), Some(&token)).await;
+                let r = app.call("POST", "/api/users", Some(body), Some(&token)).await;
                 assert_eq!(r.status, 201);
             }
         })
@@ -351,14 +329,14 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
     let ada = person(&app, "Ada", "ada@example.com").await;
     person(&app, "Bob", "bob@example.com").await;
     let path = format!("/api/users/{}", ada.id);
-    let r = call(
-        &app,
-        "PUT",
-        &path,
-        Some(json!({"name": "  Ada King ", "email": "ada.king@example.com"})),
-        Some(&ada.token),
-    )
-    .await;
+    let r = app
+        .call(
+            "PUT",
+            &path,
+            Some(json!({"name": "  Ada King ", "email": "ada.king@example.com"})),
+            Some(&ada.token),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"]["user"]["name"], "Ada King");
     assert_eq!(r.body["data"]["user"]["email"], "ada.king@example.com");
@@ -366,19 +344,13 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
         r.body["data"]["user"]["updated_at"],
         r.body["data"]["user"]["created_at"]
     );
-    let r = call(
-        &app,
-        "PUT",
-        &path,
-        Some(json!({"rol": "admin", "name": 5})),
-        Some(&ada.token),
-    )
-    .await;
+    let r = app
+        .call("PUT", &path, Some(json!({"rol": "admin", "name": 5})), Some(&ada.token))
+        .await;
     r.assert_error(422, "validation_failed");
     assert_eq!(r.body["error"]["fields"]["rol"], "Unknown field.");
     assert_eq!(r.body["error"]["fields"]["name"], "Must be a string.");
-    call(
-        &app,
+    app.call(
         "PUT",
         &path,
         Some(json!({"email": "BOB@example.com"})),
@@ -386,13 +358,13 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
     )
     .await
     .assert_error(409, "email_taken");
-    call(&app, "PUT", &path, Some(json!({"email": "nope"})), Some(&ada.token))
+    app.call("PUT", &path, Some(json!({"email": "nope"})), Some(&ada.token))
         .await
         .assert_error(422, "validation_failed");
-    call(&app, "PUT", &path, Some(json!({"role": "admin"})), Some(&ada.token))
+    app.call("PUT", &path, Some(json!({"role": "admin"})), Some(&ada.token))
         .await
         .assert_error(403, "forbidden");
-    call(&app, "PUT", &path, Some(json!({"disabled": true})), Some(&ada.token))
+    app.call("PUT", &path, Some(json!({"disabled": true})), Some(&ada.token))
         .await
         .assert_error(403, "forbidden");
     let me = app.get("/api/me", Some(&ada.token)).await;
@@ -415,26 +387,28 @@ async fn changing_your_password_needs_the_current_one_and_ends_other_sessions(ba
     let other_token = other_device.session_cookie(&app.cookie_name).unwrap();
     let path = format!("/api/users/{}", ada.id);
     let new = "a much better passphrase";
-    let r = call(&app, "PUT", &path, Some(json!({"password": new})), Some(&ada.token)).await;
+    let r = app
+        .call("PUT", &path, Some(json!({"password": new})), Some(&ada.token))
+        .await;
     r.assert_error(422, "validation_failed");
     assert!(r.body["error"]["fields"]["current_password"].is_string());
-    let r = call(
-        &app,
-        "PUT",
-        &path,
-        Some(json!({"password": new, "current_password": "wrong one"})),
-        Some(&ada.token),
-    )
-    .await;
+    let r = app
+        .call(
+            "PUT",
+            &path,
+            Some(json!({"password": new, "current_password": "wrong one"})),
+            Some(&ada.token),
+        )
+        .await;
     r.assert_error(422, "validation_failed");
-    let r = call(
-        &app,
-        "PUT",
-        &path,
-        Some(json!({"password": new, "current_password": PASSWORD})),
-        Some(&ada.token),
-    )
-    .await;
+    let r = app
+        .call(
+            "PUT",
+            &path,
+            Some(json!({"password": new, "current_password": PASSWORD})),
+            Some(&ada.token),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         app.get("/api/me", Some(&ada.token)).await.status,
@@ -462,14 +436,14 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in(backend: Backen
     let app = spawn_app(backend).await;
     let boss = admin(&app, "boss@example.com").await;
     let ada = person(&app, "Ada", "ada@example.com").await;
-    let r = call(
-        &app,
-        "PUT",
-        &format!("/api/users/{}", ada.id),
-        Some(json!({"disabled": true})),
-        Some(&boss.token),
-    )
-    .await;
+    let r = app
+        .call(
+            "PUT",
+            &format!("/api/users/{}", ada.id),
+            Some(json!({"disabled": true})),
+            Some(&boss.token),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"]["user"]["disabled"], true);
     app.get("/api/me", Some(&ada.token))
@@ -493,8 +467,7 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in(backend: Backen
     wrong.assert_error(401, "invalid_credentials");
     let r = app.get("/api/users?disabled=true", Some(&boss.token)).await;
     assert_eq!(r.body["data"]["items"][0]["email"], "ada@example.com");
-    call(
-        &app,
+    app.call(
         "PUT",
         &format!("/api/users/{}", ada.id),
         Some(json!({"disabled": false})),
@@ -515,31 +488,26 @@ async fn the_last_active_admin_cannot_be_demoted_disabled_or_deleted(backend: Ba
     let app = spawn_app(backend).await;
     let boss = admin(&app, "boss@example.com").await;
     let path = format!("/api/users/{}", boss.id);
-    call(&app, "PUT", &path, Some(json!({"role": "user"})), Some(&boss.token))
+    app.call("PUT", &path, Some(json!({"role": "user"})), Some(&boss.token))
         .await
         .assert_error(409, "last_admin");
-    call(&app, "PUT", &path, Some(json!({"disabled": true})), Some(&boss.token))
+    app.call("PUT", &path, Some(json!({"disabled": true})), Some(&boss.token))
         .await
         .assert_error(409, "last_admin");
-    call(
-        &app,
-        "DELETE",
-        &path,
-        Some(json!({"password": PASSWORD})),
-        Some(&boss.token),
-    )
-    .await
-    .assert_error(409, "last_admin");
+    app.call("DELETE", &path, Some(json!({"password": PASSWORD})), Some(&boss.token))
+        .await
+        .assert_error(409, "last_admin");
     assert_eq!(
         app.get("/api/me", Some(&boss.token)).await.body["data"]["user"]["role"],
         "admin"
     );
     // With a second admin, the first may step down.
     let second = admin(&app, "second@example.com").await;
-    let r = call(&app, "PUT", &path, Some(json!({"role": "user"})), Some(&boss.token)).await;
+    let r = app
+        .call("PUT", &path, Some(json!({"role": "user"})), Some(&boss.token))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    call(
-        &app,
+    app.call(
         "PUT",
         &format!("/api/users/{}", second.id),
         Some(json!({"disabled": true})),
@@ -555,11 +523,10 @@ async fn deleting_removes_the_user_and_their_sessions(backend: Backend) {
     let boss = admin(&app, "boss@example.com").await;
     let ada = person(&app, "Ada", "ada@example.com").await;
     let path = format!("/api/users/{}", ada.id);
-    call(&app, "DELETE", &path, None, Some(&ada.token))
+    app.call("DELETE", &path, None, Some(&ada.token))
         .await
         .assert_error(422, "validation_failed");
-    call(
-        &app,
+    app.call(
         "DELETE",
         &path,
         Some(json!({"password": "wrong password"})),
@@ -567,12 +534,12 @@ async fn deleting_removes_the_user_and_their_sessions(backend: Backend) {
     )
     .await
     .assert_error(422, "validation_failed");
-    let r = call(&app, "DELETE", &path, None, Some(&boss.token)).await;
+    let r = app.call("DELETE", &path, None, Some(&boss.token)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     app.get("/api/me", Some(&ada.token))
         .await
         .assert_error(401, "unauthenticated");
-    call(&app, "GET", &path, None, Some(&boss.token))
+    app.call("GET", &path, None, Some(&boss.token))
         .await
         .assert_error(404, "not_found");
     let backend = app.db.get_database_backend();
