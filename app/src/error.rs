@@ -19,10 +19,14 @@ pub enum AppError {
     Unauthenticated,
     #[error("You are not allowed to do that.")]
     Forbidden,
+    #[error("This request came from another site and was refused.")]
+    CrossSiteRequest,
     #[error("This account is disabled. Contact an administrator.")]
     AccountDisabled,
     #[error("This is the last active administrator; promote another one first.")]
     LastAdmin,
+    #[error("Too many failed sign-in attempts. Try again in {} minute(s).", retry_after_secs.div_ceil(60))]
+    RateLimited { retry_after_secs: u64 },
     #[error("{message}")]
     BadRequest { message: String },
     #[error("The request body is too large.")]
@@ -48,8 +52,10 @@ impl AppError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
+            Self::CrossSiteRequest => "cross_site_request",
             Self::AccountDisabled => "account_disabled",
             Self::LastAdmin => "last_admin",
+            Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest { .. } => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -65,8 +71,9 @@ impl AppError {
             Self::ValidationFailed { .. } => 422,
             Self::EmailTaken => 409,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
-            Self::Forbidden | Self::AccountDisabled => 403,
+            Self::Forbidden | Self::AccountDisabled | Self::CrossSiteRequest => 403,
             Self::LastAdmin => 409,
+            Self::RateLimited { .. } => 429,
             Self::BadRequest { .. } => 400,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -101,8 +108,10 @@ impl AppError {
             Self::InvalidCredentials,
             Self::Unauthenticated,
             Self::Forbidden,
+            Self::CrossSiteRequest,
             Self::AccountDisabled,
             Self::LastAdmin,
+            Self::RateLimited { retry_after_secs: 60 },
             Self::bad_request("x"),
             Self::PayloadTooLarge,
             Self::UnsupportedMediaType,

@@ -25,6 +25,8 @@ use pages::{AccountPage, AdminUsersPage, HomePage, LoginPage, NotFoundPage, Regi
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::csp::CspNonce::provide_for_render();
     view! {
         <!DOCTYPE html>
         <html lang="en">

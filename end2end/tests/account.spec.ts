@@ -38,7 +38,18 @@ test('a person edits their profile, changes password and signs out another devic
   const relogin = await other.post('/api/login', { data: { email, password: 'second password 2' } });
   expect(relogin.status()).toBe(200);
 
+  // "Sign out everywhere else" ends the API client's new session but keeps this one.
+  expect((await other.get('/api/me')).status()).toBe(200);
+  await page.reload();
+  await expect(sessions).toHaveCount(2);
+  await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
+  await expect(sessions).toHaveCount(1);
+  expect((await other.get('/api/me')).status()).toBe(401);
+  await expect(page.getByTestId('account-name')).toHaveText('Renamed Person');
+
   // Delete the account: password required, then everything is gone.
+  const again = await other.post('/api/login', { data: { email, password: 'second password 2' } });
+  expect(again.status()).toBe(200);
   await page.getByLabel('Your password').fill('second password 2');
   await page.getByRole('button', { name: 'Delete my account' }).click();
   await expect(page).toHaveURL(/\/$/);

@@ -79,3 +79,28 @@ test('non-admins get 403 and signed-out visitors the login page', async ({ page,
   expect(response?.status()).toBe(403);
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
 });
+
+test('the user table pages forwards and back', async ({ page, request }) => {
+  // 21 new accounts guarantee a second page of 20, whatever else the database holds.
+  const tag = `pager${Date.now()}`;
+  for (let i = 0; i < 21; i++) {
+    const res = await request.post('/api/register', {
+      data: { name: `${tag} ${i}`, email: `${tag}-${i}@example.com`, password: 'pager password 1' },
+    });
+    expect(res.status()).toBe(201);
+  }
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin/users');
+  await waitForHydration(page);
+  await page.getByLabel('Search').fill(tag);
+  const rows = page.getByTestId('user-row');
+  await expect(rows).toHaveCount(20);
+  await expect(rows.first()).toContainText(`${tag} 20`); // newest first
+  await expect(page.getByRole('button', { name: 'Previous' })).toBeDisabled();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(`${tag} 0`);
+  await expect(page.getByRole('button', { name: 'Next' })).toBeDisabled();
+  await page.getByRole('button', { name: 'Previous' }).click();
+  await expect(rows).toHaveCount(20);
+});

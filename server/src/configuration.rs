@@ -92,6 +92,18 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_HASH_CONCURRENCY", default_value_t = 0, global = true)]
     pub hash_concurrency: usize,
 
+    /// Failed sign-ins allowed per account within the window before a lockout.
+    #[arg(long, env = "ROSTER_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_max_failures: u32,
+
+    /// Failed sign-ins allowed per client IP within the window before a lockout.
+    #[arg(long, env = "ROSTER_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_max_failures_per_ip: u32,
+
+    /// The counting window, and how long a lockout lasts (e.g. `15m`).
+    #[arg(long, env = "ROSTER_LOGIN_LOCKOUT", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub login_lockout: Duration,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -113,6 +125,16 @@ impl Settings {
         match self.hash_concurrency {
             0 => std::thread::available_parallelism().map(usize::from).unwrap_or(2),
             n => n,
+        }
+    }
+
+    pub fn throttle_policy(&self) -> app::ssr::throttle::ThrottlePolicy {
+        let lockout = chrono::Duration::from_std(self.login_lockout).unwrap_or(chrono::Duration::minutes(15));
+        app::ssr::throttle::ThrottlePolicy {
+            max_failures_per_account: self.login_max_failures,
+            max_failures_per_ip: self.login_max_failures_per_ip,
+            window: lockout,
+            lockout,
         }
     }
 

@@ -3,5 +3,6 @@
 pub mod api;
 pub mod cli;
 pub mod configuration;
+pub mod security;
 pub mod startup;
 pub mod telemetry;

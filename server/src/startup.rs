@@ -1,13 +1,14 @@
 //! Building and running the application: database, state, router, listener.
 
-use crate::api;
 use crate::configuration::Settings;
+use crate::{api, security};
 use app::ssr::auth::{AuthService, SessionPolicy};
 use app::ssr::cookie::CookieConfig;
 use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
 use app::ssr::session::{DbSessionStore, SessionStore};
 use app::ssr::state::AppState;
+use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
 use app::{App, shell};
 use axum::Router;
@@ -53,7 +54,13 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
     let hasher = PasswordHasher::new(settings.hash_concurrency());
     AppState {
         users: UserService::new(db.clone(), sessions.clone(), hasher.clone()),
-        auth: AuthService::new(db.clone(), sessions, hasher, policy),
+        auth: AuthService::new(
+            db.clone(),
+            sessions,
+            hasher,
+            policy,
+            LoginThrottle::new(db.clone(), settings.throttle_policy()),
+        ),
         cookies: CookieConfig::new(settings.production, lifetime.num_seconds()),
         db,
     }
@@ -81,6 +88,14 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         })
         .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
         .with_state(leptos_options)
+        // Outermost last: headers go on every response, including refusals.
+        .layer(axum::middleware::from_fn(security::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            security::SecurityConfig {
+                hsts: settings.production,
+            },
+            security::security_headers,
+        ))
 }
 
 /// A bound, ready-to-run server. Binding happens in `build` so tests can ask for

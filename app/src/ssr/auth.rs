@@ -6,6 +6,7 @@ use crate::model::{Role, User};
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::session::{SessionRecord, SessionStore, SessionToken, StoreError};
+use crate::ssr::throttle::LoginThrottle;
 use crate::validation::{LoginInput, RegisterInput};
 use chrono::{Duration, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -42,6 +43,7 @@ pub struct AuthService {
     sessions: Arc<dyn SessionStore>,
     hasher: PasswordHasher,
     policy: SessionPolicy,
+    throttle: LoginThrottle,
 }
 
 impl From<StoreError> for AppError {
@@ -56,12 +58,14 @@ impl AuthService {
         sessions: Arc<dyn SessionStore>,
         hasher: PasswordHasher,
         policy: SessionPolicy,
+        throttle: LoginThrottle,
     ) -> Self {
         Self {
             db,
             sessions,
             hasher,
             policy,
+            throttle,
         }
     }
 
@@ -109,13 +113,18 @@ impl AuthService {
         previous: Option<&SessionToken>,
     ) -> Result<(User, SessionToken), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
+        let keys = self.throttle.keys(valid.email.as_str(), client.ip.as_deref());
+        // Locked out: refuse before paying for a hash.
+        self.throttle.check(&keys).await?;
         let account = users::find_by_email(&self.db, valid.email.as_str())
             .await
             .map_err(AppError::internal)?;
         let stored = account.as_ref().map(|a| a.password_hash.as_str());
         if !self.hasher.verify(&valid.password, stored).await? {
+            self.throttle.record_failure(&keys).await?;
             return Err(AppError::InvalidCredentials);
         }
+        self.throttle.record_success(&keys).await?;
         let user = account.ok_or(AppError::InvalidCredentials)?.to_user();
         // Only after the password checks out: a disabled account is no secret to its owner.
         if user.disabled {

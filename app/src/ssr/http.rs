@@ -41,7 +41,13 @@ impl Envelope<()> {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(Envelope::err(&self))).into_response()
+        let mut response = (status, Json(Envelope::err(&self))).into_response();
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after_secs));
+        }
+        response
     }
 }
 

@@ -4,10 +4,12 @@
 pub mod auth;
 pub mod context;
 pub mod cookie;
+pub mod csp;
 pub mod db;
 pub mod entity;
 pub mod http;
 pub mod password;
 pub mod session;
 pub mod state;
+pub mod throttle;
 pub mod users;

@@ -7,4 +7,5 @@ mod auth;
 mod openapi;
 mod pages;
 mod schema;
+mod security;
 mod users;

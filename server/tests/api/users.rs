@@ -75,6 +75,16 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
         (
             "PUT",
             |id| format!("/api/users/{id}"),
+            // Same password again, so later rows can still use it.
+            Some(json!({"password": PASSWORD, "current_password": PASSWORD})),
+            401,
+            200,
+            403,
+            200,
+        ),
+        (
+            "PUT",
+            |id| format!("/api/users/{id}"),
             Some(json!({"role": "admin"})),
             401,
             403,

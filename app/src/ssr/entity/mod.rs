@@ -1,4 +1,5 @@
 //! sea-orm entities, one module per table, with the model logic beside each.
 
+pub mod login_throttles;
 pub mod sessions;
 pub mod users;

@@ -1,0 +1,137 @@
+//! Brute-force and credential-stuffing defence: failed sign-ins are counted per
+//! account and per client IP in a sliding window; past the limit the key is
+//! locked out for a while and sign-in answers 429 with Retry-After — before any
+//! password is hashed.
+
+use crate::error::AppError;
+use crate::ssr::entity::login_throttles::{self, Column, Entity};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    pub max_failures_per_account: u32,
+    pub max_failures_per_ip: u32,
+    /// Failures older than this are forgotten.
+    pub window: Duration,
+    /// How long a key stays locked once over its limit.
+    pub lockout: Duration,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_ip: 50,
+            window: Duration::minutes(15),
+            lockout: Duration::minutes(15),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct LoginThrottle {
+    db: DatabaseConnection,
+    policy: ThrottlePolicy,
+}
+
+/// The keys one attempt counts against, with their limits.
+pub struct AttemptKeys(Vec<(String, u32)>);
+
+fn db_err(err: sea_orm::DbErr) -> AppError {
+    AppError::internal(err)
+}
+
+impl LoginThrottle {
+    pub fn new(db: DatabaseConnection, policy: ThrottlePolicy) -> Self {
+        Self { db, policy }
+    }
+
+    /// The account key is the email as typed, lowercased: unknown accounts are
+    /// throttled exactly like real ones, so the limit reveals nothing.
+    pub fn keys(&self, email: &str, ip: Option<&str>) -> AttemptKeys {
+        let mut keys = vec![(
+            format!("account:{}", email.trim().to_lowercase()),
+            self.policy.max_failures_per_account,
+        )];
+        if let Some(ip) = ip {
+            keys.push((format!("ip:{ip}"), self.policy.max_failures_per_ip));
+        }
+        AttemptKeys(keys)
+    }
+
+    /// Refuses with `RateLimited` while any key is locked.
+    pub async fn check(&self, keys: &AttemptKeys) -> Result<(), AppError> {
+        let now = Utc::now();
+        let names: Vec<&str> = keys.0.iter().map(|(k, _)| k.as_str()).collect();
+        let locked = Entity::find()
+            .filter(Column::Key.is_in(names))
+            .filter(Column::LockedUntil.gt(now))
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        match locked.iter().filter_map(|row| row.locked_until).max() {
+            Some(until) => Err(AppError::RateLimited {
+                retry_after_secs: retry_after(until, now),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn record_failure(&self, keys: &AttemptKeys) -> Result<(), AppError> {
+        let now = Utc::now();
+        for (key, limit) in &keys.0 {
+            // Each statement is atomic on its own, so concurrent failures are all counted.
+            Entity::update_many()
+                .col_expr(Column::Failures, Expr::value(0))
+                .col_expr(Column::WindowStartedAt, Expr::value(now))
+                .filter(Column::Key.eq(key.as_str()))
+                .filter(Column::WindowStartedAt.lt(now - self.policy.window))
+                .exec(&self.db)
+                .await
+                .map_err(db_err)?;
+            let row = login_throttles::ActiveModel {
+                key: Set(key.clone()),
+                failures: Set(1),
+                window_started_at: Set(now),
+                locked_until: Set(None),
+            };
+            Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(Column::Key)
+                        .value(Column::Failures, Expr::col((Entity, Column::Failures)).add(1))
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(db_err)?;
+            Entity::update_many()
+                .col_expr(Column::LockedUntil, Expr::value(Some(now + self.policy.lockout)))
+                .col_expr(Column::Failures, Expr::value(0))
+                .col_expr(Column::WindowStartedAt, Expr::value(now))
+                .filter(Column::Key.eq(key.as_str()))
+                .filter(Column::Failures.gte(*limit as i32))
+                .exec(&self.db)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// A successful sign-in clears the account's count (not the IP's: one good
+    /// password must not reset a stuffing run from the same address).
+    pub async fn record_success(&self, keys: &AttemptKeys) -> Result<(), AppError> {
+        if let Some((account, _)) = keys.0.first() {
+            Entity::delete_by_id(account.clone())
+                .exec(&self.db)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    (until - now).num_seconds().max(1) as u64
+}

@@ -1,0 +1,329 @@
+//! Protections tried the way an attacker would: cross-site requests, missing
+//! headers, injection payloads in every field and parameter.
+
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::on_both_backends;
+use serde_json::json;
+
+on_both_backends!(
+    cross_site_state_changes_are_refused,
+    security_headers_and_a_nonce_csp_on_every_page,
+    sql_injection_payloads_change_nothing,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn cross_site_state_changes_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
+    let cookie = format!("{}={token}", app.cookie_name);
+    let login = json!({"email": "ada@example.com", "password": PASSWORD});
+    let host = app.base.trim_start_matches("http://").to_owned();
+
+    // Browsers label it: refused, whatever the endpoint.
+    for (path, body) in [("/api/login", Some(&login)), ("/api/logout", None)] {
+        let mut req = app
+            .http
+            .post(app.url(path))
+            .header("sec-fetch-site", "cross-site")
+            .header("cookie", &cookie);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        app.send(req).await.assert_error(403, "cross_site_request");
+    }
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/logout"))
+                .header("origin", "https://evil.example")
+                .header("cookie", &cookie),
+        )
+        .await;
+    r.assert_error(403, "cross_site_request");
+    assert_eq!(
+        app.get("/api/me", Some(&token)).await.status,
+        200,
+        "the session survived both attempts"
+    );
+    // The same through a server function and a plain form post.
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/rpc/logout"))
+                .header("sec-fetch-site", "cross-site")
+                .header("accept", "text/html")
+                .header("cookie", &cookie),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = app
+        .send(
+            app.http
+                .delete(app.url("/api/users/x"))
+                .header("origin", "null")
+                .header("cookie", &cookie),
+        )
+        .await;
+    r.assert_error(403, "cross_site_request");
+    assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
+
+    // Same-origin browsers and non-browser clients pass.
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/login"))
+                .json(&login)
+                .header("sec-fetch-site", "same-origin")
+                .header("origin", format!("http://{host}")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.post_json("/api/login", login.clone(), None).await.status, 200);
+    // Reading is never refused: GET does not change state.
+    let r = app
+        .send(
+            app.http
+                .get(app.url("/api/me"))
+                .header("sec-fetch-site", "cross-site")
+                .header("cookie", &cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+async fn security_headers_and_a_nonce_csp_on_every_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for path in ["/", "/login", "/api/me", "/api/nope", "/no/such/page"] {
+        let r = app.get(path, None).await;
+        let h = |name: &str| {
+            r.headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(h("referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+        let csp = h("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(h("strict-transport-security").is_empty(), "no HSTS outside production");
+    }
+    // Pages: every inline script carries this response's nonce, and it differs per response.
+    let first = app.get("/login", None).await;
+    let second = app.get("/login", None).await;
+    let nonce_of = |r: &crate::helpers::Reply| {
+        let csp = r.headers["content-security-policy"].to_str().unwrap().to_owned();
+        let start = csp.find("'nonce-").expect("a nonce in the page CSP") + 7;
+        csp[start..start + csp[start..].find('\'').unwrap()].to_owned()
+    };
+    let nonce = nonce_of(&first);
+    assert_ne!(nonce, nonce_of(&second), "fresh per response");
+    let html = first.body.as_str().unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts >= 1);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every script has the nonce: {html}"
+    );
+
+    let prod = spawn_app_with(backend, &["--production"]).await;
+    let r = prod.get("/api/me", None).await;
+    assert!(
+        r.headers["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+}
+
+async fn sql_injection_payloads_change_nothing(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app(backend).await;
+    let (_, token) = app.register("Root", "root@example.com", PASSWORD).await;
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "UPDATE users SET role = 'admin'")
+        .await
+        .unwrap();
+    let count = || async {
+        let backend = app.db.get_database_backend();
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM users"))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    };
+    let payloads = [
+        "' OR '1'='1",
+        "'; DROP TABLE users; --",
+        "\" OR \"\"=\"",
+        "1; DELETE FROM sessions",
+        "admin'--",
+        "%' OR 1=1 --",
+        "x') UNION SELECT password_hash FROM users --",
+    ];
+    for p in payloads {
+        let r = app
+            .post_json("/api/login", json!({"email": p, "password": p}), None)
+            .await;
+        assert!(r.status == 422 || r.status == 401, "{p}: {}", r.body);
+        let r = app
+            .post_json(
+                "/api/login",
+                json!({"email": format!("root@example.com{p}"), "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_ne!(r.status, 200, "{p}");
+        let r = app
+            .post_json(
+                "/api/register",
+                json!({"name": p, "email": format!("a{}@example.com", p.len()), "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert!(r.status == 201 || r.status == 409, "{p}: {}", r.body);
+        if r.status == 201 {
+            assert_eq!(r.body["data"]["user"]["name"], p.trim(), "stored verbatim, as data");
+        }
+        let encoded: String = p.bytes().map(|b| format!("%{b:02X}")).collect();
+        for query in [
+            format!("q={encoded}"),
+            format!("role={encoded}"),
+            format!("cursor={encoded}"),
+        ] {
+            let r = app.get(&format!("/api/users?{query}"), Some(&token)).await;
+            assert!(r.status < 500, "{query}: {}", r.body);
+        }
+        let r = app.get(&format!("/api/users/{encoded}"), Some(&token)).await;
+        r.assert_error(404, "not_found");
+    }
+    let r = app.get("/api/users?q=%27%20OR%20%271%27%3D%271", Some(&token)).await;
+    assert_eq!(
+        r.body["data"]["items"].as_array().unwrap().len(),
+        0,
+        "the payload is a literal search"
+    );
+    let before = count().await;
+    assert_eq!(
+        app.get("/api/me", Some(&token)).await.body["data"]["user"]["email"],
+        "root@example.com"
+    );
+    assert_eq!(count().await, before);
+    assert!(before >= 1);
+}
+
+on_both_backends!(input_limits_answer_with_clear_errors_never_500);
+
+async fn input_limits_answer_with_clear_errors_never_500(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/register"))
+                .header("content-type", "application/json")
+                .body(deep),
+        )
+        .await;
+    r.assert_error(422, "validation_failed");
+    assert!(r.body["error"]["fields"]["body"].is_string());
+    let huge = "x".repeat(70 * 1024);
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/login"))
+                .header("content-type", "application/json")
+                .body(huge),
+        )
+        .await;
+    r.assert_error(413, "payload_too_large");
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/login"))
+                .header("content-type", "application/xml")
+                .body("<a/>"),
+        )
+        .await;
+    r.assert_error(415, "unsupported_media_type");
+    let r = app.send(app.http.post(app.url("/api/login")).body("{}")).await;
+    r.assert_error(415, "unsupported_media_type");
+    let r = app
+        .send(
+            app.http
+                .post(app.url("/api/login"))
+                .header("content-type", "application/json; charset=utf-8")
+                .body("{\"email\":"),
+        )
+        .await;
+    r.assert_error(400, "bad_request");
+    // Over-long fields are validation errors, named per field.
+    let r = app
+        .post_json(
+            "/api/register",
+            json!({"name": "n".repeat(5000), "email": format!("{}@example.com", "e".repeat(300)), "password": "p".repeat(500)}),
+            None,
+        )
+        .await;
+    r.assert_error(422, "validation_failed");
+    assert_eq!(r.body["error"]["fields"].as_object().unwrap().len(), 3);
+}
+
+on_both_backends!(failed_sign_ins_are_limited_per_account_and_per_ip);
+
+async fn failed_sign_ins_are_limited_per_account_and_per_ip(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &["--login-max-failures", "3", "--login-max-failures-per-ip", "6"],
+    )
+    .await;
+    app.register("Ada", "ada@example.com", PASSWORD).await;
+    let wrong = json!({"email": "ada@example.com", "password": "wrong password"});
+    for _ in 0..3 {
+        app.post_json("/api/login", wrong.clone(), None)
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    // Locked: even the right password is refused, without a hash, with Retry-After.
+    let right = json!({"email": "ADA@example.com", "password": PASSWORD});
+    let r = app.post_json("/api/login", right.clone(), None).await;
+    r.assert_error(429, "rate_limited");
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    // Unknown accounts are throttled the same way: the limit reveals nothing.
+    let ghost = json!({"email": "ghost@example.com", "password": "wrong password"});
+    for _ in 0..3 {
+        app.post_json("/api/login", ghost.clone(), None)
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    app.post_json("/api/login", ghost, None)
+        .await
+        .assert_error(429, "rate_limited");
+    // The IP has now failed 6 times: every account is refused from it.
+    app.register("Bob", "bob@example.com", PASSWORD).await;
+    let bob = json!({"email": "bob@example.com", "password": PASSWORD});
+    app.post_json("/api/login", bob, None)
+        .await
+        .assert_error(429, "rate_limited");
+    // The counters live in the database: a restarted server would see them.
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db.get_database_backend();
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) FROM login_throttles WHERE locked_until IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get_by_index::<i64>(0).unwrap(),
+        3,
+        "ada, ghost and the IP are locked"
+    );
+}
