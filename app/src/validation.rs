@@ -119,6 +119,12 @@ impl Password {
         if chars > PASSWORD_MAX_CHARS {
             return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
         }
+        // The list of common passwords is server-only (it would triple the bundle);
+        // the browser's check stops at length and the server answers for the rest.
+        #[cfg(feature = "ssr")]
+        if crate::ssr::password_policy::is_common(raw) {
+            return Err(crate::ssr::password_policy::TOO_COMMON.into());
+        }
         Ok(Self(raw.to_string()))
     }
 
@@ -137,6 +143,59 @@ impl Password {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// A rough strength estimate for the hint under new-password fields. It guides;
+/// it does not decide (the policy above does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    TooShort,
+    Weak,
+    Fair,
+    Strong,
+}
+
+impl Strength {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TooShort => "too short",
+            Self::Weak => "weak",
+            Self::Fair => "fair",
+            Self::Strong => "strong",
+        }
+    }
+}
+
+pub fn password_strength(password: &str) -> Strength {
+    let chars: Vec<char> = password.chars().collect();
+    if chars.len() < PASSWORD_MIN_CHARS {
+        return Strength::TooShort;
+    }
+    let classes = [
+        chars.iter().any(|c| c.is_lowercase()),
+        chars.iter().any(|c| c.is_uppercase()),
+        chars.iter().any(|c| c.is_numeric()),
+        chars.iter().any(|c| !c.is_alphanumeric()),
+    ]
+    .iter()
+    .filter(|present| **present)
+    .count();
+    let distinct = chars.iter().collect::<std::collections::BTreeSet<_>>().len();
+    if distinct < 5 {
+        return Strength::Weak;
+    }
+    let mut score: i32 = [12, 16, 20].iter().filter(|n| chars.len() >= **n).count() as i32;
+    if classes >= 3 {
+        score += 1;
+    }
+    if distinct * 3 < chars.len() || classes == 1 && chars.len() < 16 {
+        score -= 1;
+    }
+    match score {
+        i32::MIN..=0 => Strength::Weak,
+        1 => Strength::Fair,
+        _ => Strength::Strong,
     }
 }
 
@@ -459,6 +518,19 @@ mod tests {
         };
         let valid = ok.validate().unwrap();
         assert_eq!((valid.role, valid.disabled), (Some(Role::Admin), Some(true)));
+    }
+
+    #[test]
+    fn strength_rewards_length_and_variety() {
+        assert_eq!(password_strength("short"), Strength::TooShort);
+        assert_eq!(password_strength("abcdefgh"), Strength::Weak);
+        assert_eq!(
+            password_strength("aaaaaaaaaaaaaaaaaaaa"),
+            Strength::Weak,
+            "long but repetitive"
+        );
+        assert_eq!(password_strength("Tr0ub4dor&3"), Strength::Fair);
+        assert_eq!(password_strength("correct horse battery staple"), Strength::Strong);
     }
 
     #[test]

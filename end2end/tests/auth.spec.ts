@@ -74,6 +74,26 @@ test('server errors appear on the form: taken email and wrong password', async (
   await other.close();
 });
 
+test('a strength hint as you type, and common passwords refused', async ({ page }) => {
+  await page.goto('/register');
+  await waitForHydration(page);
+  const password = page.getByLabel('Password');
+  await password.pressSequentially('abc');
+  await expect(page.locator('#register-password-strength')).toHaveText('Strength: too short');
+  await password.fill('');
+  await password.pressSequentially('abcdefgh');
+  await expect(page.locator('#register-password-strength')).toHaveText('Strength: weak');
+  await password.pressSequentially(' river Stone 42');
+  await expect(page.locator('#register-password-strength')).toHaveText('Strength: strong');
+
+  await page.getByLabel('Name').fill('Common');
+  await page.getByLabel('Email').fill(uniqueEmail('common'));
+  await password.fill('baseball');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByText('This password is too common.')).toBeVisible();
+  await expect(page).toHaveURL(/\/register$/);
+});
+
 test('unknown pages show a 404 page', async ({ page }) => {
   const response = await page.goto('/definitely/not/here');
   expect(response?.status()).toBe(404);

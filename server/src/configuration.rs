@@ -84,6 +84,10 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_SESSION_TTL", default_value = "14d", value_parser = parse_duration, global = true)]
     pub session_ttl: Duration,
 
+    /// A session unused for this long ends (e.g. `24h`, `30m`).
+    #[arg(long, env = "ROSTER_SESSION_IDLE_TIMEOUT", default_value = "24h", value_parser = parse_duration, global = true)]
+    pub session_idle_timeout: Duration,
+
     /// Database connection pool size.
     #[arg(long, env = "ROSTER_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_max_connections: u32,

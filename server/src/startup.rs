@@ -46,8 +46,10 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
 
 pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
     let lifetime = chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14));
+    let idle_timeout = chrono::Duration::from_std(settings.session_idle_timeout).unwrap_or(chrono::Duration::hours(24));
     let policy = SessionPolicy {
         lifetime,
+        idle_timeout,
         ..SessionPolicy::default()
     };
     let sessions: Arc<dyn SessionStore> = Arc::new(DbSessionStore::new(db.clone()));

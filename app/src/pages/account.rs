@@ -1,6 +1,7 @@
 use crate::components::field::Field;
 use crate::components::form::{FormAlert, SubmitButton, field_error, focus_first_error, input_value};
 use crate::components::logout::LogoutButton;
+use crate::components::strength::StrengthHint;
 use crate::error::AppError;
 use crate::model::{SessionInfo, User};
 use crate::session::Session;
@@ -128,6 +129,7 @@ fn PasswordForm() -> impl IntoView {
     let client_errors = RwSignal::new(FieldErrors::new());
     let (current, new) = (NodeRef::<html::Input>::new(), NodeRef::new());
     let refs = [("current_password", current), ("password", new)];
+    let typed = RwSignal::new(String::new());
     let server = server_error(action);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -173,7 +175,9 @@ fn PasswordForm() -> impl IntoView {
                     error=field_error(client_errors, server, "current_password") />
                 <Field id="new-password" name="password" label="New password" kind="password"
                     autocomplete="new-password" node_ref=new hint="8 to 128 characters."
-                    error=field_error(client_errors, server, "password") />
+                    error=field_error(client_errors, server, "password")
+                    on_edit=Callback::new(move |_| typed.set(input_value(new))) />
+                <StrengthHint password=typed id="new-password-strength" />
                 <SubmitButton pending=action.pending() label="Change password" pending_label="Changing…" />
             </form>
         </section>

@@ -2,6 +2,7 @@ use crate::components::field::Field;
 use crate::components::form::{
     FormAlert, SubmitButton, field_error, first_server_error, focus_first_error, input_value,
 };
+use crate::components::strength::StrengthHint;
 use crate::error::AppError;
 use crate::server_fns::Register;
 use crate::session::Session;
@@ -18,6 +19,7 @@ pub fn RegisterPage() -> impl IntoView {
     let session = Session::expect();
     let action = ServerAction::<Register>::new();
     let client_errors = RwSignal::new(FieldErrors::new());
+    let typed_password = RwSignal::new(String::new());
     let (name, email, password) = (NodeRef::<html::Input>::new(), NodeRef::new(), NodeRef::new());
     let refs = [("name", name), ("email", email), ("password", password)];
 
@@ -106,8 +108,12 @@ pub fn RegisterPage() -> impl IntoView {
                     hint=PASSWORD_HINT
                     error=field_error(client_errors, server_error, "password")
                     autofocus=Signal::derive(move || first_error.get() == Some("password"))
-                    on_edit=clear("password")
+                    on_edit=Callback::new(move |_| {
+                        typed_password.set(input_value(password));
+                        clear("password").run(());
+                    })
                 />
+                <StrengthHint password=typed_password id="register-password-strength" />
                 <SubmitButton pending=action.pending() label="Create account" pending_label="Creating account…" />
             </form>
             <p class="form-footer">"Already have an account? " <a href="/login">"Sign in"</a></p>

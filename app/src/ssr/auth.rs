@@ -23,7 +23,10 @@ pub struct ClientMeta {
 /// How long sessions live and how often "last seen" is written.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
+    /// Absolute lifetime from sign-in.
     pub lifetime: Duration,
+    /// A session unused for this long ends, whatever its lifetime says.
+    pub idle_timeout: Duration,
     /// `last_seen_at` is refreshed at most this often, so reads stay reads.
     pub touch_interval: Duration,
 }
@@ -32,6 +35,7 @@ impl Default for SessionPolicy {
     fn default() -> Self {
         Self {
             lifetime: Duration::days(14),
+            idle_timeout: Duration::hours(24),
             touch_interval: Duration::minutes(1),
         }
     }
@@ -151,7 +155,7 @@ impl AuthService {
             return Ok(None);
         };
         let now = Utc::now();
-        if session.expires_at <= now {
+        if session.expires_at <= now || now - session.last_seen_at > self.policy.idle_timeout {
             self.sessions.remove(&hash).await?;
             return Ok(None);
         }

@@ -9,6 +9,7 @@ pub mod db;
 pub mod entity;
 pub mod http;
 pub mod password;
+pub mod password_policy;
 pub mod session;
 pub mod state;
 pub mod throttle;

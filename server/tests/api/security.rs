@@ -327,3 +327,60 @@ async fn failed_sign_ins_are_limited_per_account_and_per_ip(backend: Backend) {
         "ada, ghost and the IP are locked"
     );
 }
+
+on_both_backends!(common_passwords_are_refused_wherever_a_password_is_set);
+
+async fn common_passwords_are_refused_wherever_a_password_is_set(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let r = app
+        .post_json(
+            "/api/register",
+            json!({"name": "Ada", "email": "ada@example.com", "password": "baseball"}),
+            None,
+        )
+        .await;
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.body["error"]["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .contains("too common")
+    );
+    let (reply, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
+    let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .call(
+            "PUT",
+            &format!("/api/users/{id}"),
+            Some(json!({"password": "Sunshine1", "current_password": PASSWORD})),
+            Some(&token),
+        )
+        .await;
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.body["error"]["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .contains("too common")
+    );
+}
+
+on_both_backends!(idle_sessions_end);
+
+async fn idle_sessions_end(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app_with(backend, &["--session-idle-timeout", "30m"]).await;
+    let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
+    assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
+    // Last seen 31 minutes ago, well inside the 14-day lifetime.
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(31))
+        .format("%Y-%m-%d %H:%M:%S+00:00")
+        .to_string();
+    app.db
+        .execute_unprepared(&format!("UPDATE sessions SET last_seen_at = '{past}'"))
+        .await
+        .unwrap();
+    app.get("/api/me", Some(&token))
+        .await
+        .assert_error(401, "unauthenticated");
+}

@@ -1,0 +1,42 @@
+//! The server-only part of the password policy: the most common passwords,
+//! consulted by `validation::Password::parse_new` when built for the server. The
+//! list stays off the WASM bundle.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common_passwords.txt")
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect()
+});
+
+pub fn is_common(password: &str) -> bool {
+    COMMON.contains(password.to_lowercase().as_str())
+}
+
+pub const TOO_COMMON: &str = "This password is too common. Choose one that is harder to guess.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validation::Password;
+
+    #[test]
+    fn the_list_is_loaded_and_checked_case_insensitively() {
+        assert!(COMMON.len() >= 9_000, "{}", COMMON.len());
+        assert!(is_common("password"));
+        assert!(is_common("PassWord1") || is_common("password1"));
+        assert!(is_common("baseball"));
+        assert!(!is_common("correct horse battery staple 42"));
+    }
+
+    #[test]
+    fn new_passwords_from_the_list_are_refused_by_validation() {
+        assert_eq!(Password::parse_new("sunshine").unwrap_err(), TOO_COMMON);
+        assert_eq!(Password::parse_new("BASEBALL").unwrap_err(), TOO_COMMON);
+        assert!(Password::parse_new("plinth marrow cobalt").is_ok());
+        assert!(Password::parse_existing("sunshine").is_ok(), "sign-in is not re-judged");
+    }
+}
