@@ -2,6 +2,10 @@
 //! hydrated in the browser), the validation both sides run, the server functions,
 //! and — behind the `ssr` feature — the service layer they call.
 
+// Leptos views are deeply nested types; the admin table exceeds the default limit
+// when the release build computes their layouts.
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod error;
 pub mod model;

@@ -133,5 +133,5 @@ impl LoginThrottle {
 }
 
 fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
-    (until - now).num_seconds().max(1) as u64
+    Ord::max((until - now).num_seconds(), 1) as u64
 }
