@@ -92,7 +92,13 @@ test('the user table pages forwards and back', async ({ page, request }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto('/admin/users');
   await waitForHydration(page);
+  // The unfiltered first page looks the same (the newest accounts are these), so
+  // wait for the debounced search itself to be answered.
+  const searched = page.waitForResponse(
+    (r) => r.url().includes('/rpc/users/list') && (r.request().postData() ?? '').includes(tag),
+  );
   await page.getByLabel('Search').fill(tag);
+  await searched;
   const rows = page.getByTestId('user-row');
   await expect(rows).toHaveCount(20);
   await expect(rows.first()).toContainText(`${tag} 20`); // newest first
