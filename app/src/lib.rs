@@ -25,7 +25,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use components::header::SiteHeader;
-use pages::{AccountPage, AdminUsersPage, HomePage, LoginPage, NotFoundPage, RegisterPage};
+use pages::{AccountPage, AdminAuditPage, AdminUsersPage, HomePage, LoginPage, NotFoundPage, RegisterPage};
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     // Async: the signed-out redirect must be decided before any byte is sent.
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

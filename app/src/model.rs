@@ -81,3 +81,81 @@ pub struct SessionInfo {
     /// The session making this request.
     pub current: bool,
 }
+
+/// One line of the audit log, as admins see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// One of `AuditAction`'s names, e.g. `sign_in_failed`.
+    pub action: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_email: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub target_email: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub items: Vec<AuditEvent>,
+    pub next_cursor: Option<String>,
+}
+
+/// What the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    Registered,
+    SignIn,
+    SignInFailed,
+    SignOut,
+    ProfileUpdated,
+    PasswordChanged,
+    RoleChanged,
+    UserDisabled,
+    UserEnabled,
+    UserCreated,
+    UserDeleted,
+    SessionsRevoked,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 12] = [
+        Self::Registered,
+        Self::SignIn,
+        Self::SignInFailed,
+        Self::SignOut,
+        Self::ProfileUpdated,
+        Self::PasswordChanged,
+        Self::RoleChanged,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::UserCreated,
+        Self::UserDeleted,
+        Self::SessionsRevoked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::SignIn => "sign_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignOut => "sign_out",
+            Self::ProfileUpdated => "profile_updated",
+            Self::PasswordChanged => "password_changed",
+            Self::RoleChanged => "role_changed",
+            Self::UserDisabled => "user_disabled",
+            Self::UserEnabled => "user_enabled",
+            Self::UserCreated => "user_created",
+            Self::UserDeleted => "user_deleted",
+            Self::SessionsRevoked => "sessions_revoked",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+}

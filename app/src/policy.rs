@@ -43,10 +43,12 @@ pub enum Action {
     ChangeRole,
     ChangeDisabled,
     DeleteUser,
+    /// Read the audit log.
+    ViewAudit,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -55,6 +57,7 @@ impl Action {
         Self::ChangeRole,
         Self::ChangeDisabled,
         Self::DeleteUser,
+        Self::ViewAudit,
     ];
 }
 
@@ -125,6 +128,7 @@ mod tests {
             (ChangeDisabled, Target::Other, Forbidden, Allow),
             (DeleteUser, Target::Myself, Allow, Allow),
             (DeleteUser, Target::Other, Forbidden, Allow),
+            (ViewAudit, Target::Collection, Forbidden, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(

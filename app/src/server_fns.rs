@@ -55,7 +55,10 @@ pub async fn logout() -> Result<(), AppError> {
     crate::ssr::context::with_status(
         async move {
             let ctx = RequestContext::current()?;
-            ctx.state.auth.logout(ctx.session_token().as_ref()).await?;
+            ctx.state
+                .auth
+                .logout(ctx.session_token().as_ref(), &ctx.client())
+                .await?;
             ctx.set_cookie(ctx.state.cookies.clear());
             leptos_axum::redirect(LOGIN_PATH);
             Ok(())

@@ -51,7 +51,7 @@ pub async fn create_user(name: String, email: String, password: String, role: St
                 password,
                 role,
             };
-            ctx.state.users.create(actor, &input).await
+            ctx.state.users.create(actor, &input, &ctx.client()).await
         }
         .await,
     )
@@ -70,7 +70,7 @@ pub async fn update_user(id: Uuid, role: Option<String>, disabled: Option<bool>)
             };
             ctx.state
                 .users
-                .update(actor, id, &input, ctx.session_token().as_ref())
+                .update(actor, id, &input, ctx.session_token().as_ref(), &ctx.client())
                 .await
         }
         .await,
@@ -82,7 +82,7 @@ pub async fn delete_user(id: Uuid) -> Result<(), AppError> {
     crate::ssr::context::with_status(
         async move {
             let (ctx, actor) = caller().await?;
-            ctx.state.users.delete(actor, id, None).await
+            ctx.state.users.delete(actor, id, None, &ctx.client()).await
         }
         .await,
     )
@@ -101,7 +101,7 @@ pub async fn update_profile(name: String, email: String) -> Result<User, AppErro
             };
             ctx.state
                 .users
-                .update(actor, me, &input, ctx.session_token().as_ref())
+                .update(actor, me, &input, ctx.session_token().as_ref(), &ctx.client())
                 .await
         }
         .await,
@@ -121,7 +121,7 @@ pub async fn change_password(current_password: String, password: String) -> Resu
             };
             ctx.state
                 .users
-                .update(actor, me, &input, ctx.session_token().as_ref())
+                .update(actor, me, &input, ctx.session_token().as_ref(), &ctx.client())
                 .await?;
             Ok(())
         }
@@ -135,7 +135,10 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
         async move {
             let (ctx, actor) = caller().await?;
             let me = actor.id().ok_or(AppError::Unauthenticated)?;
-            ctx.state.users.delete(actor, me, Some(&password)).await?;
+            ctx.state
+                .users
+                .delete(actor, me, Some(&password), &ctx.client())
+                .await?;
             ctx.set_cookie(ctx.state.cookies.clear());
             leptos_axum::redirect("/");
             Ok(())
@@ -160,7 +163,7 @@ pub async fn revoke_session(id: Uuid) -> Result<(), AppError> {
     crate::ssr::context::with_status(
         async move {
             let (ctx, actor) = caller().await?;
-            ctx.state.users.revoke_session(actor, id).await
+            ctx.state.users.revoke_session(actor, id, &ctx.client()).await
         }
         .await,
     )
@@ -173,8 +176,29 @@ pub async fn revoke_other_sessions() -> Result<u64, AppError> {
             let (ctx, actor) = caller().await?;
             ctx.state
                 .users
-                .revoke_other_sessions(actor, ctx.session_token().as_ref())
+                .revoke_other_sessions(actor, ctx.session_token().as_ref(), &ctx.client())
                 .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "audit/list")]
+pub async fn list_audit(
+    action: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+) -> Result<crate::model::AuditPage, AppError> {
+    crate::ssr::context::with_status(
+        async move {
+            let (ctx, actor) = caller().await?;
+            let query = crate::ssr::audit::AuditQuery {
+                action,
+                q,
+                cursor,
+                limit: Some(50),
+            };
+            ctx.state.auth.audit().list(actor, &query).await
         }
         .await,
     )

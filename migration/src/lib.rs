@@ -7,6 +7,7 @@ mod m20261125_000001_create_users;
 mod m20261125_000002_create_sessions;
 mod m20261125_000003_roles_and_session_ids;
 mod m20261125_000004_login_throttles;
+mod m20261125_000005_audit_events;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_sessions::Migration),
             Box::new(m20261125_000003_roles_and_session_ids::Migration),
             Box::new(m20261125_000004_login_throttles::Migration),
+            Box::new(m20261125_000005_audit_events::Migration),
         ]
     }
 }

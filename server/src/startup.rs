@@ -2,6 +2,7 @@
 
 use crate::configuration::Settings;
 use crate::{api, security};
+use app::ssr::audit::AuditLog;
 use app::ssr::auth::{AuthService, SessionPolicy};
 use app::ssr::cookie::CookieConfig;
 use app::ssr::db::{DbSettings, connect};
@@ -55,13 +56,14 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
     let sessions: Arc<dyn SessionStore> = Arc::new(DbSessionStore::new(db.clone()));
     let hasher = PasswordHasher::new(settings.hash_concurrency());
     AppState {
-        users: UserService::new(db.clone(), sessions.clone(), hasher.clone()),
+        users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), AuditLog::new(db.clone())),
         auth: AuthService::new(
             db.clone(),
             sessions,
             hasher,
             policy,
             LoginThrottle::new(db.clone(), settings.throttle_policy()),
+            AuditLog::new(db.clone()),
         ),
         cookies: CookieConfig::new(settings.production, lifetime.num_seconds()),
         db,

@@ -91,18 +91,15 @@ fn migrate_up_down_status_and_fresh() {
         String::from_utf8(out.stdout).unwrap()
     };
     let status = run(&["migrate", "status"]);
-    assert_eq!(status.matches("pending").count(), 4, "{status}");
+    assert_eq!(status.matches("pending").count(), 5, "{status}");
     run(&["migrate", "up"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 4);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 5);
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
-    assert!(status.contains("pending  m20261125_000004_login_throttles"), "{status}");
-    assert!(
-        status.contains("applied  m20261125_000003_roles_and_session_ids"),
-        "{status}"
-    );
+    assert!(status.contains("pending  m20261125_000005_audit_events"), "{status}");
+    assert!(status.contains("applied  m20261125_000004_login_throttles"), "{status}");
     run(&["migrate", "fresh"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 4);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 5);
 }
 
 #[test]

@@ -111,6 +111,7 @@ fn UserAdmin(me: User) -> impl IntoView {
     view! {
         <section class="card card-wide" aria-labelledby="users-title">
             <h1 id="users-title">"Users"</h1>
+            <p><a href="/admin/audit">"Audit log"</a></p>
             <div class="toolbar" role="search">
                 <label class="toolbar-field">
                     "Search"

@@ -1,4 +1,5 @@
 mod account;
+mod admin_audit;
 mod admin_users;
 mod home;
 mod login;
@@ -6,7 +7,8 @@ mod not_found;
 mod register;
 
 pub use account::AccountPage;
-pub use admin_users::AdminUsersPage;
+pub use admin_audit::AdminAuditPage;
+pub use admin_users::{AdminUsersPage, ForbiddenPage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;

@@ -2,7 +2,9 @@
 //! sign-out and "who is this", used by both the REST API and the server functions.
 
 use crate::error::AppError;
+use crate::model::AuditAction;
 use crate::model::{Role, User};
+use crate::ssr::audit::AuditLog;
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::session::{SessionRecord, SessionStore, SessionToken, StoreError};
@@ -48,6 +50,7 @@ pub struct AuthService {
     hasher: PasswordHasher,
     policy: SessionPolicy,
     throttle: LoginThrottle,
+    audit: AuditLog,
 }
 
 impl From<StoreError> for AppError {
@@ -63,6 +66,7 @@ impl AuthService {
         hasher: PasswordHasher,
         policy: SessionPolicy,
         throttle: LoginThrottle,
+        audit: AuditLog,
     ) -> Self {
         Self {
             db,
@@ -70,7 +74,12 @@ impl AuthService {
             hasher,
             policy,
             throttle,
+            audit,
         }
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
     }
 
     pub fn policy(&self) -> SessionPolicy {
@@ -103,6 +112,15 @@ impl AuthService {
         .await?
         .to_user();
         let token = self.start_session(user.id, client).await?;
+        self.audit
+            .record(
+                AuditAction::Registered,
+                Some(user.id),
+                Some((user.id, &user.email)),
+                client,
+                None,
+            )
+            .await;
         Ok((user, token))
     }
 
@@ -126,23 +144,56 @@ impl AuthService {
         let stored = account.as_ref().map(|a| a.password_hash.as_str());
         if !self.hasher.verify(&valid.password, stored).await? {
             self.throttle.record_failure(&keys).await?;
+            let target = account.as_ref().map(|a| (a.id, a.email.as_str()));
+            let detail = target
+                .is_none()
+                .then(|| format!("unknown email {}", valid.email.as_str()));
+            self.audit
+                .record(AuditAction::SignInFailed, None, target, client, detail)
+                .await;
             return Err(AppError::InvalidCredentials);
         }
         self.throttle.record_success(&keys).await?;
         let user = account.ok_or(AppError::InvalidCredentials)?.to_user();
         // Only after the password checks out: a disabled account is no secret to its owner.
         if user.disabled {
+            let detail = Some("account disabled".to_owned());
+            self.audit
+                .record(
+                    AuditAction::SignInFailed,
+                    None,
+                    Some((user.id, &user.email)),
+                    client,
+                    detail,
+                )
+                .await;
             return Err(AppError::AccountDisabled);
         }
-        self.logout(previous).await?;
+        if let Some(previous) = previous {
+            self.sessions.remove(&previous.hash()).await?;
+        }
         let token = self.start_session(user.id, client).await?;
+        self.audit
+            .record(
+                AuditAction::SignIn,
+                Some(user.id),
+                Some((user.id, &user.email)),
+                client,
+                None,
+            )
+            .await;
         Ok((user, token))
     }
 
     /// Ends the session server-side. Idempotent: signing out twice is not an error.
-    pub async fn logout(&self, token: Option<&SessionToken>) -> Result<(), AppError> {
-        if let Some(token) = token {
-            self.sessions.remove(&token.hash()).await?;
+    pub async fn logout(&self, token: Option<&SessionToken>, client: &ClientMeta) -> Result<(), AppError> {
+        let Some(token) = token else { return Ok(()) };
+        let hash = token.hash();
+        if let Some(session) = self.sessions.get(&hash).await? {
+            self.sessions.remove(&hash).await?;
+            self.audit
+                .record(AuditAction::SignOut, Some(session.user_id), None, client, None)
+                .await;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Server-only code: the service layer, persistence and HTTP glue. Compiled only
 //! with the `ssr` feature, never into the browser bundle.
 
+pub mod audit;
 pub mod auth;
 pub mod context;
 pub mod cookie;

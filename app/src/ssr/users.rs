@@ -3,8 +3,11 @@
 //! and the server functions both call these methods.
 
 use crate::error::AppError;
+use crate::model::AuditAction;
 use crate::model::{Role, SessionInfo, User, UserPage, UserQuery};
 use crate::policy::{Action, Actor, Decision, Target, decide};
+use crate::ssr::audit::AuditLog;
+use crate::ssr::auth::ClientMeta;
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::session::{SessionStore, SessionToken};
@@ -27,6 +30,7 @@ pub struct UserService {
     db: DatabaseConnection,
     sessions: Arc<dyn SessionStore>,
     hasher: PasswordHasher,
+    audit: AuditLog,
 }
 
 fn authorize(actor: Actor, action: Action, target: Target) -> Result<(), AppError> {
@@ -64,8 +68,18 @@ fn db_err(err: sea_orm::DbErr) -> AppError {
 }
 
 impl UserService {
-    pub fn new(db: DatabaseConnection, sessions: Arc<dyn SessionStore>, hasher: PasswordHasher) -> Self {
-        Self { db, sessions, hasher }
+    pub fn new(
+        db: DatabaseConnection,
+        sessions: Arc<dyn SessionStore>,
+        hasher: PasswordHasher,
+        audit: AuditLog,
+    ) -> Self {
+        Self {
+            db,
+            sessions,
+            hasher,
+            audit,
+        }
     }
 
     pub async fn list(&self, actor: Actor, query: &UserQuery) -> Result<UserPage, AppError> {
@@ -116,7 +130,7 @@ impl UserService {
         })
     }
 
-    pub async fn create(&self, actor: Actor, input: &CreateUserInput) -> Result<User, AppError> {
+    pub async fn create(&self, actor: Actor, input: &CreateUserInput, client: &ClientMeta) -> Result<User, AppError> {
         authorize(actor, Action::CreateUser, Target::Collection)?;
         let valid = input.validate().map_err(AppError::validation)?;
         if users::find_by_email(&self.db, valid.email.as_str())
@@ -135,7 +149,18 @@ impl UserService {
             valid.role,
         )
         .await?;
-        Ok(row.to_user())
+        let user = row.to_user();
+        let detail = Some(format!("role {}", user.role.as_str()));
+        self.audit
+            .record(
+                AuditAction::UserCreated,
+                actor.id(),
+                Some((user.id, &user.email)),
+                client,
+                detail,
+            )
+            .await;
+        Ok(user)
     }
 
     async fn find(&self, id: Uuid) -> Result<users::Model, AppError> {
@@ -160,6 +185,7 @@ impl UserService {
         id: Uuid,
         input: &UpdateUserInput,
         current: Option<&SessionToken>,
+        client: &ClientMeta,
     ) -> Result<User, AppError> {
         let target = Target::of(actor, id);
         let valid = input.validate().map_err(AppError::validation)?;
@@ -253,11 +279,44 @@ impl UserService {
         } else if new_hash.is_some() || role_changed {
             self.sessions.remove_all_for_user(id, keep.as_deref()).await?;
         }
-        Ok(updated.to_user())
+        let user = updated.to_user();
+        let who = Some((user.id, user.email.as_str()));
+        if user.name != existing.name || user.email != existing.email {
+            let detail = (user.email != existing.email).then(|| format!("email was {}", existing.email));
+            self.audit
+                .record(AuditAction::ProfileUpdated, actor.id(), who, client, detail)
+                .await;
+        }
+        if new_hash.is_some() {
+            self.audit
+                .record(AuditAction::PasswordChanged, actor.id(), who, client, None)
+                .await;
+        }
+        if role_changed {
+            let detail = Some(format!("{} → {}", existing.role().as_str(), user.role.as_str()));
+            self.audit
+                .record(AuditAction::RoleChanged, actor.id(), who, client, detail)
+                .await;
+        }
+        if user.disabled != existing.disabled {
+            let action = if user.disabled {
+                AuditAction::UserDisabled
+            } else {
+                AuditAction::UserEnabled
+            };
+            self.audit.record(action, actor.id(), who, client, None).await;
+        }
+        Ok(user)
     }
 
     /// Deleting one's own account needs the password; an admin deleting another does not.
-    pub async fn delete(&self, actor: Actor, id: Uuid, password: Option<&str>) -> Result<(), AppError> {
+    pub async fn delete(
+        &self,
+        actor: Actor,
+        id: Uuid,
+        password: Option<&str>,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
         let target = Target::of(actor, id);
         authorize(actor, Action::DeleteUser, target)?;
         let existing = self.find(id).await?;
@@ -281,6 +340,16 @@ impl UserService {
         txn.commit().await.map_err(db_err)?;
         // The database store cascades; other stores are told explicitly.
         self.sessions.remove_all_for_user(id, None).await?;
+        let who = Some((existing.id, existing.email.as_str()));
+        self.audit
+            .record(
+                AuditAction::UserDeleted,
+                actor.id().filter(|a| *a != id),
+                who,
+                client,
+                None,
+            )
+            .await;
         Ok(())
     }
 
@@ -311,10 +380,22 @@ impl UserService {
             row.password_hash = Set(hash);
             row.updated_at = Set(Utc::now());
             let updated = row.update(&self.db).await.map_err(db_err)?;
-            return Ok((updated.to_user(), false));
+            let user = updated.to_user();
+            let detail = Some("promoted to admin from the command line".to_owned());
+            let who = Some((user.id, user.email.as_str()));
+            self.audit
+                .record(AuditAction::RoleChanged, None, who, &ClientMeta::default(), detail)
+                .await;
+            return Ok((user, false));
         }
         let created = users::insert_new(&self.db, name.into_inner(), email.into_inner(), hash, Role::Admin).await?;
-        Ok((created.to_user(), true))
+        let user = created.to_user();
+        let detail = Some("admin created from the command line".to_owned());
+        let who = Some((user.id, user.email.as_str()));
+        self.audit
+            .record(AuditAction::UserCreated, None, who, &ClientMeta::default(), detail)
+            .await;
+        Ok((user, true))
     }
 
     /// The signed-in user's sessions, the current one marked.
@@ -344,20 +425,33 @@ impl UserService {
             .collect())
     }
 
-    pub async fn revoke_session(&self, actor: Actor, session_id: Uuid) -> Result<(), AppError> {
+    pub async fn revoke_session(&self, actor: Actor, session_id: Uuid, client: &ClientMeta) -> Result<(), AppError> {
         let me = actor.id().ok_or(AppError::Unauthenticated)?;
-        if self.sessions.remove_by_public_id(me, session_id).await? {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
+        if !self.sessions.remove_by_public_id(me, session_id).await? {
+            return Err(AppError::NotFound);
         }
+        let detail = Some(format!("session {session_id}"));
+        self.audit
+            .record(AuditAction::SessionsRevoked, Some(me), None, client, detail)
+            .await;
+        Ok(())
     }
 
     /// "Sign out everywhere else": every session but the caller's.
-    pub async fn revoke_other_sessions(&self, actor: Actor, current: Option<&SessionToken>) -> Result<u64, AppError> {
+    pub async fn revoke_other_sessions(
+        &self,
+        actor: Actor,
+        current: Option<&SessionToken>,
+        client: &ClientMeta,
+    ) -> Result<u64, AppError> {
         let me = actor.id().ok_or(AppError::Unauthenticated)?;
         let keep = current.map(SessionToken::hash);
-        Ok(self.sessions.remove_all_for_user(me, keep.as_deref()).await?)
+        let removed = self.sessions.remove_all_for_user(me, keep.as_deref()).await?;
+        let detail = Some(format!("{removed} other session(s)"));
+        self.audit
+            .record(AuditAction::SessionsRevoked, Some(me), None, client, detail)
+            .await;
+        Ok(removed)
     }
 }
 

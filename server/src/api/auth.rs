@@ -73,8 +73,12 @@ pub async fn login(
 /// signing out of a session that is already gone is not an error.
 #[utoipa::path(post, path = "/api/logout", tag = "auth",
     responses((status = 200, description = "Signed out", body = crate::api::openapi::EmptyEnvelope)))]
-pub async fn logout(State(state): State<AppState>, SessionCookie(token): SessionCookie) -> Result<Response, AppError> {
-    state.auth.logout(token.as_ref()).await?;
+pub async fn logout(
+    State(state): State<AppState>,
+    Client(client): Client,
+    SessionCookie(token): SessionCookie,
+) -> Result<Response, AppError> {
+    state.auth.logout(token.as_ref(), &client).await?;
     Ok((
         [(SET_COOKIE, state.cookies.clear())],
         Json(Envelope::ok(serde_json::Value::Null)),

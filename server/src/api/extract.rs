@@ -110,6 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 pub struct Caller {
     pub actor: app::policy::Actor,
     pub token: Option<SessionToken>,
+    pub client: ClientMeta,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -118,7 +119,11 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = state.cookies.token(&parts.headers);
         let actor = state.auth.actor(token.as_ref()).await?;
-        Ok(Self { actor, token })
+        Ok(Self {
+            actor,
+            token,
+            client: ClientMeta::from_parts(parts),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The JSON API under `/api`. One router per module, merged here; every answer,
 //! including unknown paths and rejected bodies, is the JSON envelope.
 
+mod audit;
 mod auth;
 mod extract;
 pub mod openapi;
@@ -18,6 +19,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .merge(audit::router())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

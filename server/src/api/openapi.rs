@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and the wire
 //! types. The envelope types here exist only to describe responses.
 
-use app::model::{Role, SessionInfo, User, UserPage};
+use app::model::{AuditEvent, AuditPage, Role, SessionInfo, User, UserPage};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::{OpenApi, ToSchema};
@@ -69,6 +69,14 @@ pub struct UserEnvelope {
 pub struct UserPageEnvelope {
     success: bool,
     data: UserPage,
+    error: Option<ErrorBody>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AuditPageEnvelope {
+    success: bool,
+    data: AuditPage,
     error: Option<ErrorBody>,
 }
 
@@ -144,9 +152,10 @@ pub struct DeleteUserRequest {
         super::users::get_user,
         super::users::update_user,
         super::users::delete_user,
+        super::audit::list_audit,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, User, UserPage, SessionInfo, Role)),
-    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management")),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, User, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope)),
+    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events")),
 )]
 pub struct ApiDoc;
 

@@ -67,7 +67,7 @@ pub async fn create_user(
     caller: Caller,
     ApiJson(input): ApiJson<CreateUserInput>,
 ) -> Result<Response, AppError> {
-    let user = state.users.create(caller.actor, &input).await?;
+    let user = state.users.create(caller.actor, &input, &caller.client).await?;
     Ok((StatusCode::CREATED, Json(Envelope::ok(UserData { user }))).into_response())
 }
 
@@ -111,7 +111,7 @@ pub async fn update_user(
     let input = parse_update(body)?;
     let user = state
         .users
-        .update(caller.actor, id, &input, caller.token.as_ref())
+        .update(caller.actor, id, &input, caller.token.as_ref(), &caller.client)
         .await?;
     Ok(Json(Envelope::ok(UserData { user })))
 }
@@ -183,6 +183,9 @@ pub async fn delete_user(
             Some(_) => return Err(AppError::invalid_field("password", "Must be a string.")),
         }
     };
-    state.users.delete(caller.actor, id, password.as_deref()).await?;
+    state
+        .users
+        .delete(caller.actor, id, password.as_deref(), &caller.client)
+        .await?;
     Ok(Json(Envelope::ok(Value::Null)))
 }

@@ -124,6 +124,7 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         ("/api/me", &["get"]),
         ("/api/users", &["get", "post"]),
         ("/api/users/{id}", &["get", "put", "delete"]),
+        ("/api/audit", &["get"]),
     ] {
         for method in methods {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} documented");
@@ -220,6 +221,14 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
     assert_documented(&doc, "/api/users/{id}", "put", &r);
     let r = app.call("DELETE", &one, None, Some(&admin)).await;
     assert_documented(&doc, "/api/users/{id}", "delete", &r);
+    assert_documented(&doc, "/api/audit", "get", &app.get("/api/audit", Some(&admin)).await);
+    assert_documented(&doc, "/api/audit", "get", &app.get("/api/audit", Some(&ada)).await);
+    assert_documented(
+        &doc,
+        "/api/audit",
+        "get",
+        &app.get("/api/audit?action=x", Some(&admin)).await,
+    );
     let r = app.call("POST", "/api/logout", None, Some(&admin)).await;
     assert_documented(&doc, "/api/logout", "post", &r);
 }

@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table, with the model logic beside each.
 
+pub mod audit_events;
 pub mod login_throttles;
 pub mod sessions;
 pub mod users;

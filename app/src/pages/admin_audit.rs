@@ -1,0 +1,138 @@
+//! /admin/audit: the security events, newest first, filterable. Admins only.
+
+use crate::model::{AuditAction, AuditEvent, Role};
+use crate::pages::ForbiddenPage;
+use crate::session::Session;
+use crate::user_fns::list_audit;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let session = Session::expect();
+    view! {
+        <Title text="Audit log" />
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(user)) if user.role == Role::Admin => view! { <AuditLogView /> }.into_any(),
+                    Ok(Some(_)) => view! { <ForbiddenPage /> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AuditLogView() -> impl IntoView {
+    let action = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let cursor = RwSignal::new(None::<String>);
+    let history = RwSignal::new(Vec::<Option<String>>::new());
+    let reset = move || {
+        cursor.set(None);
+        history.set(Vec::new());
+    };
+    let page = Resource::new(
+        move || (action.get(), search.get(), cursor.get()),
+        |(action, q, cursor)| list_audit(Some(action), Some(q), cursor),
+    );
+    view! {
+        <section class="card card-wide" aria-labelledby="audit-title">
+            <h1 id="audit-title">"Audit log"</h1>
+            <div class="toolbar" role="search">
+                <label class="toolbar-field">
+                    "Filter by action"
+                    <select on:change=move |ev| {
+                        reset();
+                        action.set(event_target_value(&ev));
+                    }>
+                        <option value="">"All actions"</option>
+                        {AuditAction::ALL
+                            .into_iter()
+                            .map(|a| view! { <option value=a.as_str()>{a.as_str().replace('_', " ")}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="toolbar-field">
+                    "Email"
+                    <input type="search" placeholder="Actor or target email" on:change=move |ev| {
+                        reset();
+                        search.set(event_target_value(&ev));
+                    } />
+                </label>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading events…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => {
+                            let next = page.next_cursor.clone();
+                            view! {
+                                <AuditTable events=page.items />
+                                <nav class="pager" aria-label="Pages">
+                                    <button type="button" class="button" disabled=move || history.with(Vec::is_empty)
+                                        on:click=move |_| {
+                                            let previous = history.try_update(|h| h.pop()).flatten().flatten();
+                                            cursor.set(previous);
+                                        }>"Previous"</button>
+                                    <button type="button" class="button" disabled=next.is_none() on:click={
+                                        let next = next.clone();
+                                        move |_| {
+                                            history.update(|h| h.push(cursor.get_untracked()));
+                                            cursor.set(next.clone());
+                                        }
+                                    }>"Next"</button>
+                                </nav>
+                            }
+                                .into_any()
+                        }
+                        Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
+    let empty = events.is_empty();
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">"When (UTC)"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Actor"</th>
+                        <th scope="col">"Target"</th>
+                        <th scope="col">"IP"</th>
+                        <th scope="col">"Detail"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {events
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <tr data-testid="audit-row" data-action=e.action.clone()>
+                                    <td><time datetime=e.at.to_rfc3339()>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</time></td>
+                                    <td>{e.action.replace('_', " ")}</td>
+                                    <td>{e.actor_email.unwrap_or_else(|| "—".into())}</td>
+                                    <td>{e.target_email.unwrap_or_else(|| "—".into())}</td>
+                                    <td>{e.ip.unwrap_or_else(|| "—".into())}</td>
+                                    <td>{e.detail.unwrap_or_default()}</td>
+                                </tr>
+                            }
+                                .into_any()
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {empty.then(|| view! { <p class="muted">"No events match."</p> })}
+    }
+}
