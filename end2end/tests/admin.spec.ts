@@ -110,3 +110,21 @@ test('the user table pages forwards and back', async ({ page, request }) => {
   await page.getByRole('button', { name: 'Previous' }).click();
   await expect(rows).toHaveCount(20);
 });
+
+test('the audit log shows sign-in failures, filterable by action', async ({ page, request }) => {
+  const email = uniqueEmail('audited');
+  expect((await request.post('/api/register', { data: { name: 'Audited', email, password: 'audited password 1' } })).status()).toBe(201);
+  expect((await request.post('/api/login', { data: { email, password: 'not the password' } })).status()).toBe(401);
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin/users');
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page).toHaveURL(/\/admin\/audit$/);
+  await waitForHydration(page);
+  await expect(page.getByTestId('audit-row').filter({ hasText: email }).first()).toBeVisible();
+  await page.getByLabel('Filter by action').selectOption('sign_in_failed');
+  const rows = page.getByTestId('audit-row');
+  await expect(rows.filter({ hasText: email })).toHaveCount(1);
+  for (const action of await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-action')))) {
+    expect(action).toBe('sign_in_failed');
+  }
+});
