@@ -56,6 +56,9 @@ pub async fn register(
         (status = 400, description = "bad_request", body = crate::api::openapi::ErrorEnvelope),
         (status = 401, description = "invalid_credentials (same answer for unknown email and wrong password)", body = crate::api::openapi::ErrorEnvelope),
         (status = 403, description = "account_disabled", body = crate::api::openapi::ErrorEnvelope),
+        (status = 413, description = "payload_too_large", body = crate::api::openapi::ErrorEnvelope),
+        (status = 415, description = "unsupported_media_type", body = crate::api::openapi::ErrorEnvelope),
+        (status = 429, description = "rate_limited: too many failed sign-ins; see Retry-After", body = crate::api::openapi::ErrorEnvelope),
         (status = 422, description = "validation_failed", body = crate::api::openapi::ErrorEnvelope),
     ))]
 pub async fn login(

@@ -117,6 +117,7 @@ pub struct CreateUserRequest {
 
 /// Only the fields present change. Unknown fields are refused (422).
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UpdateUserRequest {
     name: Option<String>,

@@ -61,6 +61,9 @@ pub async fn list_users(
         (status = 403, description = "forbidden", body = crate::api::openapi::ErrorEnvelope),
         (status = 409, description = "email_taken", body = crate::api::openapi::ErrorEnvelope),
         (status = 422, description = "validation_failed", body = crate::api::openapi::ErrorEnvelope),
+        (status = 400, description = "bad_request: malformed JSON", body = crate::api::openapi::ErrorEnvelope),
+        (status = 413, description = "payload_too_large", body = crate::api::openapi::ErrorEnvelope),
+        (status = 415, description = "unsupported_media_type", body = crate::api::openapi::ErrorEnvelope),
     ))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -100,6 +103,9 @@ pub async fn get_user(
         (status = 404, description = "not_found", body = crate::api::openapi::ErrorEnvelope),
         (status = 409, description = "email_taken or last_admin", body = crate::api::openapi::ErrorEnvelope),
         (status = 422, description = "validation_failed, including unknown fields", body = crate::api::openapi::ErrorEnvelope),
+        (status = 400, description = "bad_request: malformed JSON", body = crate::api::openapi::ErrorEnvelope),
+        (status = 413, description = "payload_too_large", body = crate::api::openapi::ErrorEnvelope),
+        (status = 415, description = "unsupported_media_type", body = crate::api::openapi::ErrorEnvelope),
     ))]
 pub async fn update_user(
     State(state): State<AppState>,
@@ -164,6 +170,7 @@ fn parse_update(body: Value) -> Result<UpdateUserInput, AppError> {
         (status = 404, description = "not_found", body = crate::api::openapi::ErrorEnvelope),
         (status = 409, description = "last_admin", body = crate::api::openapi::ErrorEnvelope),
         (status = 422, description = "validation_failed: password missing or wrong", body = crate::api::openapi::ErrorEnvelope),
+        (status = 400, description = "bad_request: malformed JSON", body = crate::api::openapi::ErrorEnvelope),
     ))]
 pub async fn delete_user(
     State(state): State<AppState>,
