@@ -78,6 +78,10 @@ impl AuthService {
         }
     }
 
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
     pub fn audit(&self) -> &AuditLog {
         &self.audit
     }

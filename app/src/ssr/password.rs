@@ -21,6 +21,9 @@ pub struct PasswordHasher {
     /// Verified against when the email is unknown, so that path costs one full hash
     /// like a wrong password does, and timing does not reveal which accounts exist.
     dummy_hash: Arc<str>,
+    /// Hashes computed so far (new and verified): the cost every sign-in pays,
+    /// observable so tests can prove unknown accounts pay it too.
+    computed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -49,7 +52,13 @@ impl PasswordHasher {
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             dummy_hash: dummy_hash.into(),
+            computed: Arc::default(),
         }
+    }
+
+    /// How many hashes this hasher has computed.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn max_concurrent(&self) -> usize {
@@ -63,9 +72,12 @@ impl PasswordHasher {
 
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
         let password = password.expose().to_owned();
-        self.run(move || hash_blocking(&password))
+        let hash = self
+            .run(move || hash_blocking(&password))
             .await?
-            .map_err(AppError::internal)
+            .map_err(AppError::internal)?;
+        self.computed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(hash)
     }
 
     /// Checks `password` against `stored`, or against the dummy hash when there is
@@ -75,6 +87,7 @@ impl PasswordHasher {
         let known = stored.is_some();
         let phc = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
         let matched = self.run(move || verify_blocking(&password, &phc)).await?;
+        self.computed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(known && matched)
     }
 }

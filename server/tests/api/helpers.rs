@@ -34,6 +34,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db: DatabaseConnection,
     pub cookie_name: String,
+    pub state: app::ssr::state::AppState,
 }
 
 /// The PostgreSQL server tests create their databases on.
@@ -86,6 +87,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
     let base = format!("http://{}", app.local_addr());
     let db = app.state().db.clone();
     let cookie_name = app.state().cookies.name.clone();
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -96,6 +98,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
         http,
         db,
         cookie_name,
+        state,
     }
 }
 

@@ -13,6 +13,9 @@ on_both_backends!(
     failed_sign_ins_are_limited_per_account_and_per_ip,
     common_passwords_are_refused_wherever_a_password_is_set,
     idle_sessions_end,
+    unknown_email_costs_one_hash_like_a_wrong_password,
+    user_text_is_rendered_inert,
+    role_changes_end_the_targets_sessions,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -378,4 +381,75 @@ async fn idle_sessions_end(backend: Backend) {
     app.get("/api/me", Some(&token))
         .await
         .assert_error(401, "unauthenticated");
+}
+
+async fn unknown_email_costs_one_hash_like_a_wrong_password(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("Ada", "ada@example.com", PASSWORD).await;
+    let hasher = app.state.auth.hasher().clone();
+    let before = hasher.computed();
+    app.post_json(
+        "/api/login",
+        json!({"email": "ada@example.com", "password": "wrong password"}),
+        None,
+    )
+    .await;
+    let wrong_password = hasher.computed() - before;
+    let before = hasher.computed();
+    app.post_json(
+        "/api/login",
+        json!({"email": "nobody@example.com", "password": "wrong password"}),
+        None,
+    )
+    .await;
+    let unknown_email = hasher.computed() - before;
+    assert_eq!(wrong_password, 1);
+    assert_eq!(unknown_email, wrong_password, "the same work, so the same time");
+}
+
+async fn user_text_is_rendered_inert(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let name = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    let (_, token) = app.register(name, "ada@example.com", PASSWORD).await;
+    let page = app.get("/account", Some(&token)).await;
+    let html = page.body.as_str().unwrap();
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<img src=x"),
+        "markup must be escaped"
+    );
+    assert!(html.contains("&lt;script&gt;alert"), "shown as text");
+    let api = app.get("/api/me", Some(&token)).await;
+    assert_eq!(
+        api.body["data"]["user"]["name"], name,
+        "stored and returned verbatim; escaping is the renderer's job"
+    );
+}
+
+async fn role_changes_end_the_targets_sessions(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(backend).await;
+    let (_, boss) = app.register("Boss", "boss@example.com", PASSWORD).await;
+    app.db
+        .execute_unprepared("UPDATE users SET role = 'admin' WHERE email = 'boss@example.com'")
+        .await
+        .unwrap();
+    let (reply, ada) = app.register("Ada", "ada@example.com", PASSWORD).await;
+    let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .call(
+            "PUT",
+            &format!("/api/users/{id}"),
+            Some(json!({"role": "admin"})),
+            Some(&boss),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.get("/api/me", Some(&ada))
+        .await
+        .assert_error(401, "unauthenticated");
+    assert_eq!(
+        app.get("/api/me", Some(&boss)).await.status,
+        200,
+        "the admin's own session is untouched"
+    );
 }
