@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod field;
 pub mod form;
 pub mod header;

@@ -1,28 +1,16 @@
 //! /admin/audit: the security events, newest first, filterable. Admins only.
 
-use crate::model::{AuditAction, AuditEvent, Role};
-use crate::pages::ForbiddenPage;
-use crate::session::Session;
+use crate::components::admin::{AdminOnly, Pager, Paging};
+use crate::model::{AuditAction, AuditEvent};
 use crate::user_fns::list_audit;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
-    let session = Session::expect();
     view! {
         <Title text="Audit log" />
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match session.user.await {
-                    Ok(Some(user)) if user.role == Role::Admin => view! { <AuditLogView /> }.into_any(),
-                    Ok(Some(_)) => view! { <ForbiddenPage /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminOnly content=|_| view! { <AuditLogView /> } />
     }
 }
 
@@ -30,14 +18,10 @@ pub fn AdminAuditPage() -> impl IntoView {
 fn AuditLogView() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
-    let cursor = RwSignal::new(None::<String>);
-    let history = RwSignal::new(Vec::<Option<String>>::new());
-    let reset = move || {
-        cursor.set(None);
-        history.set(Vec::new());
-    };
+    let paging = Paging::new();
+    let reset = move || paging.reset();
     let page = Resource::new(
-        move || (action.get(), search.get(), cursor.get()),
+        move || (action.get(), search.get(), paging.cursor.get()),
         |(action, q, cursor)| list_audit(Some(action), Some(q), cursor),
     );
     view! {
@@ -72,20 +56,7 @@ fn AuditLogView() -> impl IntoView {
                             let next = page.next_cursor.clone();
                             view! {
                                 <AuditTable events=page.items />
-                                <nav class="pager" aria-label="Pages">
-                                    <button type="button" class="button" disabled=move || history.with(Vec::is_empty)
-                                        on:click=move |_| {
-                                            let previous = history.try_update(|h| h.pop()).flatten().flatten();
-                                            cursor.set(previous);
-                                        }>"Previous"</button>
-                                    <button type="button" class="button" disabled=next.is_none() on:click={
-                                        let next = next.clone();
-                                        move |_| {
-                                            history.update(|h| h.push(cursor.get_untracked()));
-                                            cursor.set(next.clone());
-                                        }
-                                    }>"Next"</button>
-                                </nav>
+                                <Pager paging next />
                             }
                                 .into_any()
                         }

@@ -1,18 +1,17 @@
 //! /admin/users: every account, searchable and pageable, with create, role and
 //! flag edits, and delete with confirmation. Admins only.
 
+use crate::components::admin::{AdminOnly, Pager, Paging};
 use crate::components::field::Field;
 use crate::components::form::{FormAlert, SubmitButton, field_error, focus_first_error, input_value};
 use crate::error::AppError;
 use crate::model::{Role, User};
-use crate::session::Session;
 use crate::user_fns::{CreateUser, DeleteUser, UpdateUser, list_users};
 use crate::validation::{CreateUserInput, FieldErrors};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use std::time::Duration;
 
 const PAGE_SIZE: u32 = 20;
@@ -20,19 +19,9 @@ const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
-    let session = Session::expect();
     view! {
         <Title text="Users" />
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match session.user.await {
-                    Ok(Some(user)) if user.role == Role::Admin => view! { <UserAdmin me=user /> }.into_any(),
-                    Ok(Some(_)) => view! { <ForbiddenPage /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminOnly content=|me| view! { <UserAdmin me /> } />
     }
 }
 
@@ -59,15 +48,10 @@ fn UserAdmin(me: User) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let role_filter = RwSignal::new(String::new());
     let disabled_filter = RwSignal::new(String::new());
-    // The cursor of the current page, and those of the pages before it (for "Previous").
-    let cursor = RwSignal::new(None::<String>);
-    let history = RwSignal::new(Vec::<Option<String>>::new());
+    let paging = Paging::new();
     let version = RwSignal::new(0u32);
     let refresh = move || version.update(|v| *v += 1);
-    let reset_paging = move || {
-        cursor.set(None);
-        history.set(Vec::new());
-    };
+    let reset_paging = move || paging.reset();
 
     let page = Resource::new(
         move || {
@@ -75,7 +59,7 @@ fn UserAdmin(me: User) -> impl IntoView {
                 search.get(),
                 role_filter.get(),
                 disabled_filter.get(),
-                cursor.get(),
+                paging.cursor.get(),
                 version.get(),
             )
         },
@@ -163,21 +147,7 @@ fn UserAdmin(me: User) -> impl IntoView {
                                     </table>
                                 </div>
                                 {empty.then(|| view! { <p class="muted">"No users match."</p> })}
-                                <nav class="pager" aria-label="Pages">
-                                    <button type="button" class="button" disabled=move || history.with(Vec::is_empty)
-                                        on:click=move |_| {
-                                            let previous = history.try_update(|h| h.pop()).flatten().flatten();
-                                            cursor.set(previous);
-                                        }>"Previous"</button>
-                                    <button type="button" class="button" disabled=next.is_none()
-                                        on:click={
-                                            let next = next.clone();
-                                            move |_| {
-                                                history.update(|h| h.push(cursor.get_untracked()));
-                                                cursor.set(next.clone());
-                                            }
-                                        }>"Next"</button>
-                                </nav>
+                                <Pager paging next />
                             }.into_any()
                         }
                         Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
