@@ -3,6 +3,8 @@
 pub mod api;
 pub mod cli;
 pub mod configuration;
+pub mod health;
+pub mod request_log;
 pub mod security;
 pub mod startup;
 pub mod telemetry;

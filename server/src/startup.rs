@@ -1,7 +1,7 @@
 //! Building and running the application: database, state, router, listener.
 
 use crate::configuration::Settings;
-use crate::{api, security};
+use crate::{api, health, request_log, security};
 use app::ssr::audit::AuditLog;
 use app::ssr::auth::{AuthService, SessionPolicy};
 use app::ssr::cookie::CookieConfig;
@@ -86,6 +86,7 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
     };
     Router::new()
         .nest("/api", api::router(settings).with_state(state.clone()))
+        .merge(health::router().with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -100,6 +101,8 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
             },
             security::security_headers,
         ))
+        // Outermost: every response, refusals included, carries the request id.
+        .layer(axum::middleware::from_fn(request_log::request_log))
 }
 
 /// A bound, ready-to-run server. Binding happens in `build` so tests can ask for

@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod openapi;
+mod operations;
 mod pages;
 mod schema;
 mod security;

@@ -1,0 +1,57 @@
+//! Liveness and readiness for load balancers and orchestrators.
+//! `/healthz`: the process answers. `/readyz`: it can do real work — the database
+//! answers, no migration is pending, the session store answers.
+
+use app::ssr::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use migration::{Migrator, MigratorTrait};
+use serde_json::json;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = state.db.ping().await.map_err(|e| e.to_string());
+    let migrations = match &database {
+        Ok(()) => match Migrator::get_pending_migrations(&state.db).await {
+            Ok(pending) if pending.is_empty() => Ok(()),
+            Ok(pending) => Err(format!("{} pending", pending.len())),
+            Err(e) => Err(e.to_string()),
+        },
+        Err(_) => Err("database unreachable".to_owned()),
+    };
+    let sessions = state.auth.sessions().ping().await.map_err(|e| e.to_string());
+    let checks = [
+        ("database", &database),
+        ("migrations", &migrations),
+        ("session_store", &sessions),
+    ];
+    let ready = checks.iter().all(|(_, r)| r.is_ok());
+    for (name, result) in &checks {
+        if let Err(problem) = result {
+            tracing::warn!(check = name, problem = %problem, "not ready");
+        }
+    }
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": checks.iter().map(|(name, r)| (name.to_string(), json!(if r.is_ok() { "ok" } else { "failing" }))).collect::<serde_json::Map<_, _>>(),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}

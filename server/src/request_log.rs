@@ -1,0 +1,66 @@
+//! A request id on every request (the caller's `X-Request-Id` if it is sane, else a
+//! new one), returned in the response, attached to every log line the request
+//! produces, and one access-log line per request.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use http::HeaderValue;
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Ids from outside are kept only if short and plain, so they cannot forge log lines.
+fn sane(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+pub async fn request_log(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| sane(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id);
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            target: "roster::access",
+            %method,
+            %path,
+            status,
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        )
+    });
+    response.headers_mut().insert(
+        REQUEST_ID,
+        HeaderValue::from_str(&id).expect("sane ids are valid headers"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sane;
+
+    #[test]
+    fn only_plain_short_ids_are_accepted() {
+        assert!(sane("abc-123_x.y"));
+        assert!(!sane(""));
+        assert!(!sane(&"a".repeat(65)));
+        assert!(!sane("evil\nline"));
+        assert!(!sane("a b"));
+    }
+}

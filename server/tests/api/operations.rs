@@ -1,0 +1,61 @@
+//! What operators rely on: health checks and request ids.
+
+use crate::helpers::{Backend, spawn_app};
+use crate::on_both_backends;
+use sea_orm::ConnectionTrait;
+
+on_both_backends!(liveness_and_readiness, every_response_carries_a_request_id);
+
+async fn liveness_and_readiness(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let r = app.get("/healthz", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "ok");
+    let r = app.get("/readyz", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["checks"]["database"], "ok");
+    assert_eq!(r.body["checks"]["migrations"], "ok");
+    assert_eq!(r.body["checks"]["session_store"], "ok");
+    // A pending migration (as after deploying a binary without migrating) makes it not ready.
+    app.db
+        .execute_unprepared("DELETE FROM seaql_migrations WHERE version = 'm20261125_000005_audit_events'")
+        .await
+        .unwrap();
+    let r = app.get("/readyz", None).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.body["status"], "not_ready");
+    assert_eq!(r.body["checks"]["migrations"], "failing");
+    assert_eq!(r.body["checks"]["database"], "ok");
+    assert_eq!(app.get("/healthz", None).await.status, 200, "alive, just not ready");
+}
+
+async fn every_response_carries_a_request_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = |r: &crate::helpers::Reply| r.headers["x-request-id"].to_str().unwrap().to_owned();
+    let a = app.get("/api/me", None).await;
+    let b = app.get("/", None).await;
+    assert_eq!(id(&a).len(), 36, "a generated UUID");
+    assert_ne!(id(&a), id(&b));
+    let given = app
+        .send(
+            app.http
+                .get(app.url("/api/nope"))
+                .header("x-request-id", "trace-42.abc"),
+        )
+        .await;
+    assert_eq!(id(&given), "trace-42.abc", "the caller's id is kept");
+    let forged = app
+        .send(app.http.get(app.url("/api/me")).header("x-request-id", "a b\tc"))
+        .await;
+    assert_ne!(id(&forged), "a b\tc", "unsafe ids are replaced");
+    let refused = app
+        .send(
+            app.http
+                .post(app.url("/api/logout"))
+                .header("sec-fetch-site", "cross-site")
+                .header("x-request-id", "r1"),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(id(&refused), "r1", "refusals carry it too");
+}
