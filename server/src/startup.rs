@@ -84,7 +84,7 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    Router::new()
+    let app = Router::new()
         .nest("/api", api::router(settings).with_state(state.clone()))
         .merge(health::router().with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -92,8 +92,17 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
-        .with_state(leptos_options)
-        // Outermost last: headers go on every response, including refusals.
+        .with_state(leptos_options);
+    with_middleware(app, settings)
+}
+
+/// The layers every response passes through, outermost last: request id and access
+/// log, security headers, the CSRF guard, and turning a handler panic into a 500
+/// envelope while the process keeps serving. Public so tests can wrap their own
+/// routes (a panicking one, say) in exactly this stack.
+pub fn with_middleware(router: Router, settings: &Settings) -> Router {
+    router
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(security::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(
             security::SecurityConfig {
@@ -101,8 +110,18 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
             },
             security::security_headers,
         ))
-        // Outermost: every response, refusals included, carries the request id.
         .layer(axum::middleware::from_fn(request_log::request_log))
+}
+
+/// Runs inside the request's span, so the log line carries its request id.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "handler panicked");
+    axum::response::IntoResponse::into_response(app::error::AppError::Internal)
 }
 
 /// A bound, ready-to-run server. Binding happens in `build` so tests can ask for

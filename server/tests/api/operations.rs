@@ -59,3 +59,43 @@ async fn every_response_carries_a_request_id(backend: Backend) {
     assert_eq!(refused.status, 403);
     assert_eq!(id(&refused), "r1", "refusals carry it too");
 }
+
+async fn boom() -> &'static str {
+    panic!("deliberate test panic")
+}
+
+/// The production middleware stack around a handler that panics: the caller gets
+/// the 500 envelope with a request id, and the server keeps serving.
+#[tokio::test]
+async fn a_panicking_handler_becomes_a_500_envelope_and_the_server_keeps_serving() {
+    use axum::routing::get;
+    use clap::Parser;
+    let settings = roster::configuration::Cli::try_parse_from(["roster"]).unwrap().settings;
+    let routes = axum::Router::new()
+        .route("/boom", get(boom))
+        .route("/fine", get(|| async { "fine" }));
+    let app = roster::startup::with_middleware(routes, &settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let boom = http
+        .get(format!("{base}/boom"))
+        .header("x-request-id", "panic-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(boom.status(), 500);
+    assert_eq!(boom.headers()["x-request-id"], "panic-1");
+    let body: serde_json::Value = boom.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(
+        !body.to_string().contains("deliberate"),
+        "the panic message is logged, not sent"
+    );
+    for _ in 0..3 {
+        let fine = http.get(format!("{base}/fine")).send().await.unwrap();
+        assert_eq!(fine.status(), 200, "still serving after the panic");
+    }
+}
