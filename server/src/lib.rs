@@ -8,3 +8,4 @@ pub mod request_log;
 pub mod security;
 pub mod startup;
 pub mod telemetry;
+pub mod telemetry_metrics;

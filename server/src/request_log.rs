@@ -34,13 +34,19 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
+    let elapsed = started.elapsed().as_secs_f64();
+    let route = route_label(&path, status);
+    metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method.to_string(), "route" => route)
+        .record(elapsed);
     span.in_scope(|| {
         tracing::info!(
             target: "roster::access",
             %method,
             %path,
             status,
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = elapsed * 1000.0,
             "request"
         )
     });
@@ -51,9 +57,41 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
     response
 }
 
+/// A bounded label for a path: ids become `{id}`, and anything that matched no
+/// route is one label, so random URLs cannot blow up the metric's cardinality.
+fn route_label(path: &str, status: u16) -> String {
+    if status == 404 {
+        return "unmatched".to_owned();
+    }
+    if path.starts_with("/pkg/") {
+        return "/pkg/*".to_owned();
+    }
+    path.split('/')
+        .map(|segment| {
+            if uuid::Uuid::try_parse(segment).is_ok() {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sane;
+    use super::{route_label, sane};
+
+    #[test]
+    fn route_labels_are_bounded() {
+        assert_eq!(
+            route_label("/api/users/0193a1b2-0000-7000-8000-000000000001", 200),
+            "/api/users/{id}"
+        );
+        assert_eq!(route_label("/anything/at/all", 404), "unmatched");
+        assert_eq!(route_label("/pkg/roster.wasm", 200), "/pkg/*");
+        assert_eq!(route_label("/api/me", 401), "/api/me");
+    }
 
     #[test]
     fn only_plain_short_ids_are_accepted() {

@@ -1,7 +1,7 @@
 //! Building and running the application: database, state, router, listener.
 
 use crate::configuration::Settings;
-use crate::{api, health, request_log, security};
+use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
 use app::ssr::auth::{AuthService, SessionPolicy};
 use app::ssr::cookie::CookieConfig;
@@ -87,6 +87,7 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
     let app = Router::new()
         .nest("/api", api::router(settings).with_state(state.clone()))
         .merge(health::router().with_state(state.clone()))
+        .merge(telemetry_metrics::router().with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -134,6 +135,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        telemetry_metrics::install();
         let db = connect_database(settings).await?;
         Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
         let state = build_state(settings, db);

@@ -125,6 +125,7 @@ impl AuthService {
                 None,
             )
             .await;
+        metrics::counter!("roster_registrations_total").increment(1);
         Ok((user, token))
     }
 
@@ -133,6 +134,21 @@ impl AuthService {
     /// client held before (if any) is ended: a token planted before sign-in is
     /// worthless after it (no session fixation).
     pub async fn login(
+        &self,
+        input: &LoginInput,
+        client: &ClientMeta,
+        previous: Option<&SessionToken>,
+    ) -> Result<(User, SessionToken), AppError> {
+        let result = self.try_login(input, client, previous).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(err) => err.code(),
+        };
+        metrics::counter!("roster_sign_ins_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn try_login(
         &self,
         input: &LoginInput,
         client: &ClientMeta,

@@ -40,6 +40,7 @@ impl Envelope<()> {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        metrics::counter!("roster_errors_total", "code" => self.code()).increment(1);
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(Envelope::err(&self))).into_response();
         if let Self::RateLimited { retry_after_secs } = self {

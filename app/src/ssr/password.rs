@@ -66,8 +66,15 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(job).await.map_err(AppError::internal)
+        let waiting = metrics::gauge!("roster_password_hash_waiting");
+        waiting.increment(1.0);
+        let permit = self.permits.acquire().await;
+        waiting.decrement(1.0);
+        let _permit = permit.map_err(AppError::internal)?;
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(job).await.map_err(AppError::internal);
+        metrics::histogram!("roster_password_hash_duration_seconds").record(started.elapsed().as_secs_f64());
+        result
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {

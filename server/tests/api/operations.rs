@@ -4,7 +4,11 @@ use crate::helpers::{Backend, spawn_app};
 use crate::on_both_backends;
 use sea_orm::ConnectionTrait;
 
-on_both_backends!(liveness_and_readiness, every_response_carries_a_request_id);
+on_both_backends!(
+    liveness_and_readiness,
+    every_response_carries_a_request_id,
+    prometheus_metrics_are_scraped
+);
 
 async fn liveness_and_readiness(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -98,4 +102,67 @@ async fn a_panicking_handler_becomes_a_500_envelope_and_the_server_keeps_serving
         let fine = http.get(format!("{base}/fine")).send().await.unwrap();
         assert_eq!(fine.status(), 200, "still serving after the panic");
     }
+}
+
+/// `name{labels} value` lines of the Prometheus text format, as (series, value).
+fn parse_metrics(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').expect("series and value");
+            (series.to_owned(), value.parse().expect("a number"))
+        })
+        .collect()
+}
+
+fn value(metrics: &[(String, f64)], series_prefix: &str, contains: &[&str]) -> f64 {
+    metrics
+        .iter()
+        .filter(|(s, _)| s.starts_with(series_prefix) && contains.iter().all(|c| s.contains(c)))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+async fn prometheus_metrics_are_scraped(backend: Backend) {
+    use serde_json::json;
+    let app = spawn_app(backend).await;
+    let before = parse_metrics(app.get("/metrics", None).await.body.as_str().unwrap());
+    let (_, token) = app.register("Ada", "ada@example.com", "correct horse battery").await;
+    app.post_json(
+        "/api/login",
+        json!({"email": "ada@example.com", "password": "wrong password"}),
+        None,
+    )
+    .await;
+    app.post_json(
+        "/api/login",
+        json!({"email": "ada@example.com", "password": "correct horse battery"}),
+        None,
+    )
+    .await;
+    app.get("/api/me", Some(&token)).await;
+    app.get("/api/me", None).await;
+    let r = app.get("/metrics", None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let after = parse_metrics(r.body.as_str().unwrap());
+    let delta = |prefix: &str, contains: &[&str]| value(&after, prefix, contains) - value(&before, prefix, contains);
+    // The recorder is process-wide and other tests run alongside: deltas are lower bounds.
+    assert!(delta("http_requests_total", &["route=\"/api/me\"", "status=\"200\""]) >= 1.0);
+    assert!(delta("http_requests_total", &["route=\"/api/me\"", "status=\"401\""]) >= 1.0);
+    assert!(delta("http_request_duration_seconds_count", &["route=\"/api/login\""]) >= 2.0);
+    assert!(delta("roster_sign_ins_total", &["outcome=\"success\""]) >= 1.0);
+    assert!(delta("roster_sign_ins_total", &["outcome=\"invalid_credentials\""]) >= 1.0);
+    assert!(delta("roster_registrations_total", &[]) >= 1.0);
+    assert!(delta("roster_password_hash_duration_seconds_count", &[]) >= 3.0);
+    assert!(delta("roster_errors_total", &["code=\"unauthenticated\""]) >= 1.0);
+    // Gauges are process-wide and set at scrape time; parallel tests may scrape in between.
+    assert!(after.iter().any(|(s, _)| s.starts_with("roster_active_sessions")));
+    assert!(
+        after
+            .iter()
+            .any(|(s, _)| s.starts_with("roster_db_pool_connections{state=\"open\"}"))
+    );
+    assert_eq!(value(&after, "roster_build_info", &["version=\""]), 1.0);
+    assert!(after.iter().any(|(s, _)| s.starts_with("roster_password_hash_waiting")));
 }

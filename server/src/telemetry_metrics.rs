@@ -1,0 +1,71 @@
+//! Prometheus metrics at `/metrics`, recorded with the `metrics` crates.
+//! Counters and histograms are recorded where things happen (requests, sign-ins,
+//! hashing, errors); point-in-time gauges (sessions, pool) are read at scrape time.
+
+use app::ssr::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use std::sync::OnceLock;
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder once (tests start many apps in one process).
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), LATENCY_BUCKETS)
+                .expect("non-empty buckets")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder was installed first; then that one records.
+            let _ = metrics::set_global_recorder(recorder);
+            metrics::gauge!("roster_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            handle
+        })
+        .clone()
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(scrape))
+}
+
+async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
+    let backend = state.db.get_database_backend();
+    let now = match backend {
+        DatabaseBackend::Postgres => "now()",
+        _ => "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
+    };
+    let sql = format!("SELECT COUNT(*) FROM sessions WHERE expires_at > {now}");
+    if let Ok(Some(row)) = state.db.query_one_raw(Statement::from_string(backend, sql)).await
+        && let Ok(active) = row.try_get_by_index::<i64>(0)
+    {
+        metrics::gauge!("roster_active_sessions").set(active as f64);
+    }
+    let (size, idle) = match backend {
+        DatabaseBackend::Postgres => {
+            let pool = state.db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = state.db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    metrics::gauge!("roster_db_pool_connections", "state" => "open").set(f64::from(size));
+    metrics::gauge!("roster_db_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("roster_db_pool_connections", "state" => "in_use")
+        .set(f64::from(size).max(idle as f64) - idle as f64);
+    (
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        install().render(),
+    )
+}
