@@ -34,6 +34,11 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(&cli.settings).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,
         Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
+        Command::Backup { out } => backup(&cli.settings, out).await,
+        Command::Restore { file, force } => crate::backup::restore(&file, &cli.settings.database_url, force)
+            .await
+            .map(|()| println!("restored {}", file.display()))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,5 +131,20 @@ async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<()
             return Err(format!("{err} {detail}").trim().to_owned());
         }
     }
+    Ok(())
+}
+
+async fn backup(settings: &Settings, out: Option<std::path::PathBuf>) -> Result<(), String> {
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    let out = out.unwrap_or_else(|| crate::backup::default_path(&settings.database_url));
+    let started = std::time::Instant::now();
+    let sum = crate::backup::backup(&db, &settings.database_url, &out)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "backup {} verified in {:.2}s, sha256 {sum}",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

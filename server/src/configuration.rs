@@ -34,6 +34,19 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Take a consistent online backup of the database, verify it and write FILE.sha256.
+    Backup {
+        /// Where to write it (default: backups/roster-<UTC time>.db or .dump).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Restore a backup into DATABASE_URL after checking its checksum. Stop the app first.
+    Restore {
+        file: std::path::PathBuf,
+        /// Overwrite a database that already holds users.
+        #[arg(long)]
+        force: bool,
+    },
     /// Inspect or change the database schema.
     Migrate {
         #[command(subcommand)]

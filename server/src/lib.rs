@@ -1,6 +1,7 @@
 //! The `roster` binary as a library, so integration tests drive the real server.
 
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod configuration;
 pub mod health;

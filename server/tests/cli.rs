@@ -216,3 +216,65 @@ fn create_admin_takes_the_password_from_env_or_stdin_never_a_flag() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("at least 8 characters"), "{}", stderr(&out));
 }
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let dir = temp_dir("backup");
+    let source = format!("sqlite://{}/live.db", dir.display());
+    let out = roster(&dir)
+        .args(["migrate", "up"])
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = roster(&dir)
+        .args(["create-admin", "--email", "root@example.com", "--name", "Root"])
+        .env("DATABASE_URL", &source)
+        .env("ROSTER_ADMIN_PASSWORD", "correct horse battery")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = dir.join("b.db");
+    let out = roster(&dir)
+        .args(["backup", "--out", file.to_str().unwrap()])
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("verified"));
+    assert!(dir.join("b.db.sha256").is_file());
+    // The default location is backups/ under the working directory.
+    let out = roster(&dir)
+        .arg("backup")
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(dir.join("backups")).unwrap().count(),
+        2,
+        "the backup and its checksum"
+    );
+
+    let copy = format!("sqlite://{}/copy.db", dir.display());
+    let out = roster(&dir)
+        .args(["restore", file.to_str().unwrap()])
+        .env("DATABASE_URL", &copy)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Not over a database that holds users, unless forced.
+    let out = roster(&dir)
+        .args(["restore", file.to_str().unwrap()])
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let out = roster(&dir)
+        .args(["restore", "--force", file.to_str().unwrap()])
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

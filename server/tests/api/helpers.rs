@@ -35,6 +35,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub cookie_name: String,
     pub state: app::ssr::state::AppState,
+    /// The fresh database this app runs on.
+    pub url: String,
 }
 
 /// The PostgreSQL server tests create their databases on.
@@ -42,7 +44,7 @@ fn postgres_admin_url() -> String {
     std::env::var("ROSTER_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-async fn fresh_database_url(backend: Backend) -> String {
+pub async fn fresh_database_url(backend: Backend) -> String {
     let unique = uuid::Uuid::new_v4().simple().to_string();
     match backend {
         Backend::Sqlite => {
@@ -99,6 +101,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
         db,
         cookie_name,
         state,
+        url: url.clone(),
     }
 }
 

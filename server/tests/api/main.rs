@@ -8,6 +8,7 @@ mod auth;
 mod openapi;
 mod operations;
 mod pages;
+mod recovery;
 mod schema;
 mod security;
 mod users;
