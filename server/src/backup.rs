@@ -171,3 +171,87 @@ pub async fn restore(file: &Path, url: &str, force: bool) -> Result<(), BackupEr
     }
     Ok(())
 }
+
+/// Deletes all but the newest `keep` backups (and their checksums) in `dir`. Names
+/// carry a sortable UTC timestamp, so name order is age order.
+pub fn prune(dir: &Path, keep: usize) -> std::io::Result<usize> {
+    let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("roster-") && (name.ends_with(".db") || name.ends_with(".dump"))
+        })
+        .collect();
+    backups.sort();
+    let excess = backups.len().saturating_sub(keep);
+    for old in &backups[..excess] {
+        std::fs::remove_file(old)?;
+        let _ = std::fs::remove_file(checksum_path(old));
+    }
+    Ok(excess)
+}
+
+/// Backups taken by `serve` itself.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub interval: std::time::Duration,
+    pub dir: PathBuf,
+    pub keep: usize,
+}
+
+pub async fn run_schedule(db: DatabaseConnection, url: String, schedule: Schedule) {
+    let mut ticker = tokio::time::interval(schedule.interval);
+    ticker.tick().await; // the first tick is immediate; the first backup comes one interval in
+    loop {
+        ticker.tick().await;
+        let file = schedule.dir.join(default_path(&url).file_name().expect("a file name"));
+        let started = std::time::Instant::now();
+        match backup(&db, &url, &file).await {
+            Ok(_) => {
+                tracing::info!(file = %file.display(), seconds = started.elapsed().as_secs_f64(), "scheduled backup written")
+            }
+            Err(err) => tracing::error!(error = %err, "scheduled backup failed"),
+        }
+        if let Err(err) = prune(&schedule.dir, schedule.keep) {
+            tracing::warn!(error = %err, "pruning old backups failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_the_newest_backups_and_their_checksums() {
+        let dir = std::env::temp_dir().join(format!("roster-prune-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for stamp in [
+            "20260101T000000Z",
+            "20260102T000000Z",
+            "20260103T000000Z",
+            "20260104T000000Z",
+        ] {
+            std::fs::write(dir.join(format!("roster-{stamp}.db")), b"x").unwrap();
+            std::fs::write(dir.join(format!("roster-{stamp}.db.sha256")), b"x").unwrap();
+        }
+        std::fs::write(dir.join("unrelated.txt"), b"x").unwrap();
+        assert_eq!(prune(&dir, 2).unwrap(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "roster-20260103T000000Z.db",
+                "roster-20260103T000000Z.db.sha256",
+                "roster-20260104T000000Z.db",
+                "roster-20260104T000000Z.db.sha256",
+                "unrelated.txt"
+            ]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

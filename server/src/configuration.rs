@@ -121,6 +121,18 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_LOGIN_LOCKOUT", default_value = "15m", value_parser = parse_duration, global = true)]
     pub login_lockout: Duration,
 
+    /// Take a backup this often while serving (e.g. `6h`); off when unset.
+    #[arg(long, env = "ROSTER_BACKUP_INTERVAL", value_parser = parse_duration, global = true)]
+    pub backup_interval: Option<Duration>,
+
+    /// Where scheduled backups go.
+    #[arg(long, env = "ROSTER_BACKUP_DIR", default_value = "backups", global = true)]
+    pub backup_dir: std::path::PathBuf,
+
+    /// How many scheduled backups to keep (older ones are deleted).
+    #[arg(long, env = "ROSTER_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub backup_keep: u32,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,

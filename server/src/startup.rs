@@ -131,6 +131,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    backups: Option<(String, crate::backup::Schedule)>,
 }
 
 impl Application {
@@ -146,10 +147,19 @@ impl Application {
                 addr: settings.addr,
                 source,
             })?;
+        let backups = settings.backup_interval.map(|interval| {
+            let schedule = crate::backup::Schedule {
+                interval,
+                dir: settings.backup_dir.clone(),
+                keep: settings.backup_keep as usize,
+            };
+            (settings.database_url.clone(), schedule)
+        });
         Ok(Self {
             listener,
             router,
             state,
+            backups,
         })
     }
 
@@ -164,6 +174,9 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired_sessions(self.state.clone()));
+        if let Some((url, schedule)) = self.backups.clone() {
+            tokio::spawn(crate::backup::run_schedule(self.state.db.clone(), url, schedule));
+        }
         tracing::info!(addr = %self.local_addr(), "listening");
         axum::serve(
             self.listener,

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 on_both_backends!(
     a_backup_taken_under_load_restores_every_committed_row,
-    restore_refuses_damage_and_overwrites
+    restore_refuses_damage_and_overwrites,
+    serve_takes_scheduled_backups_and_keeps_the_newest,
 );
 
 async fn emails(url: &str) -> Vec<String> {
@@ -124,5 +125,46 @@ async fn restore_refuses_damage_and_overwrites(backend: Backend) {
     let target = fresh_database_url(backend).await;
     roster::backup::restore(&file, &target, false).await.unwrap();
     assert_eq!(emails(&target).await, vec!["ada@example.com".to_owned()]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+async fn serve_takes_scheduled_backups_and_keeps_the_newest(backend: Backend) {
+    let dir = std::env::temp_dir().join(format!("roster-scheduled-{}", uuid::Uuid::new_v4().simple()));
+    let dir_arg = dir.to_str().unwrap().to_owned();
+    let app = crate::helpers::spawn_app_with(
+        backend,
+        &[
+            "--backup-interval",
+            "1s",
+            "--backup-keep",
+            "2",
+            "--backup-dir",
+            &dir_arg,
+        ],
+    )
+    .await;
+    app.register("Ada", "ada@example.com", "correct horse battery").await;
+    let backups = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        names.retain(|n| n.starts_with("roster-") && !n.ends_with(".sha256"));
+        names.sort();
+        names
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < 3 && Instant::now() < deadline {
+        seen.extend(backups());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen.len() >= 3, "three scheduled backups in time: {seen:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kept = backups();
+    assert!(kept.len() <= 2, "older backups pruned: {kept:?}");
+    for name in &kept {
+        assert!(dir.join(format!("{name}.sha256")).is_file(), "{name} has its checksum");
+    }
+    drop(app);
     let _ = std::fs::remove_dir_all(dir);
 }
