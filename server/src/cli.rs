@@ -26,10 +26,18 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(err) = telemetry::init(&cli.settings.log, cli.settings.json_logs()) {
-        eprintln!("error: {err}");
-        return ExitCode::from(2);
-    }
+    let _log_guard = match telemetry::init(
+        &cli.settings.log,
+        cli.settings.json_logs(),
+        cli.settings.log_dir.as_deref(),
+        cli.settings.log_keep,
+    ) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.settings).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,

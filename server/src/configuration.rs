@@ -144,6 +144,14 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto, global = true)]
     pub log_format: LogFormat,
 
+    /// Also write logs to daily-rotated files in this directory (`roster.YYYY-MM-DD.log`).
+    #[arg(long, env = "ROSTER_LOG_DIR", global = true)]
+    pub log_dir: Option<std::path::PathBuf>,
+
+    /// How many daily log files to keep in ROSTER_LOG_DIR.
+    #[arg(long, env = "ROSTER_LOG_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub log_keep: u32,
+
     /// Where the built site (pkg/, CSS, favicon) is served from.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,

@@ -278,3 +278,97 @@ fn backup_and_restore_from_the_command_line() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Sends one HTTP/1.1 request over a plain socket; returns the raw response.
+fn http(port: u16, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
+    let dir = temp_dir("logs");
+    let logs = dir.join("logs");
+    let port = free_port();
+    let password = "very secret passphrase 9";
+    let mut child = roster(&dir)
+        .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
+        .env("ROSTER_LOG_DIR", &logs)
+        .env("ROSTER_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let body = format!(r#"{{"name":"Ada","email":"ada@example.com","password":"{password}"}}"#);
+    let registered = http(
+        port,
+        &format!(
+            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(registered.starts_with("HTTP/1.1 201"), "{registered}");
+    let token = registered
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: roster_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let me = http(
+        port,
+        &format!("GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: roster_session={token}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(me.starts_with("HTTP/1.1 200"), "{me}");
+    let wrong = r#"{"email":"ada@example.com","password":"wrong guess 12345"}"#;
+    http(
+        port,
+        &format!(
+            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{wrong}",
+            wrong.len()
+        ),
+    );
+    send_sigterm(child.id());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let files: Vec<_> = std::fs::read_dir(&logs).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("roster.") && name.ends_with(".log"), "{name}");
+    let file = std::fs::read_to_string(&files[0]).unwrap();
+    let access: Vec<&str> = file.lines().filter(|l| l.contains("roster::access")).collect();
+    assert!(access.len() >= 3, "one access line per request: {file}");
+    assert!(
+        access.iter().all(|l| l.contains("request_id")),
+        "every line carries the request id"
+    );
+    assert!(
+        access
+            .iter()
+            .any(|l| l.contains("\"status\":201") && l.contains("/api/register"))
+    );
+    let everything = format!(
+        "{file}{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for secret in [password, "wrong guess 12345", token.as_str()] {
+        assert!(!everything.contains(secret), "a secret reached the logs");
+    }
+    assert!(
+        !everything.to_lowercase().contains("roster_session="),
+        "no cookie header in the logs"
+    );
+}
