@@ -178,14 +178,41 @@ impl Application {
             tokio::spawn(crate::backup::run_schedule(self.state.db.clone(), url, schedule));
         }
         tracing::info!(addr = %self.local_addr(), "listening");
-        axum::serve(
+        let db = self.state.db.clone();
+        let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+        let signalled = {
+            let stopping = stopping.clone();
+            async move {
+                shutdown_signal().await;
+                stopping.notify_one();
+            }
+        };
+        let serve = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        .with_graceful_shutdown(signalled);
+        // In-flight requests get a bounded grace period, then the process stops anyway.
+        let result = tokio::select! {
+            result = serve => result,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still running after the grace period; stopping");
+                Ok(())
+            }
+        };
+        if let Err(err) = db.close().await {
+            tracing::warn!(error = %err, "closing the database pool failed");
+        }
+        tracing::info!("stopped");
+        result
     }
 }
+
+/// How long in-flight requests may run on after SIGTERM/SIGINT.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Expiry is enforced on every request; this only reclaims the space.
 async fn sweep_expired_sessions(state: AppState) {

@@ -303,7 +303,7 @@ fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
     let logs = dir.join("logs");
     let port = free_port();
     let password = "very secret passphrase 9";
-    let mut child = roster(&dir)
+    let child = roster(&dir)
         .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
         .env("ROSTER_LOG_DIR", &logs)
         .env("ROSTER_LOG", "debug")
