@@ -72,7 +72,9 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     crate::ssr::context::with_status(
         async move {
             let ctx = RequestContext::current()?;
-            ctx.state.auth.current_user(ctx.session_token().as_ref()).await
+            let user = ctx.state.auth.current_user(ctx.session_token().as_ref()).await?;
+            crate::ssr::context::RequestUser::set(&ctx.parts, user.as_ref().map(|u| u.id));
+            Ok(user)
         }
         .await,
     )

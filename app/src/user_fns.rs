@@ -13,6 +13,7 @@ use crate::ssr::context::RequestContext;
 async fn caller() -> Result<(RequestContext, crate::policy::Actor), AppError> {
     let ctx = RequestContext::current()?;
     let actor = ctx.state.auth.actor(ctx.session_token().as_ref()).await?;
+    crate::ssr::context::RequestUser::set(&ctx.parts, actor.id());
     Ok((ctx, actor))
 }
 

@@ -121,6 +121,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_LOGIN_LOCKOUT", default_value = "15m", value_parser = parse_duration, global = true)]
     pub login_lockout: Duration,
 
+    /// Serve `/metrics` on this separate address instead of the main one (keep it
+    /// off the public interface).
+    #[arg(long, env = "ROSTER_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Take a backup this often while serving (e.g. `6h`); off when unset.
     #[arg(long, env = "ROSTER_BACKUP_INTERVAL", value_parser = parse_duration, global = true)]
     pub backup_interval: Option<Duration>,

@@ -2,6 +2,7 @@
 //! new one), returned in the response, attached to every log line the request
 //! produces, and one access-log line per request.
 
+use app::ssr::context::RequestUser;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -28,6 +29,8 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
+    let user = RequestUser::default();
+    request.extensions_mut().insert(user.clone());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %id);
@@ -47,6 +50,7 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
             %path,
             status,
             latency_ms = elapsed * 1000.0,
+            user_id = user.get().map(|id| id.to_string()),
             "request"
         )
     });

@@ -87,13 +87,17 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
     let app = Router::new()
         .nest("/api", api::router(settings).with_state(state.clone()))
         .merge(health::router().with_state(state.clone()))
-        .merge(telemetry_metrics::router().with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(file_and_error_handler_with_context::<LeptosOptions, _>(context, shell))
         .with_state(leptos_options);
+    // Metrics on the main address unless a separate one is configured.
+    let app = match settings.metrics_addr {
+        None => app.merge(telemetry_metrics::router().with_state(state)),
+        Some(_) => app,
+    };
     with_middleware(app, settings)
 }
 
@@ -132,6 +136,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     backups: Option<(String, crate::backup::Schedule)>,
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -155,16 +160,30 @@ impl Application {
             };
             (settings.database_url.clone(), schedule)
         });
+        let metrics_listener = match settings.metrics_addr {
+            None => None,
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Bind { addr, source })?,
+            ),
+        };
         Ok(Self {
             listener,
             router,
             state,
             backups,
+            metrics_listener,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Where `/metrics` is served when it has its own address.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -178,6 +197,10 @@ impl Application {
             tokio::spawn(crate::backup::run_schedule(self.state.db.clone(), url, schedule));
         }
         tracing::info!(addr = %self.local_addr(), "listening");
+        if let Some(listener) = self.metrics_listener {
+            let metrics = telemetry_metrics::router().with_state(self.state.clone());
+            tokio::spawn(async move { axum::serve(listener, metrics).await });
+        }
         let db = self.state.db.clone();
         let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
         let signalled = {

@@ -359,6 +359,15 @@ fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
             .iter()
             .any(|l| l.contains("\"status\":201") && l.contains("/api/register"))
     );
+    let user_id = registered
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the user id");
+    assert!(
+        access.iter().any(|l| l.contains("/api/me") && l.contains(user_id)),
+        "the signed-in user's id is on the access line: {access:?}"
+    );
     let everything = format!(
         "{file}{}{}",
         String::from_utf8_lossy(&output.stdout),

@@ -61,3 +61,20 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
+
+/// Who the request turned out to be, for the access log: the request-log middleware
+/// puts an empty slot in the request, and whoever resolves the session fills it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestUser(std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>);
+
+impl RequestUser {
+    pub fn set(parts: &Parts, id: Option<uuid::Uuid>) {
+        if let (Some(slot), Some(id)) = (parts.extensions.get::<Self>(), id) {
+            let _ = slot.0.set(id);
+        }
+    }
+
+    pub fn get(&self) -> Option<uuid::Uuid> {
+        self.0.get().copied()
+    }
+}

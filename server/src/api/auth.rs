@@ -2,7 +2,7 @@
 //! `AuthService`, the same service the server functions call.
 
 use super::users::UserData;
-use super::{ApiJson, Client, SessionCookie};
+use super::{ApiJson, Caller, Client, SessionCookie};
 use app::error::AppError;
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
@@ -95,10 +95,7 @@ pub async fn logout(
         (status = 200, description = "The signed-in user", body = crate::api::openapi::UserEnvelope),
         (status = 401, description = "unauthenticated", body = crate::api::openapi::ErrorEnvelope),
     ))]
-pub async fn me(
-    State(state): State<AppState>,
-    SessionCookie(token): SessionCookie,
-) -> Result<Json<Envelope<UserData>>, AppError> {
-    let user = state.auth.require_user(token.as_ref()).await?;
+pub async fn me(caller: Caller) -> Result<Json<Envelope<UserData>>, AppError> {
+    let user = caller.user.ok_or(AppError::Unauthenticated)?;
     Ok(Json(Envelope::ok(UserData { user })))
 }

@@ -109,6 +109,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 /// The caller as the policy sees them, resolved once from the session cookie.
 pub struct Caller {
     pub actor: app::policy::Actor,
+    /// The signed-in user, if any.
+    pub user: Option<app::model::User>,
     pub token: Option<SessionToken>,
     pub client: ClientMeta,
 }
@@ -118,9 +120,12 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = state.cookies.token(&parts.headers);
-        let actor = state.auth.actor(token.as_ref()).await?;
+        let user = state.auth.current_user(token.as_ref()).await?;
+        let actor = app::policy::Actor::of(user.as_ref());
+        app::ssr::context::RequestUser::set(parts, actor.id());
         Ok(Self {
             actor,
+            user,
             token,
             client: ClientMeta::from_parts(parts),
         })

@@ -166,3 +166,34 @@ async fn prometheus_metrics_are_scraped(backend: Backend) {
     assert_eq!(value(&after, "roster_build_info", &["version=\""]), 1.0);
     assert!(after.iter().any(|(s, _)| s.starts_with("roster_password_hash_waiting")));
 }
+
+/// With ROSTER_METRICS_ADDR, `/metrics` moves off the public address.
+#[tokio::test]
+async fn metrics_can_live_on_a_separate_address() {
+    use clap::Parser;
+    let dir = std::env::temp_dir().join(format!("roster-metrics-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/m.db", dir.display());
+    let args = [
+        "roster",
+        "--addr",
+        "127.0.0.1:0",
+        "--metrics-addr",
+        "127.0.0.1:0",
+        "--database-url",
+        &url,
+    ];
+    let settings = roster::configuration::Cli::try_parse_from(args).unwrap().settings;
+    let app = roster::startup::Application::build(&settings).await.unwrap();
+    let public = format!("http://{}", app.local_addr());
+    let private = format!("http://{}", app.metrics_addr().expect("a metrics address"));
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(format!("{public}/metrics")).send().await.unwrap().status(),
+        404
+    );
+    let scraped = http.get(format!("{private}/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.text().await.unwrap().contains("roster_build_info"));
+    let _ = std::fs::remove_dir_all(dir);
+}
