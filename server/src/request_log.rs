@@ -41,12 +41,13 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
     let route = route_label(&path, status);
     metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
         .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method.to_string(), "route" => route)
+    metrics::histogram!("http_request_duration_seconds", "method" => method.to_string(), "route" => route.clone())
         .record(elapsed);
     span.in_scope(|| {
         tracing::info!(
             target: "roster::access",
             %method,
+            %route,
             %path,
             status,
             latency_ms = elapsed * 1000.0,

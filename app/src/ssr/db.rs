@@ -26,7 +26,13 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
             .foreign_keys(true)
             .busy_timeout(busy_timeout)
     });
-    let db = Database::connect(opts).await?;
+    let mut db = Database::connect(opts).await?;
+    // Every statement's latency, for /metrics (a no-op until a recorder is installed).
+    db.set_metric_callback(|info| {
+        let outcome = if info.failed { "error" } else { "ok" };
+        metrics::histogram!("roster_db_query_duration_seconds", "outcome" => outcome)
+            .record(info.elapsed.as_secs_f64());
+    });
     if db.get_database_backend() == DatabaseBackend::Sqlite {
         db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
     }

@@ -154,6 +154,7 @@ async fn prometheus_metrics_are_scraped(backend: Backend) {
     assert!(delta("roster_sign_ins_total", &["outcome=\"success\""]) >= 1.0);
     assert!(delta("roster_sign_ins_total", &["outcome=\"invalid_credentials\""]) >= 1.0);
     assert!(delta("roster_registrations_total", &[]) >= 1.0);
+    assert!(delta("roster_db_query_duration_seconds_count", &["outcome=\"ok\""]) >= 5.0);
     assert!(delta("roster_password_hash_duration_seconds_count", &[]) >= 3.0);
     assert!(delta("roster_errors_total", &["code=\"unauthenticated\""]) >= 1.0);
     // Gauges are process-wide and set at scrape time; parallel tests may scrape in between.
