@@ -102,6 +102,15 @@ pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
     }
 }
 
+/// The decision as a result: 401 for anonymous, 403 for not allowed.
+pub fn authorize(actor: Actor, action: Action, target: Target) -> Result<(), crate::error::AppError> {
+    match decide(actor, action, target) {
+        Decision::Allow => Ok(()),
+        Decision::Unauthenticated => Err(crate::error::AppError::Unauthenticated),
+        Decision::Forbidden => Err(crate::error::AppError::Forbidden),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

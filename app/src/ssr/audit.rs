@@ -4,17 +4,18 @@
 
 use crate::error::AppError;
 use crate::model::{AuditAction, AuditPage};
-use crate::policy::{Action, Actor, Decision, Target, decide};
+use crate::policy::{Action, Actor, Target, authorize};
 use crate::ssr::auth::ClientMeta;
 use crate::ssr::entity::{audit_events, users};
+use crate::ssr::keyset::{Keyset, contains_any};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-const CURSOR_PREFIX: &str = "a1.";
+const LISTING: Keyset = Keyset {
+    cursor_prefix: "a1.",
+    default_page_size: 50,
+};
 
 #[derive(Clone)]
 pub struct AuditLog {
@@ -72,55 +73,28 @@ impl AuditLog {
     }
 
     pub async fn list(&self, actor: Actor, query: &AuditQuery) -> Result<AuditPage, AppError> {
-        match decide(actor, Action::ViewAudit, Target::Collection) {
-            Decision::Allow => {}
-            Decision::Unauthenticated => return Err(AppError::Unauthenticated),
-            Decision::Forbidden => return Err(AppError::Forbidden),
-        }
-        let limit = match query.limit {
-            None => 50,
-            Some(n) if (1..=100).contains(&n) => n,
-            Some(_) => return Err(AppError::invalid_field("limit", "Limit must be between 1 and 100.")),
-        } as usize;
+        authorize(actor, Action::ViewAudit, Target::Collection)?;
+        let size = LISTING.page_size(query.limit)?;
         let mut select = audit_events::Entity::find();
         if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
             let action =
                 AuditAction::parse(action).ok_or_else(|| AppError::invalid_field("action", "Unknown action."))?;
             select = select.filter(audit_events::Column::Action.eq(action.as_str()));
         }
-        if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let escaped = q
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let pattern = format!("%{escaped}%");
-            let lower = |col| Expr::expr(Func::lower(Expr::col(col)));
-            select = select.filter(
-                Condition::any()
-                    .add(lower(audit_events::Column::ActorEmail).like(LikeExpr::new(pattern.clone()).escape('\\')))
-                    .add(lower(audit_events::Column::TargetEmail).like(LikeExpr::new(pattern).escape('\\'))),
-            );
+        let emails = [audit_events::Column::ActorEmail, audit_events::Column::TargetEmail];
+        if let Some(search) = contains_any(query.q.as_deref(), &emails) {
+            select = select.filter(search);
         }
-        if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            let id = cursor
-                .strip_prefix(CURSOR_PREFIX)
-                .and_then(|rest| Uuid::try_parse(rest).ok())
-                .ok_or_else(|| AppError::invalid_field("cursor", "This cursor is not valid."))?;
-            select = select.filter(audit_events::Column::Id.lt(id));
+        if let Some(after) = LISTING.after(query.cursor.as_deref())? {
+            select = select.filter(audit_events::Column::Id.lt(after));
         }
-        let mut rows = select
+        let rows = select
             .order_by_desc(audit_events::Column::Id)
-            .limit(limit as u64 + 1)
+            .limit(size as u64 + 1)
             .all(&self.db)
             .await
             .map_err(AppError::internal)?;
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(|r| format!("{CURSOR_PREFIX}{}", r.id.simple()))
-        } else {
-            None
-        };
+        let (rows, next_cursor) = LISTING.finish(rows, size, |row| row.id);
         Ok(AuditPage {
             items: rows.iter().map(audit_events::Model::to_event).collect(),
             next_cursor,

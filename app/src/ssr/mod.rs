@@ -9,6 +9,7 @@ pub mod csp;
 pub mod db;
 pub mod entity;
 pub mod http;
+pub mod keyset;
 pub mod password;
 pub mod password_policy;
 pub mod session;

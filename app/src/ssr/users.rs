@@ -5,25 +5,21 @@
 use crate::error::AppError;
 use crate::model::AuditAction;
 use crate::model::{Role, SessionInfo, User, UserPage, UserQuery};
-use crate::policy::{Action, Actor, Decision, Target, decide};
+use crate::policy::{Action, Actor, Target, authorize};
 use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::ClientMeta;
 use crate::ssr::entity::users;
+use crate::ssr::keyset::{Keyset, contains_any};
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::session::{SessionStore, SessionToken};
 use crate::validation::{CreateUserInput, Email, Password, UpdateUserInput, UserName};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use std::sync::Arc;
 use uuid::Uuid;
-
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-pub const MAX_PAGE_SIZE: u32 = 100;
-const CURSOR_PREFIX: &str = "u1.";
 
 #[derive(Clone)]
 pub struct UserService {
@@ -33,35 +29,10 @@ pub struct UserService {
     audit: AuditLog,
 }
 
-fn authorize(actor: Actor, action: Action, target: Target) -> Result<(), AppError> {
-    match decide(actor, action, target) {
-        Decision::Allow => Ok(()),
-        Decision::Unauthenticated => Err(AppError::Unauthenticated),
-        Decision::Forbidden => Err(AppError::Forbidden),
-    }
-}
-
-/// Cursors are opaque to clients; the version prefix lets the format change later.
-fn encode_cursor(id: Uuid) -> String {
-    format!("{CURSOR_PREFIX}{}", id.simple())
-}
-
-fn decode_cursor(cursor: &str) -> Result<Uuid, AppError> {
-    cursor
-        .strip_prefix(CURSOR_PREFIX)
-        .and_then(|rest| Uuid::try_parse(rest).ok())
-        .ok_or_else(|| AppError::invalid_field("cursor", "This cursor is not valid; start again from the first page."))
-}
-
-/// `%` and `_` typed in a search box are literal characters, not wildcards.
-fn like_pattern(query: &str) -> String {
-    let escaped = query
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
+const LISTING: Keyset = Keyset {
+    cursor_prefix: "u1.",
+    default_page_size: 20,
+};
 
 fn db_err(err: sea_orm::DbErr) -> AppError {
     AppError::internal(err)
@@ -84,20 +55,10 @@ impl UserService {
 
     pub async fn list(&self, actor: Actor, query: &UserQuery) -> Result<UserPage, AppError> {
         authorize(actor, Action::ListUsers, Target::Collection)?;
-        let limit = match query.limit {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            Some(_) => return Err(AppError::invalid_field("limit", "Limit must be between 1 and 100.")),
-        } as usize;
+        let size = LISTING.page_size(query.limit)?;
         let mut select = users::Entity::find();
-        if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = like_pattern(q);
-            let lower = |col| Expr::expr(Func::lower(Expr::col(col)));
-            select = select.filter(
-                Condition::any()
-                    .add(lower(users::Column::Email).like(LikeExpr::new(pattern.clone()).escape('\\')))
-                    .add(lower(users::Column::Name).like(LikeExpr::new(pattern).escape('\\'))),
-            );
+        if let Some(search) = contains_any(query.q.as_deref(), &[users::Column::Email, users::Column::Name]) {
+            select = select.filter(search);
         }
         if let Some(raw) = query.role.as_deref().filter(|r| !r.is_empty()) {
             let role =
@@ -107,23 +68,18 @@ impl UserService {
         if let Some(disabled) = query.disabled {
             select = select.filter(users::Column::Disabled.eq(disabled));
         }
-        if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            select = select.filter(users::Column::Id.lt(decode_cursor(cursor)?));
+        if let Some(after) = LISTING.after(query.cursor.as_deref())? {
+            select = select.filter(users::Column::Id.lt(after));
         }
         // Newest first by UUIDv7 id: unique and time-ordered, so the order is stable
         // and rows inserted while paging land before page one, never inside a page.
-        let mut rows = select
+        let rows = select
             .order_by_desc(users::Column::Id)
-            .limit(limit as u64 + 1)
+            .limit(size as u64 + 1)
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(|last| encode_cursor(last.id))
-        } else {
-            None
-        };
+        let (rows, next_cursor) = LISTING.finish(rows, size, |row| row.id);
         Ok(UserPage {
             items: rows.iter().map(users::Model::to_user).collect(),
             next_cursor,
@@ -466,23 +422,4 @@ async fn lock_admins<C: ConnectionTrait>(db: &C) -> Result<(), AppError> {
             .map_err(db_err)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)).unwrap(), id);
-        for bad in ["", "abc", "u1.", "u1.zzzz", &id.to_string()] {
-            assert!(decode_cursor(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn search_text_is_literal() {
-        assert_eq!(like_pattern("A_b%c\\"), "%a\\_b\\%c\\\\%");
-    }
 }
