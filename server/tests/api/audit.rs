@@ -14,10 +14,7 @@ const NEW_PASSWORD: &str = "a much better passphrase";
 async fn security_events_are_audited_without_secrets(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, boss) = app.register("Boss", "boss@example.com", PASSWORD).await;
-    app.db
-        .execute_unprepared("UPDATE users SET role = 'admin' WHERE email = 'boss@example.com'")
-        .await
-        .unwrap();
+    app.make_admin("boss@example.com").await;
     let (reply, ada) = app.register("Ada", "ada@example.com", PASSWORD).await;
     let ada_id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     let wrong = "wrong password guess";

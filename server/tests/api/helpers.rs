@@ -183,6 +183,14 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Makes an existing account an administrator, straight in the database.
+    pub async fn make_admin(&self, email: &str) {
+        use sea_orm::ConnectionTrait;
+        let sql = format!("UPDATE users SET role = 'admin' WHERE email = '{email}'");
+        let done = self.db.execute_unprepared(&sql).await.expect("promote");
+        assert_eq!(done.rows_affected(), 1, "{email} exists");
+    }
+
     /// Registers a fresh user and returns (reply, session token).
     pub async fn register(&self, name: &str, email: &str, password: &str) -> (Reply, String) {
         let reply = self

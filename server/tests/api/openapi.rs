@@ -111,7 +111,6 @@ fn assert_documented(doc: &Value, path: &str, method: &str, reply: &Reply) {
 }
 
 async fn real_responses_match_the_openapi_document(backend: Backend) {
-    use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
     let doc = app.get("/api/openapi.json", None).await;
     assert_eq!(doc.status, 200);
@@ -141,10 +140,7 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         .await;
     assert_documented(&doc, "/api/register", "post", &r);
     let root = r.session_cookie(&app.cookie_name).unwrap();
-    app.db
-        .execute_unprepared("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
-        .await
-        .unwrap();
+    app.make_admin("root@example.com").await;
     let r = app
         .post_json(
             "/api/register",

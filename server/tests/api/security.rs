@@ -149,10 +149,7 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
     use sea_orm::{ConnectionTrait, Statement};
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Root", "root@example.com", PASSWORD).await;
-    app.db
-        .execute_unprepared("UPDATE users SET role = 'admin'")
-        .await
-        .unwrap();
+    app.make_admin("root@example.com").await;
     let (reply, victim) = app.register("Victim", "victim@example.com", PASSWORD).await;
     let victim_id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     // Everything an attacker could change, as one comparable snapshot.
@@ -473,13 +470,9 @@ async fn user_text_is_rendered_inert(backend: Backend) {
 }
 
 async fn role_changes_end_the_targets_sessions(backend: Backend) {
-    use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
     let (_, boss) = app.register("Boss", "boss@example.com", PASSWORD).await;
-    app.db
-        .execute_unprepared("UPDATE users SET role = 'admin' WHERE email = 'boss@example.com'")
-        .await
-        .unwrap();
+    app.make_admin("boss@example.com").await;
     let (reply, ada) = app.register("Ada", "ada@example.com", PASSWORD).await;
     let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     let r = app

@@ -36,10 +36,7 @@ async fn person(app: &TestApp, name: &str, email: &str) -> Person {
 
 async fn admin(app: &TestApp, email: &str) -> Person {
     let p = person(app, "Admin", email).await;
-    app.db
-        .execute_unprepared(&format!("UPDATE users SET role = 'admin' WHERE email = '{email}'"))
-        .await
-        .unwrap();
+    app.make_admin(email).await;
     p
 }
 
