@@ -8,6 +8,7 @@ mod m20261125_000002_create_sessions;
 mod m20261125_000003_roles_and_session_ids;
 mod m20261125_000004_login_throttles;
 mod m20261125_000005_audit_events;
+mod m20261125_000006_user_search;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_roles_and_session_ids::Migration),
             Box::new(m20261125_000004_login_throttles::Migration),
             Box::new(m20261125_000005_audit_events::Migration),
+            Box::new(m20261125_000006_user_search::Migration),
         ]
     }
 }

@@ -43,6 +43,7 @@ pub async fn run() -> ExitCode {
         Command::Migrate { action } => migrate(&cli.settings, action).await,
         Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
         Command::Backup { out } => backup(&cli.settings, out).await,
+        Command::Seed { users, first } => seed(&cli.settings, first, users).await,
         Command::Restore { file, force } => crate::backup::restore(&file, &cli.settings.database_url, force)
             .await
             .map(|()| println!("restored {}", file.display()))
@@ -140,6 +141,18 @@ async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<()
         }
     }
     Ok(())
+}
+
+async fn seed(settings: &Settings, first: u64, count: u64) -> Result<(), String> {
+    if settings.production {
+        return Err("refusing to seed synthetic accounts in production".into());
+    }
+    let password = std::env::var("ROSTER_SEED_PASSWORD").unwrap_or_else(|_| "seeded password 123".into());
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    crate::seed::seed_users(&db, first, count, &password).await
 }
 
 async fn backup(settings: &Settings, out: Option<std::path::PathBuf>) -> Result<(), String> {

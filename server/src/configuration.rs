@@ -47,6 +47,17 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Insert synthetic accounts (n.name.N@seed.example.com) for load tests and demos.
+    /// They share the password in ROSTER_SEED_PASSWORD (default "seeded password 123").
+    /// Refused with --production.
+    Seed {
+        /// How many accounts to add.
+        #[arg(long)]
+        users: u64,
+        /// The number of the first account, to add more to an earlier seed.
+        #[arg(long, default_value_t = 1)]
+        first: u64,
+    },
     /// Inspect or change the database schema.
     Migrate {
         #[command(subcommand)]
@@ -100,6 +111,16 @@ pub struct Settings {
     /// A session unused for this long ends (e.g. `24h`, `30m`).
     #[arg(long, env = "ROSTER_SESSION_IDLE_TIMEOUT", default_value = "24h", value_parser = parse_duration, global = true)]
     pub session_idle_timeout: Duration,
+
+    /// How long a signed-in session may be answered from memory without a database
+    /// read (`0s` turns the cache off). Revocations in this process take effect at
+    /// once; on PostgreSQL, other processes are told at once too.
+    #[arg(long, env = "ROSTER_AUTH_CACHE_TTL", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub auth_cache_ttl: Duration,
+
+    /// The most sessions the authentication cache holds.
+    #[arg(long, env = "ROSTER_AUTH_CACHE_CAPACITY", default_value_t = 100_000, global = true)]
+    pub auth_cache_capacity: usize,
 
     /// Database connection pool size.
     #[arg(long, env = "ROSTER_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]

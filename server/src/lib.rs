@@ -7,6 +7,8 @@ pub mod configuration;
 pub mod health;
 pub mod request_log;
 pub mod security;
+pub mod seed;
 pub mod startup;
+pub mod static_cache;
 pub mod telemetry;
 pub mod telemetry_metrics;

@@ -7,6 +7,7 @@ use app::ssr::auth::{AuthService, SessionPolicy};
 use app::ssr::cookie::CookieConfig;
 use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
+use app::ssr::principal_cache::PrincipalCache;
 use app::ssr::session::{DbSessionStore, SessionStore};
 use app::ssr::state::AppState;
 use app::ssr::throttle::LoginThrottle;
@@ -55,8 +56,16 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
     };
     let sessions: Arc<dyn SessionStore> = Arc::new(DbSessionStore::new(db.clone()));
     let hasher = PasswordHasher::new(settings.hash_concurrency());
+    let principals = PrincipalCache::new(settings.auth_cache_ttl, settings.auth_cache_capacity);
+    principals.publish_via(&db);
     AppState {
-        users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), AuditLog::new(db.clone())),
+        users: UserService::new(
+            db.clone(),
+            sessions.clone(),
+            hasher.clone(),
+            AuditLog::new(db.clone()),
+            principals.clone(),
+        ),
         auth: AuthService::new(
             db.clone(),
             sessions,
@@ -64,6 +73,7 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
             policy,
             LoginThrottle::new(db.clone(), settings.throttle_policy()),
             AuditLog::new(db.clone()),
+            principals,
         ),
         cookies: CookieConfig::new(settings.production, lifetime.num_seconds()),
         db,
@@ -79,6 +89,9 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         .build();
     // Set at build time by cargo-leptos and .cargo/config.toml.
     leptos_options.output_name = Arc::from(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("roster"));
+    // Release builds made with LEPTOS_HASH_FILES=true name the client files by their
+    // content (listed in hash.txt beside the binary), so they can be cached forever.
+    leptos_options.hash_files = option_env!("LEPTOS_HASH_FILES") == Some("true");
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -109,6 +122,7 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
     router
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(security::csrf_guard))
+        .layer(axum::middleware::from_fn(crate::static_cache::cache_headers))
         .layer(axum::middleware::from_fn_with_state(
             security::SecurityConfig {
                 hsts: settings.production,
@@ -193,6 +207,8 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired_sessions(self.state.clone()));
+        let principals = self.state.auth.principals().clone();
+        tokio::spawn(principals.listen_for_invalidations(self.state.db.clone()));
         if let Some((url, schedule)) = self.backups.clone() {
             tokio::spawn(crate::backup::run_schedule(self.state.db.clone(), url, schedule));
         }

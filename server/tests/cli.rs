@@ -91,15 +91,19 @@ fn migrate_up_down_status_and_fresh() {
         String::from_utf8(out.stdout).unwrap()
     };
     let status = run(&["migrate", "status"]);
-    assert_eq!(status.matches("pending").count(), 5, "{status}");
+    assert_eq!(status.matches("pending").count(), 6, "{status}");
     run(&["migrate", "up"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 5);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 6);
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
-    assert!(status.contains("pending  m20261125_000005_audit_events"), "{status}");
-    assert!(status.contains("applied  m20261125_000004_login_throttles"), "{status}");
+    assert!(status.contains("pending  m20261125_000006_user_search"), "{status}");
+    assert!(status.contains("applied  m20261125_000005_audit_events"), "{status}");
+    // Down all the way and up again: every migration's `down` undoes its `up`.
+    run(&["migrate", "down", "--steps", "5"]);
+    assert_eq!(run(&["migrate", "status"]).matches("pending").count(), 6);
+    run(&["migrate", "up"]);
     run(&["migrate", "fresh"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 5);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 6);
 }
 
 #[test]

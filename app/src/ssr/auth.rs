@@ -7,6 +7,7 @@ use crate::model::{Role, User};
 use crate::ssr::audit::AuditLog;
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::principal_cache::{Principal, PrincipalCache};
 use crate::ssr::session::{SessionRecord, SessionStore, SessionToken, StoreError};
 use crate::ssr::throttle::LoginThrottle;
 use crate::validation::{LoginInput, RegisterInput};
@@ -51,6 +52,7 @@ pub struct AuthService {
     policy: SessionPolicy,
     throttle: LoginThrottle,
     audit: AuditLog,
+    principals: PrincipalCache,
 }
 
 impl From<StoreError> for AppError {
@@ -67,6 +69,7 @@ impl AuthService {
         policy: SessionPolicy,
         throttle: LoginThrottle,
         audit: AuditLog,
+        principals: PrincipalCache,
     ) -> Self {
         Self {
             db,
@@ -75,7 +78,13 @@ impl AuthService {
             policy,
             throttle,
             audit,
+            principals,
         }
+    }
+
+    /// Shared with the user service, which forgets accounts it changes.
+    pub fn principals(&self) -> &PrincipalCache {
+        &self.principals
     }
 
     pub fn hasher(&self) -> &PasswordHasher {
@@ -190,7 +199,7 @@ impl AuthService {
             return Err(AppError::AccountDisabled);
         }
         if let Some(previous) = previous {
-            self.sessions.remove(&previous.hash()).await?;
+            self.end_session(&previous.hash()).await?;
         }
         let token = self.start_session(user.id, client).await?;
         self.audit
@@ -210,7 +219,7 @@ impl AuthService {
         let Some(token) = token else { return Ok(()) };
         let hash = token.hash();
         if let Some(session) = self.sessions.get(&hash).await? {
-            self.sessions.remove(&hash).await?;
+            self.end_session(&hash).await?;
             self.audit
                 .record(AuditAction::SignOut, Some(session.user_id), None, client, None)
                 .await;
@@ -218,16 +227,29 @@ impl AuthService {
         Ok(())
     }
 
-    /// The signed-in user for this token, enforcing expiry on every call.
+    /// The signed-in user for this token, enforcing expiry on every call. Served
+    /// from the principal cache when it can be; the stores decide everything else.
     pub async fn current_user(&self, token: Option<&SessionToken>) -> Result<Option<User>, AppError> {
         let Some(token) = token else { return Ok(None) };
         let hash = token.hash();
-        let Some(session) = self.sessions.get(&hash).await? else {
+        let now = Utc::now();
+        if let Some(cached) = self.principals.get(&hash) {
+            // Only a session that is plainly alive is answered from memory; expiry
+            // and idle decisions are left to the store's own record.
+            if self.is_live(&cached.session, now) {
+                if now - cached.session.last_seen_at >= self.policy.touch_interval {
+                    self.sessions.touch(&hash, now).await?;
+                    self.principals.touched(&hash, now);
+                }
+                return Ok(Some(cached.user.clone()));
+            }
+        }
+        let seen = self.principals.generation();
+        let Some(mut session) = self.sessions.get(&hash).await? else {
             return Ok(None);
         };
-        let now = Utc::now();
-        if session.expires_at <= now || now - session.last_seen_at > self.policy.idle_timeout {
-            self.sessions.remove(&hash).await?;
+        if !self.is_live(&session, now) {
+            self.end_session(&hash).await?;
             return Ok(None);
         }
         let Some(account) = users::Entity::find_by_id(session.user_id)
@@ -239,13 +261,35 @@ impl AuthService {
         };
         // Disabling ends sessions at once; this guards any that slip through.
         if account.disabled {
-            self.sessions.remove(&hash).await?;
+            self.end_session(&hash).await?;
             return Ok(None);
         }
         if now - session.last_seen_at >= self.policy.touch_interval {
             self.sessions.touch(&hash, now).await?;
+            session.last_seen_at = now;
         }
-        Ok(Some(account.to_user()))
+        let user = account.to_user();
+        self.principals.put(
+            &hash,
+            Principal {
+                session,
+                user: user.clone(),
+            },
+            seen,
+        );
+        Ok(Some(user))
+    }
+
+    fn is_live(&self, session: &SessionRecord, now: chrono::DateTime<Utc>) -> bool {
+        session.expires_at > now && now - session.last_seen_at <= self.policy.idle_timeout
+    }
+
+    /// Removes one session from the store, then from the cache (in that order, so
+    /// no lookup can cache it again in between).
+    async fn end_session(&self, token_hash: &str) -> Result<(), AppError> {
+        self.sessions.remove(token_hash).await?;
+        self.principals.forget(token_hash).await;
+        Ok(())
     }
 
     pub async fn require_user(&self, token: Option<&SessionToken>) -> Result<User, AppError> {

@@ -12,6 +12,7 @@ pub mod http;
 pub mod keyset;
 pub mod password;
 pub mod password_policy;
+pub mod principal_cache;
 pub mod session;
 pub mod state;
 pub mod throttle;

@@ -11,6 +11,7 @@ use crate::ssr::auth::ClientMeta;
 use crate::ssr::entity::users;
 use crate::ssr::keyset::{Keyset, contains_any};
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::principal_cache::PrincipalCache;
 use crate::ssr::session::{SessionStore, SessionToken};
 use crate::validation::{CreateUserInput, Email, Password, UpdateUserInput, UserName};
 use chrono::Utc;
@@ -27,6 +28,7 @@ pub struct UserService {
     sessions: Arc<dyn SessionStore>,
     hasher: PasswordHasher,
     audit: AuditLog,
+    principals: PrincipalCache,
 }
 
 const LISTING: Keyset = Keyset {
@@ -44,41 +46,56 @@ impl UserService {
         sessions: Arc<dyn SessionStore>,
         hasher: PasswordHasher,
         audit: AuditLog,
+        principals: PrincipalCache,
     ) -> Self {
         Self {
             db,
             sessions,
             hasher,
             audit,
+            principals,
         }
     }
 
     pub async fn list(&self, actor: Actor, query: &UserQuery) -> Result<UserPage, AppError> {
         authorize(actor, Action::ListUsers, Target::Collection)?;
         let size = LISTING.page_size(query.limit)?;
-        let mut select = users::Entity::find();
-        if let Some(search) = contains_any(query.q.as_deref(), &[users::Column::Email, users::Column::Name]) {
-            select = select.filter(search);
-        }
-        if let Some(raw) = query.role.as_deref().filter(|r| !r.is_empty()) {
-            let role =
-                Role::parse(raw).ok_or_else(|| AppError::invalid_field("role", "Role must be user or admin."))?;
-            select = select.filter(users::Column::Role.eq(role.as_str()));
-        }
-        if let Some(disabled) = query.disabled {
-            select = select.filter(users::Column::Disabled.eq(disabled));
-        }
-        if let Some(after) = LISTING.after(query.cursor.as_deref())? {
-            select = select.filter(users::Column::Id.lt(after));
-        }
-        // Newest first by UUIDv7 id: unique and time-ordered, so the order is stable
-        // and rows inserted while paging land before page one, never inside a page.
-        let rows = select
-            .order_by_desc(users::Column::Id)
-            .limit(size as u64 + 1)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
+        let role = match query.role.as_deref().filter(|r| !r.is_empty()) {
+            None => None,
+            Some(raw) => {
+                Some(Role::parse(raw).ok_or_else(|| AppError::invalid_field("role", "Role must be user or admin."))?)
+            }
+        };
+        let after = LISTING.after(query.cursor.as_deref())?;
+        let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let rows = match search {
+            Some(q) if self.db.get_database_backend() == DatabaseBackend::Sqlite && q.chars().count() >= 3 => {
+                self.search_sqlite(q, role, query.disabled, after, size).await?
+            }
+            _ => {
+                let mut select = users::Entity::find();
+                if let Some(search) = contains_any(search, &[users::Column::Email, users::Column::Name]) {
+                    select = select.filter(search);
+                }
+                if let Some(role) = role {
+                    select = select.filter(users::Column::Role.eq(role.as_str()));
+                }
+                if let Some(disabled) = query.disabled {
+                    select = select.filter(users::Column::Disabled.eq(disabled));
+                }
+                if let Some(after) = after {
+                    select = select.filter(users::Column::Id.lt(after));
+                }
+                // Newest first by UUIDv7 id: unique and time-ordered, so the order is stable
+                // and rows inserted while paging land before page one, never inside a page.
+                select
+                    .order_by_desc(users::Column::Id)
+                    .limit(size as u64 + 1)
+                    .all(&self.db)
+                    .await
+                    .map_err(db_err)?
+            }
+        };
         let (rows, next_cursor) = LISTING.finish(rows, size, |row| row.id);
         Ok(UserPage {
             items: rows.iter().map(users::Model::to_user).collect(),
@@ -235,6 +252,8 @@ impl UserService {
         } else if new_hash.is_some() || role_changed {
             self.sessions.remove_all_for_user(id, keep.as_deref()).await?;
         }
+        // After every store change, so no lookup can cache the old account again.
+        self.principals.forget_user(id).await;
         let user = updated.to_user();
         let who = Some((user.id, user.email.as_str()));
         if user.name != existing.name || user.email != existing.email {
@@ -263,6 +282,48 @@ impl UserService {
             self.audit.record(action, actor.id(), who, client, None).await;
         }
         Ok(user)
+    }
+
+    /// Search on SQLite through the trigram index (migration `user_search`): the
+    /// accounts whose email or name contains `q` (3 characters or more), newest
+    /// first by their search key, which grows with insertion like the id.
+    async fn search_sqlite(
+        &self,
+        q: &str,
+        role: Option<Role>,
+        disabled: Option<bool>,
+        after: Option<Uuid>,
+        size: usize,
+    ) -> Result<Vec<users::Model>, AppError> {
+        // One FTS5 phrase: the text as typed, quotes doubled, no query syntax.
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        let mut sql = String::from(
+            "SELECT u.* FROM users_search \
+             JOIN users_search_keys k ON k.key = users_search.rowid \
+             JOIN users u ON u.id = k.user_id \
+             WHERE users_search MATCH ?",
+        );
+        let mut values: Vec<sea_orm::Value> = vec![phrase.into()];
+        if let Some(role) = role {
+            sql.push_str(" AND u.role = ?");
+            values.push(role.as_str().into());
+        }
+        if let Some(disabled) = disabled {
+            sql.push_str(" AND u.disabled = ?");
+            values.push(disabled.into());
+        }
+        if let Some(after) = after {
+            // A cursor whose account was deleted meanwhile ends the listing.
+            sql.push_str(" AND users_search.rowid < (SELECT key FROM users_search_keys WHERE user_id = ?)");
+            values.push(after.into());
+        }
+        sql.push_str(" ORDER BY users_search.rowid DESC LIMIT ?");
+        values.push((size as i64 + 1).into());
+        users::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values))
+            .all(&self.db)
+            .await
+            .map_err(db_err)
     }
 
     /// Deleting one's own account needs the password; an admin deleting another does not.
@@ -296,6 +357,7 @@ impl UserService {
         txn.commit().await.map_err(db_err)?;
         // The database store cascades; other stores are told explicitly.
         self.sessions.remove_all_for_user(id, None).await?;
+        self.principals.forget_user(id).await;
         let who = Some((existing.id, existing.email.as_str()));
         self.audit
             .record(
@@ -336,6 +398,7 @@ impl UserService {
             row.password_hash = Set(hash);
             row.updated_at = Set(Utc::now());
             let updated = row.update(&self.db).await.map_err(db_err)?;
+            self.principals.forget_user(updated.id).await;
             let user = updated.to_user();
             let detail = Some("promoted to admin from the command line".to_owned());
             let who = Some((user.id, user.email.as_str()));
@@ -383,7 +446,10 @@ impl UserService {
 
     pub async fn revoke_session(&self, actor: Actor, session_id: Uuid, client: &ClientMeta) -> Result<(), AppError> {
         let me = actor.id().ok_or(AppError::Unauthenticated)?;
-        if !self.sessions.remove_by_public_id(me, session_id).await? {
+        let removed = self.sessions.remove_by_public_id(me, session_id).await?;
+        // The cache knows sessions by token, not public id: forget the account's.
+        self.principals.forget_user(me).await;
+        if !removed {
             return Err(AppError::NotFound);
         }
         let detail = Some(format!("session {session_id}"));
@@ -403,6 +469,7 @@ impl UserService {
         let me = actor.id().ok_or(AppError::Unauthenticated)?;
         let keep = current.map(SessionToken::hash);
         let removed = self.sessions.remove_all_for_user(me, keep.as_deref()).await?;
+        self.principals.forget_user(me).await;
         let detail = Some(format!("{removed} other session(s)"));
         self.audit
             .record(AuditAction::SessionsRevoked, Some(me), None, client, detail)

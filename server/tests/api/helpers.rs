@@ -74,6 +74,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the real application on port 0 with a fresh database and extra flags.
 pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
     let url = fresh_database_url(backend).await;
+    spawn_app_on(&url, extra).await
+}
+
+/// Starts another server process's worth of application on an existing database,
+/// as a second instance behind a load balancer would be.
+pub async fn spawn_app_on(url: &str, extra: &[&str]) -> TestApp {
+    let url = url.to_owned();
     let mut args = vec![
         "roster",
         "--addr",
@@ -183,12 +190,20 @@ impl TestApp {
         self.send(req).await
     }
 
-    /// Makes an existing account an administrator, straight in the database.
+    /// Makes an existing account an administrator, straight in the database (as
+    /// an operator's SQL would), and tells the authentication cache.
     pub async fn make_admin(&self, email: &str) {
-        use sea_orm::ConnectionTrait;
+        use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
         let sql = format!("UPDATE users SET role = 'admin' WHERE email = '{email}'");
         let done = self.db.execute_unprepared(&sql).await.expect("promote");
         assert_eq!(done.rows_affected(), 1, "{email} exists");
+        let user = app::ssr::entity::users::Entity::find()
+            .filter(app::ssr::entity::users::Column::Email.eq(email))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap();
+        self.state.auth.principals().forget_user(user.id).await;
     }
 
     /// Registers a fresh user and returns (reply, session token).

@@ -1,0 +1,404 @@
+//! Who a session token belongs to, remembered in memory so an authenticated read
+//! costs no database round trip. Only positive answers are remembered, each for at
+//! most `ttl`; anything that ends a session or changes an account forgets the
+//! affected entries at once, before the change is acknowledged.
+//!
+//! Other processes: on PostgreSQL every forget is also published with NOTIFY before
+//! it returns, and every server LISTENs and forgets the same entries, so a session
+//! revoked through one server stops working on all of them at once. While a
+//! server's listener is disconnected its cache answers nothing (it may have missed
+//! a message). On SQLite, which one server process uses at a time, a change made by
+//! another process (the `roster` CLI promoting an account) is seen within `ttl`.
+
+use crate::model::User;
+use crate::ssr::session::SessionRecord;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// A session and its account, as read together from the stores.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub session: SessionRecord,
+    pub user: User,
+}
+
+struct Entry {
+    principal: Arc<Principal>,
+    cached_at: Instant,
+}
+
+#[derive(Default)]
+struct Maps {
+    by_token: HashMap<String, Entry>,
+    /// Token hashes per account, so an account change forgets all its sessions.
+    by_user: HashMap<Uuid, Vec<String>>,
+}
+
+struct Inner {
+    ttl: Duration,
+    capacity: usize,
+    maps: RwLock<Maps>,
+    /// Bumped by every forget: a lookup that started before an invalidation must
+    /// not put its (possibly stale) answer back afterwards.
+    generation: AtomicU64,
+    /// False while invalidations from other processes may be getting lost.
+    trusted: AtomicBool,
+    /// Where forgets are published to other processes (PostgreSQL only).
+    broadcast: RwLock<Option<DatabaseConnection>>,
+}
+
+/// The PostgreSQL NOTIFY channel that carries forgets between server processes.
+pub const CHANNEL: &str = "roster_principals";
+
+/// Cheap to clone; all clones share one cache. `disabled()` remembers nothing.
+#[derive(Clone)]
+pub struct PrincipalCache(Option<Arc<Inner>>);
+
+/// Taken before reading the stores, handed back to `put`.
+#[derive(Debug, Clone, Copy)]
+pub struct Generation(u64);
+
+impl PrincipalCache {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        if ttl.is_zero() || capacity == 0 {
+            return Self::disabled();
+        }
+        Self(Some(Arc::new(Inner {
+            ttl,
+            capacity,
+            maps: RwLock::new(Maps::default()),
+            generation: AtomicU64::new(0),
+            trusted: AtomicBool::new(true),
+            broadcast: RwLock::new(None),
+        })))
+    }
+
+    pub fn disabled() -> Self {
+        Self(None)
+    }
+
+    pub fn get(&self, token_hash: &str) -> Option<Arc<Principal>> {
+        let inner = self.0.as_ref()?;
+        if !inner.trusted.load(Ordering::Acquire) {
+            return None;
+        }
+        let maps = inner.maps.read().unwrap_or_else(|e| e.into_inner());
+        let hit = maps
+            .by_token
+            .get(token_hash)
+            .filter(|e| e.cached_at.elapsed() < inner.ttl)
+            .map(|e| e.principal.clone());
+        metrics::counter!("roster_auth_cache_lookups_total", "outcome" => if hit.is_some() { "hit" } else { "miss" })
+            .increment(1);
+        hit
+    }
+
+    pub fn generation(&self) -> Generation {
+        Generation(self.0.as_ref().map_or(0, |i| i.generation.load(Ordering::Acquire)))
+    }
+
+    /// Remembers a lookup, unless something was forgotten since `seen` was taken.
+    pub fn put(&self, token_hash: &str, principal: Principal, seen: Generation) {
+        let Some(inner) = self.0.as_ref() else { return };
+        let mut maps = inner.maps.write().unwrap_or_else(|e| e.into_inner());
+        // Checked under the write lock: forgets bump the generation under it too.
+        if inner.generation.load(Ordering::Acquire) != seen.0 {
+            return;
+        }
+        if maps.by_token.len() >= inner.capacity && !maps.by_token.contains_key(token_hash) {
+            evict(&mut maps, inner.ttl, inner.capacity);
+        }
+        let user_id = principal.user.id;
+        let entry = Entry {
+            principal: Arc::new(principal),
+            cached_at: Instant::now(),
+        };
+        if maps.by_token.insert(token_hash.to_owned(), entry).is_none() {
+            maps.by_user.entry(user_id).or_default().push(token_hash.to_owned());
+        }
+    }
+
+    /// Records a refreshed `last_seen_at` without extending the entry's life.
+    pub fn touched(&self, token_hash: &str, at: DateTime<Utc>) {
+        let Some(inner) = self.0.as_ref() else { return };
+        let mut maps = inner.maps.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = maps.by_token.get_mut(token_hash) {
+            let mut principal = (*entry.principal).clone();
+            principal.session.last_seen_at = at;
+            entry.principal = Arc::new(principal);
+        }
+    }
+
+    /// One session ended: forget it here and in every other server process.
+    pub async fn forget(&self, token_hash: &str) {
+        self.forget_here(token_hash);
+        self.publish(format!("s:{token_hash}")).await;
+    }
+
+    /// The account changed, or some of its sessions ended: forget all of them, here
+    /// and in every other server process.
+    pub async fn forget_user(&self, user_id: Uuid) {
+        self.forget_user_here(user_id);
+        self.publish(format!("u:{user_id}")).await;
+    }
+
+    fn forget_here(&self, token_hash: &str) {
+        self.invalidate(|maps| {
+            if let Some(entry) = maps.by_token.remove(token_hash) {
+                let user_id = entry.principal.user.id;
+                if let Some(tokens) = maps.by_user.get_mut(&user_id) {
+                    tokens.retain(|t| t != token_hash);
+                    if tokens.is_empty() {
+                        maps.by_user.remove(&user_id);
+                    }
+                }
+            }
+        });
+    }
+
+    fn forget_user_here(&self, user_id: Uuid) {
+        self.invalidate(|maps| {
+            for token in maps.by_user.remove(&user_id).unwrap_or_default() {
+                maps.by_token.remove(&token);
+            }
+        });
+    }
+
+    /// When invalidations may have been missed (a lost listener connection).
+    fn forget_all_here(&self) {
+        self.invalidate(|maps| *maps = Maps::default());
+    }
+
+    /// Applies a message another process published.
+    fn apply(&self, payload: &str) {
+        match payload.split_once(':') {
+            Some(("s", hash)) => self.forget_here(hash),
+            Some(("u", id)) => match Uuid::try_parse(id) {
+                Ok(id) => self.forget_user_here(id),
+                Err(_) => self.forget_all_here(),
+            },
+            _ => self.forget_all_here(),
+        }
+    }
+
+    async fn publish(&self, payload: String) {
+        let Some(inner) = self.0.as_ref() else { return };
+        let db = inner.broadcast.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(db) = db else { return };
+        let statement = Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        );
+        if let Err(err) = db.execute_raw(statement).await {
+            // Other servers still drop the entry within the TTL.
+            tracing::warn!(error = %err, "could not publish a session invalidation");
+        }
+    }
+
+    /// On PostgreSQL: publish this process's forgets to the others. Until
+    /// `listen_for_invalidations` is connected, nothing is answered from memory.
+    pub fn publish_via(&self, db: &DatabaseConnection) {
+        let Some(inner) = self.0.as_ref() else { return };
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return;
+        }
+        inner.trusted.store(false, Ordering::Release);
+        *inner.broadcast.write().unwrap_or_else(|e| e.into_inner()) = Some(db.clone());
+    }
+
+    /// On PostgreSQL: applies other processes' forgets for as long as the process
+    /// runs. Elsewhere it returns at once.
+    pub async fn listen_for_invalidations(self, db: DatabaseConnection) {
+        let Some(inner) = self.0.clone() else { return };
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return;
+        }
+        let pool = db.get_postgres_connection_pool().clone();
+        loop {
+            let mut listener = match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot listen for session invalidations; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(err) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %err, "cannot listen for session invalidations; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            // Listening from here on; whatever was cached before may be stale.
+            self.forget_all_here();
+            inner.trusted.store(true, Ordering::Release);
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(message)) => self.apply(message.payload()),
+                    // Connection lost: messages may have been missed meanwhile.
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            inner.trusted.store(false, Ordering::Release);
+            tracing::warn!("session invalidation listener disconnected; reconnecting");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0
+            .as_ref()
+            .map_or(0, |i| i.maps.read().unwrap_or_else(|e| e.into_inner()).by_token.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn invalidate(&self, change: impl FnOnce(&mut Maps)) {
+        let Some(inner) = self.0.as_ref() else { return };
+        let mut maps = inner.maps.write().unwrap_or_else(|e| e.into_inner());
+        inner.generation.fetch_add(1, Ordering::AcqRel);
+        change(&mut maps);
+    }
+}
+
+/// Full: drop what has outlived the TTL; if that is not enough, start over. A
+/// cold cache costs one database read per session, never a wrong answer.
+fn evict(maps: &mut Maps, ttl: Duration, capacity: usize) {
+    maps.by_token.retain(|_, e| e.cached_at.elapsed() < ttl);
+    if maps.by_token.len() >= capacity {
+        maps.by_token.clear();
+    }
+    let Maps { by_token, by_user } = maps;
+    by_user.retain(|_, tokens| {
+        tokens.retain(|t| by_token.contains_key(t));
+        !tokens.is_empty()
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+
+    fn principal(user_id: Uuid, token: &str) -> Principal {
+        let now = Utc::now();
+        Principal {
+            session: SessionRecord {
+                token_hash: token.to_owned(),
+                public_id: Uuid::new_v4(),
+                user_id,
+                created_at: now,
+                last_seen_at: now,
+                expires_at: now + chrono::Duration::hours(1),
+                user_agent: None,
+                ip: None,
+            },
+            user: User {
+                id: user_id,
+                email: "a@example.com".into(),
+                name: "A".into(),
+                role: Role::User,
+                disabled: false,
+                created_at: now,
+                updated_at: now,
+            },
+        }
+    }
+
+    fn cache() -> PrincipalCache {
+        PrincipalCache::new(Duration::from_secs(60), 100)
+    }
+
+    #[tokio::test]
+    async fn remembers_until_forgotten() {
+        let c = cache();
+        let user = Uuid::now_v7();
+        c.put("t1", principal(user, "t1"), c.generation());
+        assert_eq!(c.get("t1").unwrap().user.id, user);
+        c.forget("t1").await;
+        assert!(c.get("t1").is_none());
+    }
+
+    #[tokio::test]
+    async fn forgetting_an_account_forgets_all_its_sessions_and_only_them() {
+        let c = cache();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        for (user, token) in [(a, "a1"), (a, "a2"), (b, "b1")] {
+            c.put(token, principal(user, token), c.generation());
+        }
+        c.forget_user(a).await;
+        assert!(c.get("a1").is_none() && c.get("a2").is_none());
+        assert!(c.get("b1").is_some());
+        assert_eq!(c.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lookup_that_raced_an_invalidation_is_not_remembered() {
+        let c = cache();
+        let user = Uuid::now_v7();
+        let before = c.generation();
+        // The session is revoked while the lookup is reading the database…
+        c.forget_user(user).await;
+        // …so the lookup's answer, read before the revocation, must not be cached.
+        c.put("t1", principal(user, "t1"), before);
+        assert!(c.get("t1").is_none());
+    }
+
+    #[test]
+    fn entries_expire_after_the_ttl() {
+        let c = PrincipalCache::new(Duration::from_millis(20), 10);
+        c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
+        assert!(c.get("t1").is_some());
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(c.get("t1").is_none());
+    }
+
+    #[test]
+    fn the_size_is_bounded() {
+        let c = PrincipalCache::new(Duration::from_secs(60), 3);
+        for i in 0..10 {
+            let token = format!("t{i}");
+            c.put(&token, principal(Uuid::now_v7(), &token), c.generation());
+            assert!(c.len() <= 3);
+        }
+        assert!(c.get("t9").is_some(), "the newest entry is kept");
+    }
+
+    #[test]
+    fn a_disabled_cache_remembers_nothing() {
+        let c = PrincipalCache::new(Duration::ZERO, 100);
+        c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
+        assert!(c.get("t1").is_none());
+    }
+
+    #[test]
+    fn messages_from_other_processes_are_applied() {
+        let c = cache();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        for (user, token) in [(a, "a1"), (b, "b1"), (b, "b2")] {
+            c.put(token, principal(user, token), c.generation());
+        }
+        c.apply(&format!("u:{a}"));
+        assert!(c.get("a1").is_none() && c.get("b1").is_some());
+        c.apply("s:b1");
+        assert!(c.get("b1").is_none() && c.get("b2").is_some());
+        c.apply("garbled");
+        assert!(c.is_empty(), "an unreadable message forgets everything");
+    }
+
+    #[test]
+    fn touching_updates_last_seen() {
+        let c = cache();
+        c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
+        let later = Utc::now() + chrono::Duration::minutes(5);
+        c.touched("t1", later);
+        assert_eq!(c.get("t1").unwrap().session.last_seen_at, later);
+    }
+}

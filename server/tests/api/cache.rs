@@ -1,0 +1,158 @@
+//! The authentication cache: reads are answered from memory, and anything that ends
+//! a session or changes an account takes effect on the very next request — in this
+//! server and, on PostgreSQL, in every other server on the same database.
+
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_on};
+use crate::on_both_backends;
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+on_both_backends!(
+    reads_are_served_from_the_cache,
+    revocations_take_effect_on_the_next_request,
+    account_changes_show_on_the_next_request,
+);
+
+async fn signed_in_twice(app: &TestApp, email: &str) -> (String, String, String) {
+    let (reply, first) = app.register("Cached Person", email, PASSWORD).await;
+    let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let second = app
+        .post_json("/api/login", json!({"email": email, "password": PASSWORD}), None)
+        .await
+        .session_cookie(&app.cookie_name)
+        .unwrap();
+    (id, first, second)
+}
+
+/// Calls a server function the way the hydrated page does.
+async fn rpc(app: &TestApp, endpoint: &str, form: &str, token: &str) -> crate::helpers::Reply {
+    let req = app
+        .http
+        .post(app.url(&format!("/rpc/{endpoint}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", format!("{}={token}", app.cookie_name))
+        .body(form.to_owned());
+    app.send(req).await
+}
+
+/// Reads the session twice so that the second answer comes from the cache.
+async fn warm(app: &TestApp, token: &str) {
+    for _ in 0..2 {
+        assert_eq!(app.get("/api/me", Some(token)).await.status, 200);
+    }
+}
+
+async fn reads_are_served_from_the_cache(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, token) = app.register("Cached Person", "c@example.com", PASSWORD).await;
+    assert!(app.state.auth.principals().is_empty());
+    // On PostgreSQL the cache answers only once the invalidation listener is up.
+    for _ in 0..100 {
+        warm(&app, &token).await;
+        if !app.state.auth.principals().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.state.auth.principals().len(), 1);
+}
+
+async fn revocations_take_effect_on_the_next_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Signing out.
+    let (_, token) = app.register("A", "a@example.com", PASSWORD).await;
+    warm(&app, &token).await;
+    assert_eq!(app.post_json("/api/logout", json!({}), Some(&token)).await.status, 204);
+    app.get("/api/me", Some(&token))
+        .await
+        .assert_error(401, "unauthenticated");
+
+    // "Sign out everywhere else" and revoking one session by id.
+    let (_, first, second) = signed_in_twice(&app, "b@example.com").await;
+    warm(&app, &first).await;
+    warm(&app, &second).await;
+    let revoked = rpc(&app, "account/sessions/revoke-others", "", &second).await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    app.get("/api/me", Some(&first))
+        .await
+        .assert_error(401, "unauthenticated");
+    let (_, third, fourth) = signed_in_twice(&app, "d@example.com").await;
+    warm(&app, &third).await;
+    warm(&app, &fourth).await;
+    let sessions = rpc(&app, "account/sessions", "", &fourth).await;
+    let other = sessions
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let one = rpc(&app, "account/sessions/revoke", &format!("id={other}"), &fourth).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    app.get("/api/me", Some(&third))
+        .await
+        .assert_error(401, "unauthenticated");
+    assert_eq!(app.get("/api/me", Some(&fourth)).await.status, 200);
+
+    // An administrator disabling or deleting the account.
+    let admin = app.register("Admin", "admin@example.com", PASSWORD).await.1;
+    app.make_admin("admin@example.com").await;
+    for (email, method, body) in [
+        ("e@example.com", "PUT", Some(json!({"disabled": true}))),
+        ("f@example.com", "DELETE", None),
+    ] {
+        let (reply, token) = app.register("Target", email, PASSWORD).await;
+        let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+        warm(&app, &token).await;
+        let done = app.call(method, &format!("/api/users/{id}"), body, Some(&admin)).await;
+        assert!(done.status == 200 || done.status == 204, "{}", done.body);
+        app.get("/api/me", Some(&token))
+            .await
+            .assert_error(401, "unauthenticated");
+    }
+}
+
+async fn account_changes_show_on_the_next_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.register("Admin", "admin@example.com", PASSWORD).await.1;
+    app.make_admin("admin@example.com").await;
+    let (reply, token) = app.register("Before", "g@example.com", PASSWORD).await;
+    let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    warm(&app, &token).await;
+    let renamed = app
+        .call(
+            "PUT",
+            &format!("/api/users/{id}"),
+            Some(json!({"name": "After"})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let me = app.get("/api/me", Some(&token)).await;
+    assert_eq!(me.body["data"]["user"]["name"], "After");
+}
+
+/// Two servers on one PostgreSQL database: a session signed out through one stops
+/// working on the other at once, although the other had it cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_servers_tell_each_other() {
+    let a = spawn_app(Backend::Postgres).await;
+    let b = spawn_app_on(&a.url, &[]).await;
+    let (_, token) = a.register("Shared", "s@example.com", PASSWORD).await;
+    for _ in 0..100 {
+        warm(&b, &token).await;
+        if !b.state.auth.principals().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.state.auth.principals().len(), 1, "b answers from its cache");
+    assert_eq!(a.post_json("/api/logout", json!({}), Some(&token)).await.status, 204);
+    b.get("/api/me", Some(&token))
+        .await
+        .assert_error(401, "unauthenticated");
+}
