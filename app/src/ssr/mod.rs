@@ -8,6 +8,7 @@ pub mod cookie;
 pub mod csp;
 pub mod db;
 pub mod entity;
+pub mod hash_pool;
 pub mod http;
 pub mod keyset;
 pub mod password;

@@ -1,8 +1,10 @@
-//! Password hashing: argon2id with OWASP's parameters, run on the blocking pool so
-//! it never stalls the async runtime, with a semaphore so a flood of sign-ins
-//! queues instead of allocating 19 MiB per attempt without bound.
+//! Password hashing: argon2id with OWASP's parameters, run on its own low-priority
+//! threads (`hash_pool`) so it never stalls the async runtime or starves other
+//! requests, with a semaphore so a flood of sign-ins queues (and is observable as
+//! waiting) instead of allocating 19 MiB per attempt without bound.
 
 use crate::error::AppError;
+use crate::ssr::hash_pool::HashPool;
 use crate::validation::Password;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -18,6 +20,7 @@ pub const PARALLELISM: u32 = 1;
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    pool: HashPool,
     /// Verified against when the email is unknown, so that path costs one full hash
     /// like a wrong password does, and timing does not reveal which accounts exist.
     dummy_hash: Arc<str>,
@@ -51,6 +54,7 @@ impl PasswordHasher {
         let dummy_hash = hash_blocking("roster-dummy-password-never-matches").expect("hashing a constant succeeds");
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            pool: HashPool::new(max_concurrent.max(1)),
             dummy_hash: dummy_hash.into(),
             computed: Arc::default(),
         }
@@ -72,7 +76,11 @@ impl PasswordHasher {
         waiting.decrement(1.0);
         let _permit = permit.map_err(AppError::internal)?;
         let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(job).await.map_err(AppError::internal);
+        let result = self
+            .pool
+            .run(job)
+            .await
+            .ok_or_else(|| AppError::internal("a password hashing job panicked"));
         metrics::histogram!("roster_password_hash_duration_seconds").record(started.elapsed().as_secs_f64());
         result
     }
