@@ -27,7 +27,7 @@ const probe = () => {
     if (seen()) { window.__hydratedAt = performance.now(); return; }
     new MutationObserver((_, observer) => {
       if (seen()) { window.__hydratedAt = performance.now(); observer.disconnect(); }
-    }).observe(document.documentElement, { attributes: true, subtree: true, childList: true });
+    }).observe(document, { attributes: true, subtree: true, childList: true });
   };
   watch();
 };

@@ -27,7 +27,7 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(|| uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
     let user = RequestUser::default();
     request.extensions_mut().insert(user.clone());

@@ -9,11 +9,12 @@ use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
 use app::ssr::session::{DbSessionStore, SessionStore};
-use app::ssr::state::AppState;
+use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
 use app::{App, shell};
 use axum::Router;
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -58,7 +59,7 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
     let hasher = PasswordHasher::new(settings.hash_concurrency());
     let principals = PrincipalCache::new(settings.auth_cache_ttl, settings.auth_cache_capacity);
     principals.publish_via(&db);
-    AppState {
+    AppState::new(Services {
         users: UserService::new(
             db.clone(),
             sessions.clone(),
@@ -77,7 +78,7 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
         ),
         cookies: CookieConfig::new(settings.production, lifetime.num_seconds()),
         db,
-    }
+    })
 }
 
 pub fn router(settings: &Settings, state: AppState) -> Router {
@@ -226,8 +227,15 @@ impl Application {
                 stopping.notify_one();
             }
         };
+        // Pages stream in several writes: without TCP_NODELAY, Nagle's algorithm and the
+        // client's delayed ACK hold each later write back by up to 40 ms.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
         let serve = axum::serve(
-            self.listener,
+            listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(signalled);

@@ -30,7 +30,10 @@ pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32) -> Result<L
     let stdout = if json {
         fmt::layer().json().flatten_event(true).boxed()
     } else {
-        fmt::layer().boxed()
+        // Colour codes only for a person at a terminal, not for files or pipes.
+        fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .boxed()
     };
     let file = file_writer.map(|writer| {
         // Files are for machines: always JSON, never colour codes.

@@ -10,7 +10,8 @@ pub struct CspNonce(String);
 impl CspNonce {
     pub fn generate() -> Self {
         let mut bytes = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        // The thread's CSPRNG (seeded from the OS): no system call per response.
+        rand::thread_rng().fill_bytes(&mut bytes);
         Self(hex::encode(bytes))
     }
 

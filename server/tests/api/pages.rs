@@ -157,3 +157,47 @@ async fn login_and_logout_forms_work_without_javascript(backend: Backend) {
         .await
         .assert_error(401, "unauthenticated");
 }
+
+/// Client files: a content-hashed name is cached for a year without revalidation,
+/// anything else is revalidated; precompressed twins are sent to browsers that
+/// accept them.
+#[tokio::test]
+async fn static_files_are_cached_by_name_and_sent_precompressed() {
+    let site = std::env::temp_dir().join(format!("roster-site-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let hashed = "roster.mdZ8a1Ue-9S_vq3GBl2xXw.js";
+    std::fs::write(site.join("pkg").join(hashed), "console.log('full size');").unwrap();
+    std::fs::write(site.join("pkg").join(format!("{hashed}.br")), "brotli bytes").unwrap();
+    std::fs::write(site.join("pkg/roster.js"), "console.log('unhashed');").unwrap();
+    let root = site.to_str().unwrap();
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, &["--site-root", root]).await;
+
+    let get = |path: String, encoding: &'static str| {
+        let req = app.http.get(app.url(&path)).header("accept-encoding", encoding);
+        app.send(req)
+    };
+    let plain = get(format!("/pkg/{hashed}"), "identity").await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(plain.body, "console.log('full size');");
+
+    let compressed = get(format!("/pkg/{hashed}"), "br, gzip").await;
+    assert_eq!(compressed.headers["content-encoding"], "br");
+    assert_eq!(
+        compressed.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+
+    let unhashed = get("/pkg/roster.js".into(), "identity").await;
+    assert_eq!(unhashed.status, 200);
+    assert_eq!(unhashed.headers["cache-control"], "no-cache");
+    assert!(unhashed.headers.contains_key("last-modified"), "revalidation is cheap");
+
+    let missing = get("/pkg/roster.nope.js".into(), "identity").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        !missing.headers.contains_key("cache-control")
+            || missing.headers["cache-control"] != "public, max-age=31536000, immutable"
+    );
+    let _ = std::fs::remove_dir_all(site);
+}
