@@ -118,6 +118,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_AUTH_CACHE_TTL", default_value = "30s", value_parser = parse_duration, global = true)]
     pub auth_cache_ttl: Duration,
 
+    /// Render the signed-out sign-in, registration and home pages once and serve
+    /// them from memory (with a fresh CSP nonce each time).
+    #[arg(long, env = "ROSTER_PAGE_CACHE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub page_cache: bool,
+
     /// The most sessions the authentication cache holds.
     #[arg(long, env = "ROSTER_AUTH_CACHE_CAPACITY", default_value_t = 100_000, global = true)]
     pub auth_cache_capacity: usize,

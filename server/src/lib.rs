@@ -5,6 +5,7 @@ pub mod backup;
 pub mod cli;
 pub mod configuration;
 pub mod health;
+pub mod page_cache;
 pub mod request_log;
 pub mod security;
 pub mod seed;

@@ -120,10 +120,21 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
 /// envelope while the process keeps serving. Public so tests can wrap their own
 /// routes (a panicking one, say) in exactly this stack.
 pub fn with_middleware(router: Router, settings: &Settings) -> Router {
-    router
+    let router = router
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(security::csrf_guard))
-        .layer(axum::middleware::from_fn(crate::static_cache::cache_headers))
+        .layer(axum::middleware::from_fn(crate::static_cache::cache_headers));
+    // Inside the security headers: it needs this response's CSP nonce.
+    let router = if settings.page_cache {
+        let cookie = app::ssr::cookie::CookieConfig::new(settings.production, 0).name;
+        router.layer(axum::middleware::from_fn_with_state(
+            crate::page_cache::PageCache::new(&cookie),
+            crate::page_cache::serve_cached,
+        ))
+    } else {
+        router
+    };
+    router
         .layer(axum::middleware::from_fn_with_state(
             security::SecurityConfig {
                 hsts: settings.production,

@@ -201,3 +201,50 @@ async fn static_files_are_cached_by_name_and_sent_precompressed() {
     );
     let _ = std::fs::remove_dir_all(site);
 }
+
+/// Signed-out pages come from memory after the first rendering, each with its own
+/// CSP nonce matching its header; a signed-in request never gets the cached page.
+#[tokio::test]
+async fn signed_out_pages_are_cached_with_a_fresh_nonce_and_never_served_signed_in() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let nonce = |r: &crate::helpers::Reply| {
+        let csp = r.headers["content-security-policy"].to_str().unwrap().to_owned();
+        csp.split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let first = app.get("/login", None).await;
+    let second = app.get("/login", None).await;
+    assert_eq!((first.status, second.status), (200, 200));
+    let (n1, n2) = (nonce(&first), nonce(&second));
+    assert_ne!(n1, n2, "every response has its own nonce");
+    assert!(html(&first).contains(&n1) && html(&second).contains(&n2));
+    assert!(
+        !html(&second).contains(&n1),
+        "the cached page carries the new nonce only"
+    );
+    assert_eq!(
+        html(&first).replace(&n1, "N"),
+        html(&second).replace(&n2, "N"),
+        "same page otherwise"
+    );
+
+    let (_, token) = app
+        .register("Grace Hopper", "grace@example.com", "correct horse battery")
+        .await;
+    let anonymous_home = app.get("/", None).await;
+    assert!(!html(&anonymous_home).contains("Grace Hopper"));
+    let signed_in_home = app.get("/", Some(&token)).await;
+    assert!(
+        html(&signed_in_home).contains("Grace Hopper"),
+        "rendered for the signed-in user"
+    );
+    let anonymous_again = app.get("/", None).await;
+    assert!(!html(&anonymous_again).contains("Grace Hopper"), "and never cached");
+    let errors = app.get("/register?__err=x", None).await;
+    assert_eq!(errors.status, 200, "a query string bypasses the cache");
+}
