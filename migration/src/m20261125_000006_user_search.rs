@@ -9,18 +9,21 @@ use sea_orm_migration::sea_orm::DatabaseBackend;
 /// - SQLite: an FTS5 table with the trigram tokenizer, kept in step with `users` by
 ///   triggers. Its rowids come from `users_search_keys`, an explicit INTEGER PRIMARY
 ///   KEY, because VACUUM (and so `roster backup`) may renumber the implicit rowids
-///   of `users`. Keys grow with insertion, so they also order results newest first.
+///   of `users`. Keys *shrink* with insertion (each new account gets the smallest
+///   key yet), so newest-first is ascending rowid order, the order FTS5 reads about
+///   twice as fast as descending at a million accounts.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const SQLITE_UP: &[&str] = &[
     "CREATE TABLE users_search_keys (key INTEGER PRIMARY KEY, user_id BLOB NOT NULL UNIQUE)",
     "CREATE VIRTUAL TABLE users_search USING fts5(email, name, tokenize = 'trigram')",
-    "INSERT INTO users_search_keys (user_id) SELECT id FROM users ORDER BY id",
+    "INSERT INTO users_search_keys (key, user_id) SELECT -ROW_NUMBER() OVER (ORDER BY id), id FROM users",
     "INSERT INTO users_search (rowid, email, name)
        SELECT k.key, u.email, u.name FROM users_search_keys k JOIN users u ON u.id = k.user_id",
     "CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
-       INSERT INTO users_search_keys (user_id) VALUES (new.id);
+       INSERT INTO users_search_keys (key, user_id)
+         VALUES ((SELECT coalesce(min(key), 0) - 1 FROM users_search_keys), new.id);
        INSERT INTO users_search (rowid, email, name)
          VALUES ((SELECT key FROM users_search_keys WHERE user_id = new.id), new.email, new.name);
      END",

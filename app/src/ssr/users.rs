@@ -286,7 +286,7 @@ impl UserService {
 
     /// Search on SQLite through the trigram index (migration `user_search`): the
     /// accounts whose email or name contains `q` (3 characters or more), newest
-    /// first by their search key, which grows with insertion like the id.
+    /// first: search keys shrink with insertion, so that is ascending key order.
     async fn search_sqlite(
         &self,
         q: &str,
@@ -314,10 +314,10 @@ impl UserService {
         }
         if let Some(after) = after {
             // A cursor whose account was deleted meanwhile ends the listing.
-            sql.push_str(" AND users_search.rowid < (SELECT key FROM users_search_keys WHERE user_id = ?)");
+            sql.push_str(" AND users_search.rowid > (SELECT key FROM users_search_keys WHERE user_id = ?)");
             values.push(after.into());
         }
-        sql.push_str(" ORDER BY users_search.rowid DESC LIMIT ?");
+        sql.push_str(" ORDER BY users_search.rowid LIMIT ?");
         values.push((size as i64 + 1).into());
         users::Entity::find()
             .from_raw_sql(Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values))

@@ -11,6 +11,7 @@ on_both_backends!(
     deleting_a_user_deletes_their_sessions,
     every_hot_query_uses_an_index,
     the_search_index_follows_every_change,
+    search_results_page_newest_first,
 );
 
 async fn count(app: &crate::helpers::TestApp, sql: &str) -> i64 {
@@ -164,7 +165,7 @@ async fn every_hot_query_uses_an_index(backend: Backend) {
             "search",
             "SELECT u.* FROM users_search JOIN users_search_keys k ON k.key = users_search.rowid \
              JOIN users u ON u.id = k.user_id WHERE users_search MATCH '\"hopper\"' \
-             ORDER BY users_search.rowid DESC LIMIT 21"
+             ORDER BY users_search.rowid LIMIT 21"
                 .to_owned(),
         ),
     });
@@ -236,4 +237,38 @@ async fn the_search_index_follows_every_change(backend: Backend) {
     assert_eq!(deleted.status, 200, "{}", deleted.body);
     assert!(found("brewster").await.is_empty());
     assert!(found("navy").await.is_empty());
+}
+
+/// Search results page like the listing: newest first, every match once.
+async fn search_results_page_newest_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app
+        .register("Admin", "admin@example.com", "correct horse battery")
+        .await
+        .1;
+    app.make_admin("admin@example.com").await;
+    for n in 1..=5 {
+        app.register(
+            &format!("Pager {n}"),
+            &format!("pager{n}@example.com"),
+            "correct horse battery",
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..5 {
+        let r = app
+            .get(&format!("/api/users?q=pager&limit=2&cursor={cursor}"), Some(&admin))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for user in r.body["data"]["items"].as_array().unwrap() {
+            seen.push(user["name"].as_str().unwrap().to_owned());
+        }
+        match r.body["data"]["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["Pager 5", "Pager 4", "Pager 3", "Pager 2", "Pager 1"]);
 }
