@@ -147,6 +147,13 @@ impl PrincipalCache {
         self.publish(format!("u:{user_id}")).await;
     }
 
+    /// Everything, here and in every other server process: for sessions or accounts
+    /// changed outside the application (SQL by hand, a restored backup).
+    pub async fn forget_all(&self) {
+        self.forget_all_here();
+        self.publish("*".to_owned()).await;
+    }
+
     fn forget_here(&self, token_hash: &str) {
         self.invalidate(|maps| {
             if let Some(entry) = maps.by_token.remove(token_hash) {

@@ -221,10 +221,8 @@ async fn me_requires_a_live_session(backend: Backend) {
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
     assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
     // Expiry is enforced on every request, whatever the cookie's Max-Age says.
-    app.db
-        .execute_unprepared("UPDATE sessions SET expires_at = '2000-01-01 00:00:00+00:00'")
-        .await
-        .unwrap();
+    app.execute_sql("UPDATE sessions SET expires_at = '2000-01-01 00:00:00+00:00'")
+        .await;
     app.get("/api/me", Some(&token))
         .await
         .assert_error(401, "unauthenticated");

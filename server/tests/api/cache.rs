@@ -2,7 +2,7 @@
 //! a session or changes an account takes effect on the very next request — in this
 //! server and, on PostgreSQL, in every other server on the same database.
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_on};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_on, spawn_app_with};
 use crate::on_both_backends;
 use serde_json::json;
 
@@ -12,6 +12,7 @@ on_both_backends!(
     reads_are_served_from_the_cache,
     revocations_take_effect_on_the_next_request,
     account_changes_show_on_the_next_request,
+    a_cached_session_still_expires_on_time,
 );
 
 async fn signed_in_twice(app: &TestApp, email: &str) -> (String, String, String) {
@@ -153,6 +154,18 @@ async fn postgres_servers_tell_each_other() {
     assert_eq!(b.state.auth.principals().len(), 1, "b answers from its cache");
     assert_eq!(a.post_json("/api/logout", json!({}), Some(&token)).await.status, 200);
     b.get("/api/me", Some(&token))
+        .await
+        .assert_error(401, "unauthenticated");
+}
+
+/// The cache keeps the session's own lifetime: a session answered from memory
+/// still ends when its time is up, with nothing changed in the database.
+async fn a_cached_session_still_expires_on_time(backend: Backend) {
+    let app = spawn_app_with(backend, &["--session-ttl", "2s"]).await;
+    let (_, token) = app.register("Brief", "brief@example.com", PASSWORD).await;
+    warm(&app, &token).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.get("/api/me", Some(&token))
         .await
         .assert_error(401, "unauthenticated");
 }

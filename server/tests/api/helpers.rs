@@ -206,6 +206,15 @@ impl TestApp {
         self.state.auth.principals().forget_user(user.id).await;
     }
 
+    /// Changes sessions or accounts straight in the database, as an operator's SQL
+    /// would, and tells the authentication cache (which cannot see such changes).
+    pub async fn execute_sql(&self, sql: &str) -> u64 {
+        use sea_orm::ConnectionTrait;
+        let done = self.db.execute_unprepared(sql).await.expect("SQL runs");
+        self.state.auth.principals().forget_all().await;
+        done.rows_affected()
+    }
+
     /// Registers a fresh user and returns (reply, session token).
     pub async fn register(&self, name: &str, email: &str, password: &str) -> (Reply, String) {
         let reply = self

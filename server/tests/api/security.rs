@@ -418,10 +418,8 @@ async fn idle_sessions_end(backend: Backend) {
     let past = (chrono::Utc::now() - chrono::Duration::minutes(31))
         .format("%Y-%m-%d %H:%M:%S+00:00")
         .to_string();
-    app.db
-        .execute_unprepared(&format!("UPDATE sessions SET last_seen_at = '{past}'"))
-        .await
-        .unwrap();
+    app.execute_sql(&format!("UPDATE sessions SET last_seen_at = '{past}'"))
+        .await;
     app.get("/api/me", Some(&token))
         .await
         .assert_error(401, "unauthenticated");
