@@ -37,6 +37,8 @@ struct Maps {
     by_token: HashMap<String, Entry>,
     /// Token hashes per account, so an account change forgets all its sessions.
     by_user: HashMap<Uuid, Vec<String>>,
+    /// Accounts read by id (`GET /api/users/:id`), forgotten with their sessions.
+    accounts: HashMap<Uuid, (Arc<User>, Instant)>,
 }
 
 struct Inner {
@@ -123,6 +125,36 @@ impl PrincipalCache {
         }
     }
 
+    /// An account read by id, if remembered and fresh.
+    pub fn account(&self, id: Uuid) -> Option<Arc<User>> {
+        let inner = self.0.as_ref()?;
+        if !inner.trusted.load(Ordering::Acquire) {
+            return None;
+        }
+        let maps = inner.maps.read().unwrap_or_else(|e| e.into_inner());
+        maps.accounts
+            .get(&id)
+            .filter(|(_, at)| at.elapsed() < inner.ttl)
+            .map(|(user, _)| user.clone())
+    }
+
+    /// Remembers an account read by id, unless something was forgotten since `seen`.
+    pub fn put_account(&self, user: User, seen: Generation) {
+        let Some(inner) = self.0.as_ref() else { return };
+        let mut maps = inner.maps.write().unwrap_or_else(|e| e.into_inner());
+        if inner.generation.load(Ordering::Acquire) != seen.0 {
+            return;
+        }
+        if maps.accounts.len() >= inner.capacity {
+            let ttl = inner.ttl;
+            maps.accounts.retain(|_, (_, at)| at.elapsed() < ttl);
+            if maps.accounts.len() >= inner.capacity {
+                maps.accounts.clear();
+            }
+        }
+        maps.accounts.insert(user.id, (Arc::new(user), Instant::now()));
+    }
+
     /// Records a refreshed `last_seen_at` without extending the entry's life.
     pub fn touched(&self, token_hash: &str, at: DateTime<Utc>) {
         let Some(inner) = self.0.as_ref() else { return };
@@ -170,6 +202,7 @@ impl PrincipalCache {
 
     fn forget_user_here(&self, user_id: Uuid) {
         self.invalidate(|maps| {
+            maps.accounts.remove(&user_id);
             for token in maps.by_user.remove(&user_id).unwrap_or_default() {
                 maps.by_token.remove(&token);
             }
@@ -282,7 +315,7 @@ fn evict(maps: &mut Maps, ttl: Duration, capacity: usize) {
     if maps.by_token.len() >= capacity {
         maps.by_token.clear();
     }
-    let Maps { by_token, by_user } = maps;
+    let Maps { by_token, by_user, .. } = maps;
     by_user.retain(|_, tokens| {
         tokens.retain(|t| by_token.contains_key(t));
         !tokens.is_empty()
@@ -398,6 +431,24 @@ mod tests {
         assert!(c.get("b1").is_none() && c.get("b2").is_some());
         c.apply("garbled");
         assert!(c.is_empty(), "an unreadable message forgets everything");
+    }
+
+    #[tokio::test]
+    async fn accounts_by_id_are_forgotten_with_the_account() {
+        let c = cache();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        c.put_account(principal(a, "a").user, c.generation());
+        c.put_account(principal(b, "b").user, c.generation());
+        assert_eq!(c.account(a).unwrap().id, a);
+        c.forget_user(a).await;
+        assert!(c.account(a).is_none() && c.account(b).is_some());
+        let before = c.generation();
+        c.forget_user(b).await;
+        c.put_account(principal(b, "b").user, before);
+        assert!(c.account(b).is_none(), "a read that raced the change is not kept");
+        c.put_account(principal(b, "b").user, c.generation());
+        c.forget_all().await;
+        assert!(c.account(b).is_none());
     }
 
     #[test]

@@ -147,7 +147,13 @@ impl UserService {
     /// Authorization comes before existence, so a user cannot probe for other ids.
     pub async fn get(&self, actor: Actor, id: Uuid) -> Result<User, AppError> {
         authorize(actor, Action::ReadUser, Target::of(actor, id))?;
-        Ok(self.find(id).await?.to_user())
+        if let Some(user) = self.principals.account(id) {
+            return Ok((*user).clone());
+        }
+        let seen = self.principals.generation();
+        let user = self.find(id).await?.to_user();
+        self.principals.put_account(user.clone(), seen);
+        Ok(user)
     }
 
     /// Applies the fields present in `input`. `current` is the caller's own session,

@@ -124,6 +124,13 @@ async fn account_changes_show_on_the_next_request(backend: Backend) {
     let (reply, token) = app.register("Before", "g@example.com", PASSWORD).await;
     let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     warm(&app, &token).await;
+    let by_id = format!("/api/users/{id}");
+    for _ in 0..2 {
+        assert_eq!(
+            app.get(&by_id, Some(&admin)).await.body["data"]["user"]["name"],
+            "Before"
+        );
+    }
     let renamed = app
         .call(
             "PUT",
@@ -135,6 +142,13 @@ async fn account_changes_show_on_the_next_request(backend: Backend) {
     assert_eq!(renamed.status, 200, "{}", renamed.body);
     let me = app.get("/api/me", Some(&token)).await;
     assert_eq!(me.body["data"]["user"]["name"], "After");
+    assert_eq!(
+        app.get(&by_id, Some(&admin)).await.body["data"]["user"]["name"],
+        "After"
+    );
+    let deleted = app.call("DELETE", &by_id, None, Some(&admin)).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    app.get(&by_id, Some(&admin)).await.assert_error(404, "not_found");
 }
 
 /// Two servers on one PostgreSQL database: a session signed out through one stops
