@@ -4,10 +4,11 @@
 //!
 //! A request is answered from the cache only if it is a plain `GET` of one of
 //! those pages, with no query string (form errors travel in it) and no session
-//! cookie (a signed-in page is never cached or served from here). Only complete
+//! token (a signed-in page is never cached or served from here). Only complete
 //! `200 text/html` responses without `Set-Cookie` are kept. Pages change only with
 //! a new binary, so entries live as long as the process.
 
+use app::ssr::cookie::CookieConfig;
 use app::ssr::csp::CspNonce;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -32,14 +33,14 @@ struct Page {
 
 #[derive(Clone)]
 pub struct PageCache {
-    session_cookie: Arc<str>,
+    cookies: CookieConfig,
     pages: Arc<RwLock<HashMap<&'static str, Arc<Page>>>>,
 }
 
 impl PageCache {
-    pub fn new(session_cookie: &str) -> Self {
+    pub fn new(cookies: CookieConfig) -> Self {
         Self {
-            session_cookie: session_cookie.into(),
+            cookies,
             pages: Arc::default(),
         }
     }
@@ -49,14 +50,7 @@ impl PageCache {
         if request.method() != Method::GET || request.uri().query().is_some() {
             return None;
         }
-        let signed_in = request
-            .headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .any(|pair| pair.trim().split('=').next() == Some(&*self.session_cookie));
-        if signed_in {
+        if self.cookies.token(request.headers()).is_some() {
             return None;
         }
         CACHEABLE.iter().copied().find(|p| *p == request.uri().path())

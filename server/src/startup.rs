@@ -126,9 +126,9 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
         .layer(axum::middleware::from_fn(crate::static_cache::cache_headers));
     // Inside the security headers: it needs this response's CSP nonce.
     let router = if settings.page_cache {
-        let cookie = app::ssr::cookie::CookieConfig::new(settings.production, 0).name;
+        let cookies = CookieConfig::new(settings.production, 0);
         router.layer(axum::middleware::from_fn_with_state(
-            crate::page_cache::PageCache::new(&cookie),
+            crate::page_cache::PageCache::new(cookies),
             crate::page_cache::serve_cached,
         ))
     } else {

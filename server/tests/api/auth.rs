@@ -209,7 +209,6 @@ async fn overlong_password_is_rejected_before_hashing(backend: Backend) {
 }
 
 async fn me_requires_a_live_session(backend: Backend) {
-    use sea_orm::ConnectionTrait;
     let app = spawn_app(backend).await;
     app.get("/api/me", None).await.assert_error(401, "unauthenticated");
     app.get("/api/me", Some("garbage"))

@@ -44,18 +44,23 @@ async fn warm(app: &TestApp, token: &str) {
     }
 }
 
+/// Reads until `app` has the session cached: on PostgreSQL the cache answers
+/// only once the invalidation listener is up.
+async fn warm_until_cached(app: &TestApp, token: &str) {
+    for _ in 0..100 {
+        warm(app, token).await;
+        if !app.state.auth.principals().is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn reads_are_served_from_the_cache(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Cached Person", "c@example.com", PASSWORD).await;
     assert!(app.state.auth.principals().is_empty());
-    // On PostgreSQL the cache answers only once the invalidation listener is up.
-    for _ in 0..100 {
-        warm(&app, &token).await;
-        if !app.state.auth.principals().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    warm_until_cached(&app, &token).await;
     assert_eq!(app.state.auth.principals().len(), 1);
 }
 
@@ -158,13 +163,7 @@ async fn postgres_servers_tell_each_other() {
     let a = spawn_app(Backend::Postgres).await;
     let b = spawn_app_on(&a.url, &[]).await;
     let (_, token) = a.register("Shared", "s@example.com", PASSWORD).await;
-    for _ in 0..100 {
-        warm(&b, &token).await;
-        if !b.state.auth.principals().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    warm_until_cached(&b, &token).await;
     assert_eq!(b.state.auth.principals().len(), 1, "b answers from its cache");
     assert_eq!(a.post_json("/api/logout", json!({}), Some(&token)).await.status, 200);
     b.get("/api/me", Some(&token))

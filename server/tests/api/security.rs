@@ -410,7 +410,6 @@ async fn common_passwords_are_refused_wherever_a_password_is_set(backend: Backen
 }
 
 async fn idle_sessions_end(backend: Backend) {
-    use sea_orm::ConnectionTrait;
     let app = spawn_app_with(backend, &["--session-idle-timeout", "30m"]).await;
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
     assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
