@@ -1,7 +1,7 @@
 //! Protections tried the way an attacker would: cross-site requests, missing
 //! headers, injection payloads in every field and parameter.
 
-use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, Reply, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use serde_json::json;
 
@@ -265,48 +265,30 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
     assert_eq!(after.1, before.1 + registered, "no session deleted or forged");
 }
 
+/// Posts a raw body with the given content type (or none), bypassing JSON encoding.
+async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: String) -> Reply {
+    let mut req = app.http.post(app.url(path)).body(body);
+    if let Some(content_type) = content_type {
+        req = req.header("content-type", content_type);
+    }
+    app.send(req).await
+}
+
 async fn input_limits_answer_with_clear_errors_never_500(backend: Backend) {
     let app = spawn_app(backend).await;
     let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
-    let r = app
-        .send(
-            app.http
-                .post(app.url("/api/register"))
-                .header("content-type", "application/json")
-                .body(deep),
-        )
-        .await;
+    let r = post_raw(&app, "/api/register", Some("application/json"), deep).await;
     r.assert_error(422, "validation_failed");
     assert!(r.body["error"]["fields"]["body"].is_string());
     let huge = "x".repeat(70 * 1024);
-    let r = app
-        .send(
-            app.http
-                .post(app.url("/api/login"))
-                .header("content-type", "application/json")
-                .body(huge),
-        )
-        .await;
+    let r = post_raw(&app, "/api/login", Some("application/json"), huge).await;
     r.assert_error(413, "payload_too_large");
-    let r = app
-        .send(
-            app.http
-                .post(app.url("/api/login"))
-                .header("content-type", "application/xml")
-                .body("<a/>"),
-        )
-        .await;
+    let r = post_raw(&app, "/api/login", Some("application/xml"), "<a/>".into()).await;
     r.assert_error(415, "unsupported_media_type");
-    let r = app.send(app.http.post(app.url("/api/login")).body("{}")).await;
+    let r = post_raw(&app, "/api/login", None, "{}".into()).await;
     r.assert_error(415, "unsupported_media_type");
-    let r = app
-        .send(
-            app.http
-                .post(app.url("/api/login"))
-                .header("content-type", "application/json; charset=utf-8")
-                .body("{\"email\":"),
-        )
-        .await;
+    let json_utf8 = Some("application/json; charset=utf-8");
+    let r = post_raw(&app, "/api/login", json_utf8, "{\"email\":".into()).await;
     r.assert_error(400, "bad_request");
     // Over-long fields are validation errors, named per field.
     let r = app
