@@ -30,14 +30,7 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
         None,
     )
     .await;
-    let login = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
-    let ada2 = login.session_cookie(&app.cookie_name).unwrap();
+    let ada2 = app.login("ada@example.com", PASSWORD).await;
     let path = format!("/api/users/{ada_id}");
     let r = app
         .call(
@@ -55,14 +48,7 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
     app.call("PUT", &path, Some(json!({"disabled": false})), Some(&boss))
         .await;
     app.call("POST", "/api/logout", None, Some(&boss)).await;
-    let boss = app
-        .post_json(
-            "/api/login",
-            json!({"email": "boss@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
-    let boss = boss.session_cookie(&app.cookie_name).unwrap();
+    let boss = app.login("boss@example.com", PASSWORD).await;
     app.call("DELETE", &path, None, Some(&boss)).await;
 
     // Only admins read it.

@@ -18,11 +18,7 @@ on_both_backends!(
 async fn signed_in_twice(app: &TestApp, email: &str) -> (String, String, String) {
     let (reply, first) = app.register("Cached Person", email, PASSWORD).await;
     let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
-    let second = app
-        .post_json("/api/login", json!({"email": email, "password": PASSWORD}), None)
-        .await
-        .session_cookie(&app.cookie_name)
-        .unwrap();
+    let second = app.login(email, PASSWORD).await;
     (id, first, second)
 }
 

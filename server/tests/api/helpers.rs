@@ -215,6 +215,17 @@ impl TestApp {
         done.rows_affected()
     }
 
+    /// Signs in (which must succeed) and returns the new session token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let reply = self
+            .post_json("/api/login", json!({"email": email, "password": password}), None)
+            .await;
+        assert_eq!(reply.status, 200, "sign-in failed: {}", reply.body);
+        reply
+            .session_cookie(&self.cookie_name)
+            .expect("sign-in sets the session cookie")
+    }
+
     /// Registers a fresh user and returns (reply, session token).
     pub async fn register(&self, name: &str, email: &str, password: &str) -> (Reply, String) {
         let reply = self

@@ -384,14 +384,7 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
 async fn changing_your_password_needs_the_current_one_and_ends_other_sessions(backend: Backend) {
     let app = spawn_app(backend).await;
     let ada = person(&app, "Ada", "ada@example.com").await;
-    let other_device = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
-    let other_token = other_device.session_cookie(&app.cookie_name).unwrap();
+    let other_token = app.login("ada@example.com", PASSWORD).await;
     let path = format!("/api/users/{}", ada.id);
     let new = "a much better passphrase";
     let r = app
