@@ -135,11 +135,46 @@ impl AppError {
         }
     }
 
-    /// Logs the cause and hides it: clients only ever see the generic message.
+    /// Logs the cause, with the place it was turned into an error, and hides it:
+    /// clients only ever see the generic message.
     #[cfg(feature = "ssr")]
+    #[track_caller]
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %cause, %at, "internal error");
         Self::Internal
+    }
+}
+
+/// Database failures reach handlers through plain `?`. The log line names the
+/// statement's call site (`#[track_caller]`: the `?` that converted it) as well as
+/// the driver's message, so it says which operation failed.
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    #[track_caller]
+    fn from(err: sea_orm::DbErr) -> Self {
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %err, %at, "internal error: database");
+        Self::Internal
+    }
+}
+
+/// A write that a unique index may refuse: the refusal is the caller's conflict
+/// (say, a taken email), any other failure is internal.
+#[cfg(feature = "ssr")]
+pub trait UniqueViolation<T> {
+    fn conflict_on_unique(self, conflict: AppError) -> Result<T, AppError>;
+}
+
+#[cfg(feature = "ssr")]
+impl<T> UniqueViolation<T> for Result<T, sea_orm::DbErr> {
+    #[track_caller]
+    fn conflict_on_unique(self, conflict: AppError) -> Result<T, AppError> {
+        match self {
+            Ok(value) => Ok(value),
+            Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => Err(conflict),
+            Err(err) => Err(AppError::from(err)),
+        }
     }
 }
 

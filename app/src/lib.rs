@@ -10,10 +10,10 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod paths;
 pub mod policy;
 pub mod server_fns;
-pub mod session;
-pub mod user_fns;
+pub mod signed_in;
 pub mod validation;
 
 #[cfg(feature = "ssr")]
@@ -53,7 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    session::Session::provide();
+    signed_in::SignedIn::provide();
     // Effects run only in the browser, after hydration: tests and scripts wait for
     // this marker instead of guessing when the page became interactive.
     Effect::new(|_| {

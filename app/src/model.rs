@@ -44,6 +44,13 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+/// `data` of every answer that is one user: `{"user": {…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserData {
+    pub user: User,
+}
+
 /// One page of a user listing. `next_cursor` is null on the last page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -96,6 +103,21 @@ pub struct AuditEvent {
     pub target_email: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
+}
+
+/// Filters and position of the audit log, as received (validated by the service).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[serde(default)]
+pub struct AuditQuery {
+    /// One action, e.g. `sign_in_failed`.
+    pub action: Option<String>,
+    /// Substring of the actor's or target's email.
+    pub q: Option<String>,
+    /// 1–100, default 50.
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

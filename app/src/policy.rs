@@ -45,10 +45,14 @@ pub enum Action {
     DeleteUser,
     /// Read the audit log.
     ViewAudit,
+    /// See where one is signed in.
+    ListOwnSessions,
+    /// Sign out one's other sessions.
+    RevokeOwnSessions,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -58,6 +62,8 @@ impl Action {
         Self::ChangeDisabled,
         Self::DeleteUser,
         Self::ViewAudit,
+        Self::ListOwnSessions,
+        Self::RevokeOwnSessions,
     ];
 }
 
@@ -95,7 +101,10 @@ pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
         Actor::Anonymous => Decision::Unauthenticated,
         Actor::Admin(_) => Decision::Allow,
         Actor::User(_) => match (action, target) {
-            (ReadUser | UpdateProfile | ChangePassword | DeleteUser, Target::Myself) => Decision::Allow,
+            (
+                ReadUser | UpdateProfile | ChangePassword | DeleteUser | ListOwnSessions | RevokeOwnSessions,
+                Target::Myself,
+            ) => Decision::Allow,
             // A user never changes their own role or flag, and never touches others.
             _ => Decision::Forbidden,
         },
@@ -138,6 +147,8 @@ mod tests {
             (DeleteUser, Target::Myself, Allow, Allow),
             (DeleteUser, Target::Other, Forbidden, Allow),
             (ViewAudit, Target::Collection, Forbidden, Allow),
+            (ListOwnSessions, Target::Myself, Allow, Allow),
+            (RevokeOwnSessions, Target::Myself, Allow, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(

@@ -199,13 +199,28 @@ pub fn password_strength(password: &str) -> Strength {
     }
 }
 
+/// What new-password fields say under their label. The assertion keeps it in step
+/// with the policy above.
+pub const NEW_PASSWORD_HINT: &str = "8 to 128 characters.";
+const _: () = assert!(PASSWORD_MIN_CHARS == 8 && PASSWORD_MAX_CHARS == 128);
+
+pub const ROLE_INVALID: &str = "Role must be user or admin.";
+
+/// Asked for when someone deletes their own account.
+pub const DELETE_NEEDS_PASSWORD: &str = "Enter your password to delete your account.";
+
 /// Raw registration input, as typed. A missing field reads as empty, so it gets
 /// the same field message as a blank one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RegisterInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub email: String,
+    /// 8–128 characters.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub password: String,
 }
 
@@ -216,30 +231,47 @@ pub struct ValidRegistration {
     pub password: Password,
 }
 
+/// Collects each field's message, so a form shows every problem at once.
+#[derive(Default)]
+struct Checks(FieldErrors);
+
+impl Checks {
+    fn field<T>(&mut self, name: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|e| self.0.insert(name.into(), e)).ok()
+    }
+
+    fn done<T>(self, valid: impl FnOnce() -> Option<T>) -> Result<T, FieldErrors> {
+        match valid() {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(self.0),
+        }
+    }
+}
+
 impl RegisterInput {
     pub fn validate(&self) -> Result<ValidRegistration, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = UserName::parse(&self.name)
-            .map_err(|e| errors.insert("name".into(), e))
-            .ok();
-        let email = Email::parse(&self.email)
-            .map_err(|e| errors.insert("email".into(), e))
-            .ok();
-        let password = Password::parse_new(&self.password)
-            .map_err(|e| errors.insert("password".into(), e))
-            .ok();
-        match (name, email, password) {
-            (Some(name), Some(email), Some(password)) => Ok(ValidRegistration { name, email, password }),
-            _ => Err(errors),
-        }
+        let mut checks = Checks::default();
+        let name = checks.field("name", UserName::parse(&self.name));
+        let email = checks.field("email", Email::parse(&self.email));
+        let password = checks.field("password", Password::parse_new(&self.password));
+        checks.done(|| {
+            Some(ValidRegistration {
+                name: name?,
+                email: email?,
+                password: password?,
+            })
+        })
     }
 }
 
 /// Raw sign-in input, as typed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct LoginInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub password: String,
 }
 
@@ -251,89 +283,145 @@ pub struct ValidLogin {
 
 impl LoginInput {
     pub fn validate(&self) -> Result<ValidLogin, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let email = Email::parse(&self.email)
-            .map_err(|e| errors.insert("email".into(), e))
-            .ok();
-        let password = Password::parse_existing(&self.password)
-            .map_err(|e| errors.insert("password".into(), e))
-            .ok();
-        match (email, password) {
-            (Some(email), Some(password)) => Ok(ValidLogin { email, password }),
-            _ => Err(errors),
-        }
+        let mut checks = Checks::default();
+        let email = checks.field("email", Email::parse(&self.email));
+        let password = checks.field("password", Password::parse_existing(&self.password));
+        checks.done(|| {
+            Some(ValidLogin {
+                email: email?,
+                password: password?,
+            })
+        })
     }
 }
 
-/// An administrator creating an account. An empty role means `user`.
+/// An administrator creating an account: what a registration holds, plus a role
+/// (empty means `user`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CreateUserInput {
-    pub name: String,
-    pub email: String,
-    pub password: String,
+    #[serde(flatten)]
+    pub account: RegisterInput,
+    /// `user` (default) or `admin`.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Role>))]
     pub role: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct ValidNewUser {
-    pub name: UserName,
-    pub email: Email,
-    pub password: Password,
+    pub account: ValidRegistration,
     pub role: Role,
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
-    Role::parse(raw.trim()).ok_or_else(|| "Role must be user or admin.".to_string())
+    Role::parse(raw.trim()).ok_or_else(|| ROLE_INVALID.to_string())
 }
 
 impl CreateUserInput {
     pub fn validate(&self) -> Result<ValidNewUser, FieldErrors> {
-        let registration = RegisterInput {
-            name: self.name.clone(),
-            email: self.email.clone(),
-            password: self.password.clone(),
+        let role = match self.role.trim() {
+            "" => Ok(Role::User),
+            raw => parse_role(raw),
         };
-        let role = if self.role.trim().is_empty() {
-            Ok(Role::User)
-        } else {
-            parse_role(&self.role)
-        };
-        match (registration.validate(), role) {
-            (Ok(v), Ok(role)) => Ok(ValidNewUser {
-                name: v.name,
-                email: v.email,
-                password: v.password,
-                role,
-            }),
-            (reg, role) => {
-                let mut errors = reg.err().unwrap_or_default();
-                if let Err(e) = role {
-                    errors.insert("role".into(), e);
-                }
-                Err(errors)
+        match (self.account.validate(), role) {
+            (Ok(account), Ok(role)) => Ok(ValidNewUser { account, role }),
+            (account, role) => {
+                let mut checks = Checks(account.err().unwrap_or_default());
+                checks.field("role", role);
+                Err(checks.0)
             }
         }
     }
 }
 
-/// A partial update of a user: only the fields present change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct UpdateUserInput {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub password: Option<String>,
+/// How a JSON value becomes one updatable field, and what is said when it cannot.
+trait UpdateValue: Sized {
+    fn from_json(value: serde_json::Value) -> Result<Option<Self>, String>;
+}
+
+impl UpdateValue for String {
+    fn from_json(value: serde_json::Value) -> Result<Option<Self>, String> {
+        match value {
+            serde_json::Value::String(s) => Ok(Some(s)),
+            serde_json::Value::Null => Ok(None),
+            _ => Err("Must be a string.".into()),
+        }
+    }
+}
+
+impl UpdateValue for bool {
+    fn from_json(value: serde_json::Value) -> Result<Option<Self>, String> {
+        match value {
+            serde_json::Value::Bool(b) => Ok(Some(b)),
+            serde_json::Value::Null => Ok(None),
+            _ => Err("Must be true or false.".into()),
+        }
+    }
+}
+
+/// The updatable fields of a user, listed once: the list makes the input type
+/// (and its OpenAPI schema), the names a client may send, and the per-field parser.
+macro_rules! updatable_user_fields {
+    ($($(#[$attr:meta])* $field:ident: $ty:ty),* $(,)?) => {
+        /// A partial update of a user: only the fields present change. Unknown
+        /// fields are refused (422), so a typo like `"rol"` is never silently ignored.
+        #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+        #[serde(default, deny_unknown_fields)]
+        pub struct UpdateUserInput {
+            $($(#[$attr])* pub $field: Option<$ty>,)*
+        }
+
+        impl UpdateUserInput {
+            /// The only keys a client may send.
+            pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// Sets one field from its JSON value; the error says what was expected.
+            pub fn set(&mut self, key: &str, value: serde_json::Value) -> Result<(), String> {
+                match key {
+                    $(stringify!($field) => <$ty as UpdateValue>::from_json(value).map(|v| self.$field = v),)*
+                    _ => Err("Unknown field.".into()),
+                }
+            }
+        }
+    };
+}
+
+updatable_user_fields! {
+    name: String,
+    email: String,
+    password: String,
     /// Required to change one's own password.
-    pub current_password: Option<String>,
-    pub role: Option<String>,
-    pub disabled: Option<bool>,
+    current_password: String,
+    /// Admins only.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Role>))]
+    role: String,
+    /// Admins only. Disabling ends the user's sessions.
+    disabled: bool,
 }
 
 impl UpdateUserInput {
-    /// The only keys a client may send; anything else is refused (422), so a typo
-    /// like `"rol"` is never silently ignored.
-    pub const FIELDS: [&'static str; 6] = ["name", "email", "password", "current_password", "role", "disabled"];
+    /// Reads a JSON object field by field, so every unknown or mistyped field gets
+    /// its own message.
+    pub fn from_json(body: serde_json::Value) -> Result<Self, crate::error::AppError> {
+        use crate::error::AppError;
+        let serde_json::Value::Object(map) = body else {
+            return Err(AppError::bad_request("The request body must be a JSON object."));
+        };
+        let mut input = Self::default();
+        let mut errors = FieldErrors::new();
+        for (key, value) in map {
+            if let Err(message) = input.set(&key, value) {
+                errors.insert(key, message);
+            }
+        }
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(AppError::validation(errors))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -348,35 +436,63 @@ pub struct ValidUserUpdate {
 
 impl UpdateUserInput {
     pub fn validate(&self) -> Result<ValidUserUpdate, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let mut check = |field: &str, result: Result<(), String>| {
-            if let Err(e) = result {
-                errors.insert(field.into(), e);
-            }
-        };
-        let mut valid = ValidUserUpdate {
+        let mut checks = Checks::default();
+        let valid = ValidUserUpdate {
+            name: self
+                .name
+                .as_deref()
+                .and_then(|raw| checks.field("name", UserName::parse(raw))),
+            email: self
+                .email
+                .as_deref()
+                .and_then(|raw| checks.field("email", Email::parse(raw))),
+            password: self
+                .password
+                .as_deref()
+                .and_then(|raw| checks.field("password", Password::parse_new(raw))),
+            current_password: self
+                .current_password
+                .as_deref()
+                .and_then(|raw| checks.field("current_password", Password::parse_existing(raw))),
+            role: self
+                .role
+                .as_deref()
+                .and_then(|raw| checks.field("role", parse_role(raw))),
             disabled: self.disabled,
-            ..Default::default()
         };
-        if let Some(raw) = &self.name {
-            check("name", UserName::parse(raw).map(|v| valid.name = Some(v)));
+        checks.done(|| Some(valid))
+    }
+}
+
+/// Deleting an account: the password is required when it is one's own.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct DeleteUserInput {
+    /// Required when deleting your own account.
+    pub password: Option<String>,
+}
+
+impl DeleteUserInput {
+    /// Reads a JSON body leniently: other keys are ignored, a non-string password
+    /// is a field error.
+    pub fn from_json(body: &serde_json::Value) -> Result<Self, crate::error::AppError> {
+        match body.get("password") {
+            None => Ok(Self::default()),
+            Some(value) => String::from_json(value.clone())
+                .map(|password| Self { password })
+                .map_err(|message| crate::error::AppError::invalid_field("password", message)),
         }
-        if let Some(raw) = &self.email {
-            check("email", Email::parse(raw).map(|v| valid.email = Some(v)));
-        }
-        if let Some(raw) = &self.password {
-            check("password", Password::parse_new(raw).map(|v| valid.password = Some(v)));
-        }
-        if let Some(raw) = &self.current_password {
-            check(
-                "current_password",
-                Password::parse_existing(raw).map(|v| valid.current_password = Some(v)),
-            );
-        }
-        if let Some(raw) = &self.role {
-            check("role", parse_role(raw).map(|v| valid.role = Some(v)));
-        }
-        if errors.is_empty() { Ok(valid) } else { Err(errors) }
+    }
+
+    /// The password confirming the deletion of one's own account.
+    pub fn own_password(&self) -> Result<Password, FieldErrors> {
+        let mut checks = Checks::default();
+        let password = match self.password.as_deref().unwrap_or_default() {
+            "" => checks.field::<Password>("password", Err(DELETE_NEEDS_PASSWORD.into())),
+            raw => checks.field("password", Password::parse_existing(raw)),
+        };
+        checks.done(|| password)
     }
 }
 
@@ -489,9 +605,11 @@ mod tests {
     #[test]
     fn create_user_defaults_the_role_and_rejects_unknown_ones() {
         let mut input = CreateUserInput {
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            password: "correct horse".into(),
+            account: RegisterInput {
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+                password: "correct horse".into(),
+            },
             role: String::new(),
         };
         assert_eq!(input.validate().unwrap().role, Role::User);

@@ -2,7 +2,7 @@
 //! precedence. Every setting has a working default; a bad value stops start-up
 //! with one line naming the setting.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -19,6 +19,22 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub settings: Settings,
+}
+
+impl Cli {
+    /// Parses flags alone, ignoring every environment variable: the test harness
+    /// starts from here, so a stray `ROSTER_*` variable cannot change what is tested.
+    pub fn try_parse_flags_only<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::from_arg_matches(&Self::flags_only_command().try_get_matches_from(args)?)
+    }
+
+    fn flags_only_command() -> clap::Command {
+        Self::command().mut_args(|arg| arg.env(None::<&'static str>))
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -196,8 +212,21 @@ impl Settings {
         }
     }
 
+    /// How long sessions live: the defaults are the flags' defaults above.
+    pub fn session_policy(&self) -> app::ssr::sessions::SessionPolicy {
+        app::ssr::sessions::SessionPolicy {
+            lifetime: chrono_duration(self.session_ttl),
+            idle_timeout: chrono_duration(self.session_idle_timeout),
+        }
+    }
+
+    /// The session cookie: Secure and `__Host-` in production, as long-lived as a session.
+    pub fn cookie_config(&self) -> app::ssr::cookie::CookieConfig {
+        app::ssr::cookie::CookieConfig::new(self.production, self.session_policy().lifetime.num_seconds())
+    }
+
     pub fn throttle_policy(&self) -> app::ssr::throttle::ThrottlePolicy {
-        let lockout = chrono::Duration::from_std(self.login_lockout).unwrap_or(chrono::Duration::minutes(15));
+        let lockout = chrono_duration(self.login_lockout);
         app::ssr::throttle::ThrottlePolicy {
             max_failures_per_account: self.login_max_failures,
             max_failures_per_ip: self.login_max_failures_per_ip,
@@ -220,6 +249,12 @@ impl Settings {
     }
 }
 
+/// Durations here come from `parse_duration`, which bounds them at a century, far
+/// inside chrono's range.
+fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
 fn parse_database_url(raw: &str) -> Result<String, String> {
     let url = raw.trim();
     if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -230,9 +265,13 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
 }
 
 fn parse_duration(raw: &str) -> Result<Duration, String> {
+    /// A century: longer than any setting means, short enough for date arithmetic.
+    const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
     let duration = humantime::parse_duration(raw).map_err(|e| format!("{e} (examples: 14d, 12h, 30m)"))?;
     if duration.is_zero() {
         Err("must be longer than zero".into())
+    } else if duration > LONGEST {
+        Err("must be at most 100 years".into())
     } else {
         Ok(duration)
     }
@@ -296,6 +335,24 @@ mod tests {
     fn production_switches_logs_to_json() {
         let cli = parse(&["--production"]).unwrap();
         assert!(cli.settings.json_logs());
+    }
+
+    #[test]
+    fn the_flags_only_parser_reads_no_environment_variable() {
+        let normal = Cli::command();
+        assert!(
+            normal.get_arguments().any(|a| a.get_env().is_some()),
+            "the real parser reads the environment"
+        );
+        let flags_only = Cli::flags_only_command();
+        let reads_env: Vec<_> = flags_only
+            .get_arguments()
+            .filter(|a| a.get_env().is_some())
+            .map(|a| a.get_id().to_string())
+            .collect();
+        assert!(reads_env.is_empty(), "{reads_env:?}");
+        let cli = Cli::try_parse_flags_only(["roster", "--addr", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.settings.addr.port(), 0);
     }
 
     #[test]

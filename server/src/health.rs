@@ -32,7 +32,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         },
         Err(_) => Err("database unreachable".to_owned()),
     };
-    let sessions = state.auth.sessions().ping().await.map_err(|e| e.to_string());
+    let sessions = state.sessions.ping().await.map_err(|e| e.to_string());
     let checks = [
         ("database", &database),
         ("migrations", &migrations),

@@ -8,9 +8,10 @@
 //! `200 text/html` responses without `Set-Cookie` are kept. Pages change only with
 //! a new binary, so entries live as long as the process.
 
+use app::paths;
 use app::ssr::cookie::CookieConfig;
 use app::ssr::csp::CspNonce;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -19,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 /// The pages whose signed-out rendering is the same for everyone.
-const CACHEABLE: &[&str] = &["/", "/login", "/register"];
+const CACHEABLE: &[&str] = &[paths::HOME, paths::LOGIN, paths::REGISTER];
 
 /// Pages are tens of kilobytes; this only bounds a runaway one.
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
@@ -103,5 +104,5 @@ pub async fn serve_cached(State(cache): State<PageCache>, request: Request, next
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, Arc::new(page));
     }
-    Response::from_parts(parts, Body::from(Bytes::from(bytes)))
+    Response::from_parts(parts, Body::from(bytes))
 }

@@ -2,11 +2,12 @@
 //! new one), returned in the response, attached to every log line the request
 //! produces, and one access-log line per request.
 
-use app::ssr::context::RequestUser;
+use app::policy::Actor;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -29,8 +30,9 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
-    let user = RequestUser::default();
-    request.extensions_mut().insert(user.clone());
+    // Filled in by whoever resolves the request's caller (`app::ssr::caller`).
+    let caller: Arc<OnceLock<Actor>> = Arc::default();
+    request.extensions_mut().insert(caller.clone());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %id);
@@ -51,7 +53,7 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
             %path,
             status,
             latency_ms = elapsed * 1000.0,
-            user_id = user.get().map(|id| id.to_string()),
+            user_id = caller.get().and_then(|actor| actor.id()).map(|id| id.to_string()),
             "request"
         )
     });

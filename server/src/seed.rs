@@ -78,7 +78,7 @@ pub async fn seed_users(db: &DatabaseConnection, first: u64, count: u64, passwor
             next = batch_end;
         }
         txn.commit().await.map_err(|e| e.to_string())?;
-        if (next - first) % 100_000 == 0 || next == end {
+        if (next - first).is_multiple_of(100_000) || next == end {
             println!("seeded {} of {count}", next - first);
         }
     }

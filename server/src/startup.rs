@@ -3,12 +3,11 @@
 use crate::configuration::Settings;
 use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
-use app::ssr::auth::{AuthService, SessionPolicy};
-use app::ssr::cookie::CookieConfig;
+use app::ssr::auth::AuthService;
 use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
-use app::ssr::session::{DbSessionStore, SessionStore};
+use app::ssr::sessions::{DbSessionStore, SessionService, SessionStore};
 use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
@@ -47,36 +46,23 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
     })
 }
 
+/// Wires the services together from the settings: one instance of each, shared.
 pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
-    let lifetime = chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14));
-    let idle_timeout = chrono::Duration::from_std(settings.session_idle_timeout).unwrap_or(chrono::Duration::hours(24));
-    let policy = SessionPolicy {
-        lifetime,
-        idle_timeout,
-        ..SessionPolicy::default()
-    };
-    let sessions: Arc<dyn SessionStore> = Arc::new(DbSessionStore::new(db.clone()));
+    let policy = settings.session_policy();
+    let store: Arc<dyn SessionStore> = Arc::new(DbSessionStore::new(db.clone()));
     let hasher = PasswordHasher::new(settings.hash_concurrency());
-    let principals = PrincipalCache::new(settings.auth_cache_ttl, settings.auth_cache_capacity);
-    principals.publish_via(&db);
+    let cache = PrincipalCache::new(settings.auth_cache_ttl, settings.auth_cache_capacity);
+    cache.publish_via(&db);
+    let audit = AuditLog::new(db.clone());
+    let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
+    let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
     AppState::new(Services {
-        users: UserService::new(
-            db.clone(),
-            sessions.clone(),
-            hasher.clone(),
-            AuditLog::new(db.clone()),
-            principals.clone(),
-        ),
-        auth: AuthService::new(
-            db.clone(),
-            sessions,
-            hasher,
-            policy,
-            LoginThrottle::new(db.clone(), settings.throttle_policy()),
-            AuditLog::new(db.clone()),
-            principals,
-        ),
-        cookies: CookieConfig::new(settings.production, lifetime.num_seconds()),
+        auth: AuthService::new(db.clone(), sessions.clone(), hasher.clone(), throttle, audit.clone()),
+        users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), audit.clone()),
+        sessions,
+        audit,
+        hasher,
+        cookies: settings.cookie_config(),
         db,
     })
 }
@@ -126,9 +112,8 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
         .layer(axum::middleware::from_fn(crate::static_cache::cache_headers));
     // Inside the security headers: it needs this response's CSP nonce.
     let router = if settings.page_cache {
-        let cookies = CookieConfig::new(settings.production, 0);
         router.layer(axum::middleware::from_fn_with_state(
-            crate::page_cache::PageCache::new(cookies),
+            crate::page_cache::PageCache::new(settings.cookie_config()),
             crate::page_cache::serve_cached,
         ))
     } else {
@@ -219,8 +204,8 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired_sessions(self.state.clone()));
-        let principals = self.state.auth.principals().clone();
-        tokio::spawn(principals.listen_for_invalidations(self.state.db.clone()));
+        let cache = self.state.sessions.cache().clone();
+        tokio::spawn(cache.listen_for_invalidations(self.state.db.clone()));
         if let Some((url, schedule)) = self.backups.clone() {
             tokio::spawn(crate::backup::run_schedule(self.state.db.clone(), url, schedule));
         }
@@ -277,7 +262,7 @@ async fn sweep_expired_sessions(state: AppState) {
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
         interval.tick().await;
-        match state.auth.sessions().remove_expired(chrono::Utc::now()).await {
+        match state.sessions.sweep().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "expired-session sweep failed"),

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 fn roster(cwd: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roster"));
     cmd.current_dir(cwd);
-    for var in [
-        "DATABASE_URL",
-        "ROSTER_ADDR",
-        "ROSTER_PRODUCTION",
-        "ROSTER_LOG",
-        "ROSTER_LOG_FORMAT",
-    ] {
-        cmd.env_remove(var);
+    // A clean configuration: nothing from the environment the tests run in.
+    for (var, _) in std::env::vars_os() {
+        if var
+            .to_str()
+            .is_some_and(|name| name.starts_with("ROSTER_") || name == "DATABASE_URL")
+        {
+            cmd.env_remove(var);
+        }
     }
     cmd
 }

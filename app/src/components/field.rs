@@ -18,7 +18,7 @@ pub fn Field(
     /// Focus this field on load (the first field with a server-reported error).
     #[prop(into, optional)]
     autofocus: Signal<bool>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<String>,
     /// The initial value (server-rendered, so it is there before hydration).
     #[prop(into, optional)]
     value: Option<String>,
@@ -29,11 +29,12 @@ pub fn Field(
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let has_error = move || error.with(Option::is_some);
+    let has_hint = hint.is_some();
     let described_by = {
         let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
         move || {
             let mut ids = Vec::new();
-            if hint.is_some() {
+            if has_hint {
                 ids.push(hint_id.clone());
             }
             if has_error() {

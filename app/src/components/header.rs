@@ -1,38 +1,39 @@
 use crate::components::logout::LogoutButton;
-use crate::session::Session;
+use crate::model::Role;
+use crate::paths;
+use crate::signed_in::SignedIn;
 use leptos::prelude::*;
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let session = Session::expect();
+    let signed_in = SignedIn::expect();
     view! {
         <header class="site-header">
             <nav aria-label="Main" class="nav">
-                <a href="/" class="brand">
+                <a href=paths::HOME class="brand">
                     "Roster"
                 </a>
                 <div class="nav-links">
                     <Transition fallback=|| ()>
                         {move || {
-                            session
-                                .user
+                            signed_in
                                 .get()
-                                .map(|result| match result {
-                                    Ok(Some(user)) => {
-                                        let is_admin = user.role == crate::model::Role::Admin;
+                                .map(|user| match user {
+                                    Some(user) => {
+                                        let is_admin = user.role == Role::Admin;
                                         view! {
-                                            {is_admin.then(|| view! { <a href="/admin/users">"Admin"</a> })}
-                                            <a href="/account" class="nav-user">
+                                            {is_admin.then(|| view! { <a href=paths::ADMIN_USERS>"Admin"</a> })}
+                                            <a href=paths::ACCOUNT class="nav-user">
                                                 {user.name}
                                             </a>
                                             <LogoutButton />
                                         }
                                             .into_any()
                                     }
-                                    _ => {
+                                    None => {
                                         view! {
-                                            <a href="/login">"Sign in"</a>
-                                            <a href="/register" class="button button-small">
+                                            <a href=paths::LOGIN>"Sign in"</a>
+                                            <a href=paths::REGISTER class="button button-small">
                                                 "Create account"
                                             </a>
                                         }

@@ -1,16 +1,16 @@
-use crate::server_fns::Logout;
-use crate::session::Session;
+use crate::server_fns::auth::Logout;
+use crate::signed_in::SignedIn;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 /// A real form, so signing out works before the WASM loads too.
 #[component]
 pub fn LogoutButton() -> impl IntoView {
-    let session = Session::expect();
+    let signed_in = SignedIn::expect();
     let action = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            session.refresh();
+            signed_in.refresh();
         }
     });
     view! {

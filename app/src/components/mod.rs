@@ -1,6 +1,6 @@
-pub mod admin;
 pub mod field;
 pub mod form;
 pub mod header;
 pub mod logout;
+pub mod pager;
 pub mod strength;

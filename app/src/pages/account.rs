@@ -1,13 +1,15 @@
+//! /account: the signed-in user's profile, password, sessions and account deletion.
+
 use crate::components::field::Field;
-use crate::components::form::{FormAlert, SubmitButton, field_error, focus_first_error, input_value};
+use crate::components::form::{FormAlert, FormFields, LoadError, SubmitButton, action_error};
 use crate::components::logout::LogoutButton;
 use crate::components::strength::StrengthHint;
-use crate::error::AppError;
 use crate::model::{SessionInfo, User};
-use crate::session::Session;
-use crate::user_fns::{ChangePassword, DeleteAccount, RevokeOtherSessions, RevokeSession, UpdateProfile, my_sessions};
-use crate::validation::{Email, FieldErrors, Password, UserName};
-use leptos::html;
+use crate::paths;
+use crate::server_fns::sessions::{RevokeOtherSessions, RevokeSession, my_sessions};
+use crate::server_fns::users::{ChangePassword, DeleteAccount, UpdateProfile};
+use crate::signed_in::SignedIn;
+use crate::validation::{DeleteUserInput, NEW_PASSWORD_HINT, UpdateUserInput};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -15,30 +17,21 @@ use leptos_router::components::Redirect;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let session = Session::expect();
+    let signed_in = SignedIn::expect();
     // Lives above the details, which re-render when the user is refetched after a save.
     let profile_saved = RwSignal::new(false);
     view! {
         <Title text="Your account" />
         <Transition fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
             {move || Suspend::new(async move {
-                match session.user.await {
+                match signed_in.user.await {
                     Ok(Some(user)) => view! { <AccountDetails user profile_saved /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(None) => view! { <Redirect path=paths::LOGIN /> }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
                 }
             })}
         </Transition>
     }
-}
-
-/// The error of a server action's last call, if it failed.
-fn server_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
 #[component]
@@ -71,40 +64,27 @@ fn AccountDetails(user: User, profile_saved: RwSignal<bool>) -> impl IntoView {
 
 #[component]
 fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
-    let session = Session::expect();
+    let signed_in = SignedIn::expect();
     let action = ServerAction::<UpdateProfile>::new();
-    let client_errors = RwSignal::new(FieldErrors::new());
-    let (name, email) = (NodeRef::<html::Input>::new(), NodeRef::new());
-    let refs = [("name", name), ("email", email)];
-    let server = Signal::derive(move || {
-        action.value().get().and_then(Result::err).map(|err| match err {
-            AppError::EmailTaken => AppError::invalid_field("email", err.to_string()),
-            other => other,
-        })
-    });
+    let fields = FormFields::new(["name", "email"]);
+    let server = action_error(action);
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             saved.set(true);
-            session.refresh();
+            signed_in.refresh();
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
-        let mut errors = FieldErrors::new();
-        let (n, e) = (input_value(name), input_value(email));
-        if let Err(m) = UserName::parse(&n) {
-            errors.insert("name".into(), m);
-        }
-        if let Err(m) = Email::parse(&e) {
-            errors.insert("email".into(), m);
-        }
-        if errors.is_empty() {
-            client_errors.set(errors);
-            action.dispatch(UpdateProfile { name: n, email: e });
-        } else {
-            focus_first_error(&refs, &errors);
-            client_errors.set(errors);
+        let (name, email) = (fields.value("name"), fields.value("email"));
+        let input = UpdateUserInput {
+            name: Some(name.clone()),
+            email: Some(email.clone()),
+            ..Default::default()
+        };
+        if fields.check(input.validate()).is_some() {
+            action.dispatch(UpdateProfile { name, email });
         }
     };
     view! {
@@ -113,10 +93,10 @@ fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
             <FormAlert error=server />
             <p class="notice" role="status" hidden=move || !saved.get()>"Your profile was saved."</p>
             <form method="post" action=UpdateProfile::PATH on:submit=on_submit novalidate>
-                <Field id="profile-name" name="name" label="Name" autocomplete="name" node_ref=name value=user.name
-                    error=field_error(client_errors, server, "name") />
-                <Field id="profile-email" name="email" label="Email" kind="email" autocomplete="email" node_ref=email
-                    value=user.email error=field_error(client_errors, server, "email") />
+                <Field id="profile-name" name="name" label="Name" autocomplete="name" node_ref=fields.input("name")
+                    value=user.name error=fields.error(server, "name") />
+                <Field id="profile-email" name="email" label="Email" kind="email" autocomplete="email"
+                    node_ref=fields.input("email") value=user.email error=fields.error(server, "email") />
                 <SubmitButton pending=action.pending() label="Save changes" pending_label="Saving…" />
             </form>
         </section>
@@ -126,40 +106,28 @@ fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
 #[component]
 fn PasswordForm() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
-    let client_errors = RwSignal::new(FieldErrors::new());
-    let (current, new) = (NodeRef::<html::Input>::new(), NodeRef::new());
-    let refs = [("current_password", current), ("password", new)];
+    let fields = FormFields::new(["current_password", "password"]);
     let typed = RwSignal::new(String::new());
-    let server = server_error(action);
+    let server = action_error(action);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let mut errors = FieldErrors::new();
-        let (c, p) = (input_value(current), input_value(new));
-        if let Err(m) = Password::parse_existing(&c) {
-            errors.insert("current_password".into(), m);
-        }
-        if let Err(m) = Password::parse_new(&p) {
-            errors.insert("password".into(), m);
-        }
-        if errors.is_empty() {
-            client_errors.set(errors);
+        let (current_password, password) = (fields.value("current_password"), fields.value("password"));
+        let input = UpdateUserInput {
+            current_password: Some(current_password.clone()),
+            password: Some(password.clone()),
+            ..Default::default()
+        };
+        if fields.check(input.validate()).is_some() {
             action.dispatch(ChangePassword {
-                current_password: c,
-                password: p,
+                current_password,
+                password,
             });
-        } else {
-            focus_first_error(&refs, &errors);
-            client_errors.set(errors);
         }
     };
     let changed = move || matches!(action.value().get(), Some(Ok(())));
     Effect::new(move |_| {
         if changed() {
-            for (_, node) in refs {
-                if let Some(input) = node.get_untracked() {
-                    input.set_value("");
-                }
-            }
+            fields.clear_values();
         }
     });
     view! {
@@ -171,12 +139,12 @@ fn PasswordForm() -> impl IntoView {
             </p>
             <form method="post" action=ChangePassword::PATH on:submit=on_submit novalidate>
                 <Field id="current-password" name="current_password" label="Current password" kind="password"
-                    autocomplete="current-password" node_ref=current
-                    error=field_error(client_errors, server, "current_password") />
+                    autocomplete="current-password" node_ref=fields.input("current_password")
+                    error=fields.error(server, "current_password") />
                 <Field id="new-password" name="password" label="New password" kind="password"
-                    autocomplete="new-password" node_ref=new hint="8 to 128 characters."
-                    error=field_error(client_errors, server, "password")
-                    on_edit=Callback::new(move |_| typed.set(input_value(new))) />
+                    autocomplete="new-password" node_ref=fields.input("password") hint=NEW_PASSWORD_HINT
+                    error=fields.error(server, "password")
+                    on_edit=Callback::new(move |_| typed.set(fields.value("password"))) />
                 <StrengthHint password=typed id="new-password-strength" />
                 <SubmitButton pending=action.pending() label="Change password" pending_label="Changing…" />
             </form>
@@ -233,7 +201,7 @@ fn SessionList() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) => view! { <SessionTable list revoke /> }.into_any(),
-                        Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
                     }
                 })}
             </Transition>
@@ -285,28 +253,23 @@ fn SessionTable(list: Vec<SessionInfo>, revoke: ServerAction<RevokeSession>) -> 
 
 #[component]
 fn DeleteAccountForm() -> impl IntoView {
-    let session = Session::expect();
+    let signed_in = SignedIn::expect();
     let action = ServerAction::<DeleteAccount>::new();
-    let client_errors = RwSignal::new(FieldErrors::new());
-    let password = NodeRef::<html::Input>::new();
-    let server = server_error(action);
+    let fields = FormFields::new(["password"]);
+    let server = action_error(action);
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            session.refresh();
+            signed_in.refresh();
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let p = input_value(password);
-        if p.is_empty() {
-            client_errors.set(FieldErrors::from([(
-                "password".into(),
-                "Enter your password to delete your account.".into(),
-            )]));
-            focus_first_error(&[("password", password)], &client_errors.get_untracked());
-        } else {
-            client_errors.set(FieldErrors::new());
-            action.dispatch(DeleteAccount { password: p });
+        let password = fields.value("password");
+        let input = DeleteUserInput {
+            password: Some(password.clone()),
+        };
+        if fields.check(input.own_password()).is_some() {
+            action.dispatch(DeleteAccount { password });
         }
     };
     view! {
@@ -316,8 +279,8 @@ fn DeleteAccountForm() -> impl IntoView {
             <FormAlert error=server />
             <form method="post" action=DeleteAccount::PATH on:submit=on_submit novalidate>
                 <Field id="delete-password" name="password" label="Your password" kind="password"
-                    autocomplete="current-password" node_ref=password
-                    error=field_error(client_errors, server, "password") />
+                    autocomplete="current-password" node_ref=fields.input("password")
+                    error=fields.error(server, "password") />
                 <button type="submit" class="button button-danger" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Deleting…" } else { "Delete my account" }}
                 </button>

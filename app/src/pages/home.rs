@@ -1,10 +1,11 @@
-use crate::session::Session;
+use crate::paths;
+use crate::signed_in::SignedIn;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let session = Session::expect();
+    let signed_in = SignedIn::expect();
     view! {
         <Title text="Accounts, sessions and administration" />
         <section class="hero">
@@ -15,27 +16,26 @@ pub fn HomePage() -> impl IntoView {
             </p>
             <Transition fallback=|| ()>
                 {move || {
-                    session
-                        .user
+                    signed_in
                         .get()
-                        .map(|result| match result {
-                            Ok(Some(user)) => {
+                        .map(|user| match user {
+                            Some(user) => {
                                 view! {
                                     <p class="actions">
-                                        <a class="button button-primary" href="/account">
+                                        <a class="button button-primary" href=paths::ACCOUNT>
                                             {format!("Continue as {}", user.name)}
                                         </a>
                                     </p>
                                 }
                                     .into_any()
                             }
-                            _ => {
+                            None => {
                                 view! {
                                     <p class="actions">
-                                        <a class="button button-primary" href="/register">
+                                        <a class="button button-primary" href=paths::REGISTER>
                                             "Create an account"
                                         </a>
-                                        <a class="button" href="/login">
+                                        <a class="button" href=paths::LOGIN>
                                             "Sign in"
                                         </a>
                                     </p>

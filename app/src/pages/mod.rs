@@ -1,14 +1,13 @@
 mod account;
-mod admin_audit;
-mod admin_users;
+mod admin;
+mod forbidden;
 mod home;
 mod login;
 mod not_found;
 mod register;
 
 pub use account::AccountPage;
-pub use admin_audit::AdminAuditPage;
-pub use admin_users::{AdminUsersPage, ForbiddenPage};
+pub use admin::{AdminAuditPage, AdminUsersPage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;

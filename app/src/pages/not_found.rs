@@ -14,7 +14,7 @@ pub fn NotFoundPage() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
             <p>
-                <a class="button" href="/">
+                <a class="button" href=crate::paths::HOME>
                     "Go to the home page"
                 </a>
             </p>

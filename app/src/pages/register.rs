@@ -1,41 +1,31 @@
 use crate::components::field::Field;
-use crate::components::form::{
-    FormAlert, SubmitButton, field_error, first_server_error, focus_first_error, input_value,
-};
+use crate::components::form::{FormAlert, FormFields, SubmitButton, action_error};
 use crate::components::strength::StrengthHint;
-use crate::error::AppError;
-use crate::server_fns::Register;
-use crate::session::Session;
-use crate::validation::{FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, RegisterInput};
-use leptos::html;
+use crate::paths;
+use crate::server_fns::auth::Register;
+use crate::signed_in::SignedIn;
+use crate::validation::{NEW_PASSWORD_HINT, RegisterInput};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
-const FIELDS: &[&str] = &["name", "email", "password"];
+/// Under the password field: the rule, and a word on choosing well.
+const PASSWORD_ADVICE: &str = "A long phrase is easier to remember and harder to guess.";
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let session = Session::expect();
+    let signed_in = SignedIn::expect();
     let action = ServerAction::<Register>::new();
-    let client_errors = RwSignal::new(FieldErrors::new());
+    let fields = FormFields::new(["name", "email", "password"]);
     let typed_password = RwSignal::new(String::new());
-    let (name, email, password) = (NodeRef::<html::Input>::new(), NodeRef::new(), NodeRef::new());
-    let refs = [("name", name), ("email", email), ("password", password)];
+    let server_error = action_error(action);
+    let hint = format!("{NEW_PASSWORD_HINT} {PASSWORD_ADVICE}");
 
-    // A taken email is shown on the email field, where it can be fixed.
-    let server_error = Signal::derive(move || {
-        action.value().get().and_then(Result::err).map(|err| match err {
-            AppError::EmailTaken => AppError::validation(FieldErrors::from([("email".to_string(), err.to_string())])),
-            other => other,
-        })
-    });
-    let first_error = first_server_error(FIELDS, server_error);
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => session.refresh(),
+        Some(Ok(_)) => signed_in.refresh(),
         Some(Err(_)) => {
             if let Some(errors) = server_error.get_untracked().and_then(|e| e.fields().cloned()) {
-                focus_first_error(&refs, &errors);
+                fields.focus_first(&errors);
             }
         }
         None => {}
@@ -44,32 +34,19 @@ pub fn RegisterPage() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = RegisterInput {
-            name: input_value(name),
-            email: input_value(email),
-            password: input_value(password),
+            name: fields.value("name"),
+            email: fields.value("email"),
+            password: fields.value("password"),
         };
-        match input.validate() {
-            Err(errors) => {
-                focus_first_error(&refs, &errors);
-                client_errors.set(errors);
-            }
-            Ok(_) => {
-                client_errors.set(FieldErrors::new());
-                action.dispatch(Register {
-                    name: input.name,
-                    email: input.email,
-                    password: input.password,
-                });
-            }
+        if fields.check(input.validate()).is_some() {
+            action.dispatch(Register {
+                name: input.name,
+                email: input.email,
+                password: input.password,
+            });
         }
     };
-    let clear = move |field: &'static str| {
-        Callback::new(move |_| {
-            client_errors.update(|e| {
-                e.remove(field);
-            })
-        })
-    };
+    let clear_password = fields.clear_on_edit("password");
 
     view! {
         <Title text="Create your account" />
@@ -82,10 +59,10 @@ pub fn RegisterPage() -> impl IntoView {
                     name="name"
                     label="Name"
                     autocomplete="name"
-                    node_ref=name
-                    error=field_error(client_errors, server_error, "name")
-                    autofocus=Signal::derive(move || first_error.get() == Some("name"))
-                    on_edit=clear("name")
+                    node_ref=fields.input("name")
+                    error=fields.error(server_error, "name")
+                    autofocus=fields.autofocus(server_error, "name")
+                    on_edit=fields.clear_on_edit("name")
                 />
                 <Field
                     id="register-email"
@@ -93,10 +70,10 @@ pub fn RegisterPage() -> impl IntoView {
                     label="Email"
                     kind="email"
                     autocomplete="email"
-                    node_ref=email
-                    error=field_error(client_errors, server_error, "email")
-                    autofocus=Signal::derive(move || first_error.get() == Some("email"))
-                    on_edit=clear("email")
+                    node_ref=fields.input("email")
+                    error=fields.error(server_error, "email")
+                    autofocus=fields.autofocus(server_error, "email")
+                    on_edit=fields.clear_on_edit("email")
                 />
                 <Field
                     id="register-password"
@@ -104,23 +81,19 @@ pub fn RegisterPage() -> impl IntoView {
                     label="Password"
                     kind="password"
                     autocomplete="new-password"
-                    node_ref=password
-                    hint=PASSWORD_HINT
-                    error=field_error(client_errors, server_error, "password")
-                    autofocus=Signal::derive(move || first_error.get() == Some("password"))
+                    node_ref=fields.input("password")
+                    hint=hint
+                    error=fields.error(server_error, "password")
+                    autofocus=fields.autofocus(server_error, "password")
                     on_edit=Callback::new(move |_| {
-                        typed_password.set(input_value(password));
-                        clear("password").run(());
+                        typed_password.set(fields.value("password"));
+                        clear_password.run(());
                     })
                 />
                 <StrengthHint password=typed_password id="register-password-strength" />
                 <SubmitButton pending=action.pending() label="Create account" pending_label="Creating account…" />
             </form>
-            <p class="form-footer">"Already have an account? " <a href="/login">"Sign in"</a></p>
+            <p class="form-footer">"Already have an account? " <a href=paths::LOGIN>"Sign in"</a></p>
         </section>
     }
 }
-
-/// Must match the policy in `validation`; the assertion breaks the build if it drifts.
-const PASSWORD_HINT: &str = "8 to 128 characters. A long phrase is easier to remember and harder to guess.";
-const _: () = assert!(PASSWORD_MIN_CHARS == 8 && PASSWORD_MAX_CHARS == 128);

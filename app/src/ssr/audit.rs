@@ -3,9 +3,9 @@
 //! tokens: there is no field that could hold one.
 
 use crate::error::AppError;
-use crate::model::{AuditAction, AuditPage};
-use crate::policy::{Action, Actor, Target, authorize};
-use crate::ssr::auth::ClientMeta;
+use crate::model::{AuditAction, AuditPage, AuditQuery};
+use crate::policy::{Action, Target, authorize};
+use crate::ssr::caller::{Caller, ClientMeta};
 use crate::ssr::entity::{audit_events, users};
 use crate::ssr::keyset::{Keyset, contains_any};
 use chrono::Utc;
@@ -20,16 +20,6 @@ const LISTING: Keyset = Keyset {
 #[derive(Clone)]
 pub struct AuditLog {
     db: DatabaseConnection,
-}
-
-/// Filters for the admin's view.
-#[derive(Debug, Clone, Default)]
-pub struct AuditQuery {
-    pub action: Option<String>,
-    /// Substring of the actor's or the target's email.
-    pub q: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<u32>,
 }
 
 impl AuditLog {
@@ -72,8 +62,8 @@ impl AuditLog {
         }
     }
 
-    pub async fn list(&self, actor: Actor, query: &AuditQuery) -> Result<AuditPage, AppError> {
-        authorize(actor, Action::ViewAudit, Target::Collection)?;
+    pub async fn list(&self, caller: &Caller, query: &AuditQuery) -> Result<AuditPage, AppError> {
+        authorize(caller.actor, Action::ViewAudit, Target::Collection)?;
         let size = LISTING.page_size(query.limit)?;
         let mut select = audit_events::Entity::find();
         if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
@@ -92,8 +82,7 @@ impl AuditLog {
             .order_by_desc(audit_events::Column::Id)
             .limit(size as u64 + 1)
             .all(&self.db)
-            .await
-            .map_err(AppError::internal)?;
+            .await?;
         let (rows, next_cursor) = LISTING.finish(rows, size, |row| row.id);
         Ok(AuditPage {
             items: rows.iter().map(audit_events::Model::to_event).collect(),

@@ -1,6 +1,6 @@
 //! The session cookie: how it is written, cleared and read back.
 
-use crate::ssr::session::SessionToken;
+use crate::ssr::sessions::SessionToken;
 use http::header::{COOKIE, HeaderMap, HeaderValue};
 
 #[derive(Debug, Clone)]

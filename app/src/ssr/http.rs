@@ -1,14 +1,10 @@
 //! The JSON envelope and the HTTP face of `AppError`.
 
 use crate::error::{AppError, ErrorBody};
-use crate::ssr::auth::ClientMeta;
 use axum::Json;
-use axum::extract::ConnectInfo;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use http::request::Parts;
 use serde::Serialize;
-use std::net::SocketAddr;
 
 /// `{"success": bool, "data": …, "error": null | {"code", "message", "fields"?}}`
 #[derive(Debug, Serialize)]
@@ -49,20 +45,5 @@ impl IntoResponse for AppError {
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after_secs));
         }
         response
-    }
-}
-
-impl ClientMeta {
-    pub fn from_parts(parts: &Parts) -> Self {
-        let user_agent = parts
-            .headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Self { user_agent, ip }
     }
 }

@@ -3,7 +3,7 @@
 
 pub mod audit;
 pub mod auth;
-pub mod context;
+pub mod caller;
 pub mod cookie;
 pub mod csp;
 pub mod db;
@@ -14,7 +14,8 @@ pub mod keyset;
 pub mod password;
 pub mod password_policy;
 pub mod principal_cache;
-pub mod session;
+pub mod rpc;
+pub mod sessions;
 pub mod state;
 pub mod throttle;
 pub mod users;

@@ -11,7 +11,7 @@
 //! another process (the `roster` CLI promoting an account) is seen within `ttl`.
 
 use crate::model::User;
-use crate::ssr::session::SessionRecord;
+use crate::ssr::sessions::SessionRecord;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use std::collections::HashMap;
@@ -281,12 +281,9 @@ impl PrincipalCache {
             // Listening from here on; whatever was cached before may be stale.
             self.forget_all_here();
             inner.trusted.store(true, Ordering::Release);
-            loop {
-                match listener.try_recv().await {
-                    Ok(Some(message)) => self.apply(message.payload()),
-                    // Connection lost: messages may have been missed meanwhile.
-                    Ok(None) | Err(_) => break,
-                }
+            // Until the connection is lost: messages may have been missed meanwhile.
+            while let Ok(Some(message)) = listener.try_recv().await {
+                self.apply(message.payload());
             }
             inner.trusted.store(false, Ordering::Release);
             tracing::warn!("session invalidation listener disconnected; reconnecting");

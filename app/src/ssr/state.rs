@@ -2,16 +2,29 @@
 //! any number of server processes can share one database. Handlers and extractors
 //! clone it on every request, so it is one shared allocation behind an `Arc`.
 
+use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::AuthService;
 use crate::ssr::cookie::CookieConfig;
+use crate::ssr::password::PasswordHasher;
+use crate::ssr::sessions::SessionService;
 use crate::ssr::users::UserService;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+/// The services, one per concept; each is also reachable from the others that
+/// need it (a service holds clones, which share their state).
 pub struct Services {
     pub db: DatabaseConnection,
+    /// Credentials: registration and sign-in.
     pub auth: AuthService,
+    /// Session lifecycle and the authentication cache.
+    pub sessions: SessionService,
+    /// Account management.
     pub users: UserService,
+    /// The audit log.
+    pub audit: AuditLog,
+    /// Password hashing (argon2id on its own threads).
+    pub hasher: PasswordHasher,
     pub cookies: CookieConfig,
 }
 

@@ -39,10 +39,6 @@ pub struct LoginThrottle {
 /// The keys one attempt counts against, with their limits.
 pub struct AttemptKeys(Vec<(String, u32)>);
 
-fn db_err(err: sea_orm::DbErr) -> AppError {
-    AppError::internal(err)
-}
-
 impl LoginThrottle {
     pub fn new(db: DatabaseConnection, policy: ThrottlePolicy) -> Self {
         Self { db, policy }
@@ -69,8 +65,7 @@ impl LoginThrottle {
             .filter(Column::Key.is_in(names))
             .filter(Column::LockedUntil.gt(now))
             .all(&self.db)
-            .await
-            .map_err(db_err)?;
+            .await?;
         match locked.iter().filter_map(|row| row.locked_until).max() {
             Some(until) => Err(AppError::RateLimited {
                 retry_after_secs: retry_after(until, now),
@@ -89,8 +84,7 @@ impl LoginThrottle {
                 .filter(Column::Key.eq(key.as_str()))
                 .filter(Column::WindowStartedAt.lt(now - self.policy.window))
                 .exec(&self.db)
-                .await
-                .map_err(db_err)?;
+                .await?;
             let row = login_throttles::ActiveModel {
                 key: Set(key.clone()),
                 failures: Set(1),
@@ -104,8 +98,7 @@ impl LoginThrottle {
                         .to_owned(),
                 )
                 .exec_without_returning(&self.db)
-                .await
-                .map_err(db_err)?;
+                .await?;
             Entity::update_many()
                 .col_expr(Column::LockedUntil, Expr::value(Some(now + self.policy.lockout)))
                 .col_expr(Column::Failures, Expr::value(0))
@@ -113,8 +106,7 @@ impl LoginThrottle {
                 .filter(Column::Key.eq(key.as_str()))
                 .filter(Column::Failures.gte(*limit as i32))
                 .exec(&self.db)
-                .await
-                .map_err(db_err)?;
+                .await?;
         }
         Ok(())
     }
@@ -123,10 +115,7 @@ impl LoginThrottle {
     /// password must not reset a stuffing run from the same address).
     pub async fn record_success(&self, keys: &AttemptKeys) -> Result<(), AppError> {
         if let Some((account, _)) = keys.0.first() {
-            Entity::delete_by_id(account.clone())
-                .exec(&self.db)
-                .await
-                .map_err(db_err)?;
+            Entity::delete_by_id(account.clone()).exec(&self.db).await?;
         }
         Ok(())
     }

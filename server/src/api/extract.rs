@@ -1,12 +1,10 @@
 //! Extractors that turn request problems into `AppError`s, so even a rejected
-//! request gets the JSON envelope.
+//! request gets the JSON envelope. (Who is calling is `app::ssr::caller::Caller`,
+//! shared with the server functions.)
 
 use app::error::AppError;
-use app::ssr::auth::ClientMeta;
-use app::ssr::session::SessionToken;
-use app::ssr::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use http::StatusCode;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -58,6 +56,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A query string with envelope errors: one that does not parse is a 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::bad_request(format!("Invalid query string: {}", e.body_text())))?;
+        Ok(Self(value))
+    }
+}
+
 /// The deepest nesting of arrays and objects, ignoring brackets inside strings.
 fn json_depth(bytes: &[u8]) -> usize {
     let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
@@ -82,54 +94,6 @@ fn json_depth(bytes: &[u8]) -> usize {
         }
     }
     deepest
-}
-
-/// The session token from the cookie, if any (not yet checked against the store).
-pub struct SessionCookie(pub Option<SessionToken>);
-
-impl FromRequestParts<AppState> for SessionCookie {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Self(state.cookies.token(&parts.headers)))
-    }
-}
-
-/// Who is calling: user agent and IP, recorded on new sessions.
-pub struct Client(pub ClientMeta);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(ClientMeta::from_parts(parts)))
-    }
-}
-
-/// The caller as the policy sees them, resolved once from the session cookie.
-pub struct Caller {
-    pub actor: app::policy::Actor,
-    /// The signed-in user, if any.
-    pub user: Option<app::model::User>,
-    pub token: Option<SessionToken>,
-    pub client: ClientMeta,
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = state.cookies.token(&parts.headers);
-        let user = state.auth.current_user(token.as_ref()).await?;
-        let actor = app::policy::Actor::of(user.as_ref());
-        app::ssr::context::RequestUser::set(parts, actor.id());
-        Ok(Self {
-            actor,
-            user,
-            token,
-            client: ClientMeta::from_parts(parts),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use app::ssr::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
-pub use extract::{ApiJson, Caller, Client, SessionCookie};
+pub use extract::{ApiJson, ApiQuery};
 
 pub fn router(settings: &Settings) -> Router<AppState> {
     Router::new()

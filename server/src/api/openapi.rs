@@ -1,10 +1,12 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and the wire
-//! types. The envelope types here exist only to describe responses.
+//! types, whose schemas are derived where they are defined (`app::model`,
+//! `app::validation`). The envelope types here exist only to describe responses.
 
-use app::model::{AuditEvent, AuditPage, Role, SessionInfo, User, UserPage};
+use app::model::{AuditEvent, AuditPage, Role, SessionInfo, User, UserData, UserPage};
+use app::validation::{CreateUserInput, DeleteUserInput, LoginInput, RegisterInput, UpdateUserInput};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
 
 /// Every error code, with its HTTP status in the description of each response.
 #[derive(ToSchema)]
@@ -51,12 +53,6 @@ pub struct ErrorEnvelope {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct UserData {
-    user: User,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct UserEnvelope {
     success: bool,
     data: UserData,
@@ -89,53 +85,32 @@ pub struct EmptyEnvelope {
     error: Option<ErrorBody>,
 }
 
-#[derive(ToSchema)]
+/// What any endpoint that reads a JSON body may answer before its handler runs
+/// (`ApiJson`).
+#[derive(IntoResponses)]
 #[allow(dead_code)]
-pub struct RegisterRequest {
-    name: String,
-    email: String,
-    /// 8–128 characters.
-    password: String,
+pub enum JsonBodyRejected {
+    /// bad_request: malformed JSON
+    #[response(status = 400)]
+    Malformed(ErrorEnvelope),
+    /// payload_too_large
+    #[response(status = 413)]
+    TooLarge(ErrorEnvelope),
+    /// unsupported_media_type: the body must be `application/json`
+    #[response(status = 415)]
+    NotJson(ErrorEnvelope),
 }
 
-#[derive(ToSchema)]
+/// What an endpoint that acts for a signed-in caller answers when the policy says no.
+#[derive(IntoResponses)]
 #[allow(dead_code)]
-pub struct LoginRequest {
-    email: String,
-    password: String,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct CreateUserRequest {
-    name: String,
-    email: String,
-    password: String,
-    /// `user` (default) or `admin`.
-    role: Option<Role>,
-}
-
-/// Only the fields present change. Unknown fields are refused (422).
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct UpdateUserRequest {
-    name: Option<String>,
-    email: Option<String>,
-    password: Option<String>,
-    /// Required when changing your own password.
-    current_password: Option<String>,
-    /// Admins only.
-    role: Option<Role>,
-    /// Admins only. Disabling ends the user's sessions.
-    disabled: Option<bool>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct DeleteUserRequest {
-    /// Required when deleting your own account.
-    password: Option<String>,
+pub enum CallerRefused {
+    /// unauthenticated: no live session
+    #[response(status = 401)]
+    Unauthenticated(ErrorEnvelope),
+    /// forbidden: signed in, but the policy does not allow it
+    #[response(status = 403)]
+    Forbidden(ErrorEnvelope),
 }
 
 #[derive(OpenApi)]
@@ -155,7 +130,7 @@ pub struct DeleteUserRequest {
         super::users::delete_user,
         super::audit::list_audit,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, User, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, CreateUserInput, UpdateUserInput, DeleteUserInput)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events")),
 )]
 pub struct ApiDoc;

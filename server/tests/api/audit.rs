@@ -14,22 +14,12 @@ const NEW_PASSWORD: &str = "a much better passphrase";
 async fn security_events_are_audited_without_secrets(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, boss) = app.register("Boss", "boss@example.com", PASSWORD).await;
-    app.make_admin("boss@example.com").await;
+    app.make_admin("boss@example.com", "correct horse battery").await;
     let (reply, ada) = app.register("Ada", "ada@example.com", PASSWORD).await;
     let ada_id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     let wrong = "wrong password guess";
-    app.post_json(
-        "/api/login",
-        json!({"email": "ada@example.com", "password": wrong}),
-        None,
-    )
-    .await;
-    app.post_json(
-        "/api/login",
-        json!({"email": "nobody@example.com", "password": wrong}),
-        None,
-    )
-    .await;
+    app.login_as("ada@example.com", wrong, None).await;
+    app.login_as("nobody@example.com", wrong, None).await;
     let ada2 = app.login("ada@example.com", PASSWORD).await;
     let path = format!("/api/users/{ada_id}");
     let r = app
@@ -52,11 +42,11 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
     app.call("DELETE", &path, None, Some(&boss)).await;
 
     // Only admins read it.
-    app.get("/api/audit", None).await.assert_error(401, "unauthenticated");
+    app.audit("", None).await.assert_error(401, "unauthenticated");
     let (_, plain) = app.register("Plain", "plain@example.com", PASSWORD).await;
-    app.get("/api/audit", Some(&plain)).await.assert_error(403, "forbidden");
+    app.audit("", Some(&plain)).await.assert_error(403, "forbidden");
 
-    let r = app.get("/api/audit?limit=100", Some(&boss)).await;
+    let r = app.audit("limit=100", Some(&boss)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let items = r.body["data"]["items"].as_array().unwrap();
     let actions: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -86,7 +76,7 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
     assert!(unknown["detail"].as_str().unwrap().contains("nobody@example.com"));
 
     // Filters.
-    let r = app.get("/api/audit?action=sign_in_failed", Some(&boss)).await;
+    let r = app.audit("action=sign_in_failed", Some(&boss)).await;
     assert!(
         r.body["data"]["items"]
             .as_array()
@@ -95,9 +85,9 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
             .all(|e| e["action"] == "sign_in_failed")
     );
     assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 2);
-    let r = app.get("/api/audit?q=ADA%40example", Some(&boss)).await;
+    let r = app.audit("q=ADA%40example", Some(&boss)).await;
     assert!(!r.body["data"]["items"].as_array().unwrap().is_empty());
-    app.get("/api/audit?action=nope", Some(&boss))
+    app.audit("action=nope", Some(&boss))
         .await
         .assert_error(422, "validation_failed");
 

@@ -47,7 +47,7 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
     assert!(!cookie.contains("Secure"), "not Secure outside production: {cookie}");
     assert!(token.len() >= 32, "at least 128 bits");
 
-    let me = app.get("/api/me", Some(&token)).await;
+    let me = app.me(Some(&token)).await;
     assert_eq!(me.status, 200);
     assert_eq!(me.body["data"]["user"]["id"], user["id"]);
 }
@@ -137,54 +137,24 @@ async fn oversized_body_is_refused_with_413(backend: Backend) {
 async fn login_starts_a_new_session_and_revokes_the_previous_one(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, first) = app.register("Ada", "ada@example.com", PASSWORD).await;
-    let reply = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ADA@example.com", "password": PASSWORD}),
-            Some(&first),
-        )
-        .await;
+    let reply = app.login_as("ADA@example.com", PASSWORD, Some(&first)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["user"]["email"], "ada@example.com");
     let second = reply.session_cookie(&app.cookie_name).expect("login sets a cookie");
     assert_ne!(first, second, "a new token at every login");
-    assert_eq!(app.get("/api/me", Some(&second)).await.status, 200);
-    app.get("/api/me", Some(&first))
-        .await
-        .assert_error(401, "unauthenticated");
+    assert_eq!(app.me(Some(&second)).await.status, 200);
+    app.me(Some(&first)).await.assert_error(401, "unauthenticated");
     // A client without a prior session simply gets another one.
-    let third = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
+    let third = app.login_as("ada@example.com", PASSWORD, None).await;
     assert_eq!(third.status, 200);
-    assert_eq!(
-        app.get("/api/me", Some(&second)).await.status,
-        200,
-        "other devices stay signed in"
-    );
+    assert_eq!(app.me(Some(&second)).await.status, 200, "other devices stay signed in");
 }
 
 async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) {
     let app = spawn_app(backend).await;
     app.register("Ada", "ada@example.com", PASSWORD).await;
-    let wrong = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": "wrong password"}),
-            None,
-        )
-        .await;
-    let unknown = app
-        .post_json(
-            "/api/login",
-            json!({"email": "nobody@example.com", "password": "wrong password"}),
-            None,
-        )
-        .await;
+    let wrong = app.login_as("ada@example.com", "wrong password", None).await;
+    let unknown = app.login_as("nobody@example.com", "wrong password", None).await;
     wrong.assert_error(401, "invalid_credentials");
     assert_eq!(wrong.body, unknown.body, "identical answers reveal nothing");
     assert_eq!(wrong.status, unknown.status);
@@ -193,54 +163,40 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) 
 
 async fn overlong_password_is_rejected_before_hashing(backend: Backend) {
     let app = spawn_app(backend).await;
-    let reply = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": "x".repeat(129)}),
-            None,
-        )
-        .await;
+    let reply = app.login_as("ada@example.com", &"x".repeat(129), None).await;
     reply.assert_error(422, "validation_failed");
     assert!(reply.body["error"]["fields"]["password"].is_string());
-    let reply = app
-        .post_json("/api/login", json!({"email": "", "password": ""}), None)
-        .await;
+    let reply = app.login_as("", "", None).await;
     reply.assert_error(422, "validation_failed");
 }
 
 async fn me_requires_a_live_session(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.get("/api/me", None).await.assert_error(401, "unauthenticated");
-    app.get("/api/me", Some("garbage"))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(None).await.assert_error(401, "unauthenticated");
+    app.me(Some("garbage")).await.assert_error(401, "unauthenticated");
     app.get("/api/me", Some(&"ab".repeat(32)))
         .await
         .assert_error(401, "unauthenticated");
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
-    assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
+    assert_eq!(app.me(Some(&token)).await.status, 200);
     // Expiry is enforced on every request, whatever the cookie's Max-Age says.
     app.execute_sql("UPDATE sessions SET expires_at = '2000-01-01 00:00:00+00:00'")
         .await;
-    app.get("/api/me", Some(&token))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }
 
 async fn logout_revokes_the_session_server_side(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
-    let reply = app.post_json("/api/logout", json!({}), Some(&token)).await;
+    let reply = app.logout(Some(&token)).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["success"], true);
     let cleared = reply.set_cookie(&app.cookie_name).expect("cookie cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     // Replaying the old cookie no longer works: the session is gone, not just forgotten.
-    app.get("/api/me", Some(&token))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(Some(&token)).await.assert_error(401, "unauthenticated");
     // Signing out again is harmless.
-    assert_eq!(app.post_json("/api/logout", json!({}), Some(&token)).await.status, 200);
+    assert_eq!(app.logout(Some(&token)).await.status, 200);
 }
 
 async fn unknown_api_paths_and_methods_answer_in_json(backend: Backend) {
@@ -257,7 +213,7 @@ async fn internal_errors_are_logged_not_leaked(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
     app.db.execute_unprepared("DROP TABLE sessions").await.unwrap();
-    let reply = app.get("/api/me", Some(&token)).await;
+    let reply = app.me(Some(&token)).await;
     reply.assert_error(500, "internal");
     let text = reply.body.to_string().to_lowercase();
     assert!(

@@ -2,7 +2,7 @@
 //! a session or changes an account takes effect on the very next request — in this
 //! server and, on PostgreSQL, in every other server on the same database.
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_on, spawn_app_with};
+use crate::helpers::{Backend, TestApp, TestUser, spawn_app, spawn_app_on, spawn_app_with};
 use crate::on_both_backends;
 use serde_json::json;
 
@@ -15,28 +15,18 @@ on_both_backends!(
     a_cached_session_still_expires_on_time,
 );
 
-async fn signed_in_twice(app: &TestApp, email: &str) -> (String, String, String) {
-    let (reply, first) = app.register("Cached Person", email, PASSWORD).await;
-    let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
-    let second = app.login(email, PASSWORD).await;
-    (id, first, second)
-}
-
-/// Calls a server function the way the hydrated page does.
-async fn rpc(app: &TestApp, endpoint: &str, form: &str, token: &str) -> crate::helpers::Reply {
-    let req = app
-        .http
-        .post(app.url(&format!("/rpc/{endpoint}")))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", format!("{}={token}", app.cookie_name))
-        .body(form.to_owned());
-    app.send(req).await
+/// A user signed in on two devices: both session tokens.
+async fn signed_in_twice(app: &TestApp) -> (String, String) {
+    let mut user = TestUser::generate(app).await;
+    let first = user.token.clone();
+    let second = user.log_in(app).await.to_owned();
+    (first, second)
 }
 
 /// Reads the session twice so that the second answer comes from the cache.
 async fn warm(app: &TestApp, token: &str) {
     for _ in 0..2 {
-        assert_eq!(app.get("/api/me", Some(token)).await.status, 200);
+        assert_eq!(app.me(Some(token)).await.status, 200);
     }
 }
 
@@ -45,7 +35,7 @@ async fn warm(app: &TestApp, token: &str) {
 async fn warm_until_cached(app: &TestApp, token: &str) {
     for _ in 0..100 {
         warm(app, token).await;
-        if !app.state.auth.principals().is_empty() {
+        if !app.state.sessions.cache().is_empty() {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -55,9 +45,9 @@ async fn warm_until_cached(app: &TestApp, token: &str) {
 async fn reads_are_served_from_the_cache(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Cached Person", "c@example.com", PASSWORD).await;
-    assert!(app.state.auth.principals().is_empty());
+    assert!(app.state.sessions.cache().is_empty());
     warm_until_cached(&app, &token).await;
-    assert_eq!(app.state.auth.principals().len(), 1);
+    assert_eq!(app.state.sessions.cache().len(), 1);
 }
 
 async fn revocations_take_effect_on_the_next_request(backend: Backend) {
@@ -65,24 +55,20 @@ async fn revocations_take_effect_on_the_next_request(backend: Backend) {
     // Signing out.
     let (_, token) = app.register("A", "a@example.com", PASSWORD).await;
     warm(&app, &token).await;
-    assert_eq!(app.post_json("/api/logout", json!({}), Some(&token)).await.status, 200);
-    app.get("/api/me", Some(&token))
-        .await
-        .assert_error(401, "unauthenticated");
+    assert_eq!(app.logout(Some(&token)).await.status, 200);
+    app.me(Some(&token)).await.assert_error(401, "unauthenticated");
 
     // "Sign out everywhere else" and revoking one session by id.
-    let (_, first, second) = signed_in_twice(&app, "b@example.com").await;
+    let (first, second) = signed_in_twice(&app).await;
     warm(&app, &first).await;
     warm(&app, &second).await;
-    let revoked = rpc(&app, "account/sessions/revoke-others", "", &second).await;
+    let revoked = app.rpc("account/sessions/revoke-others", "", &second).await;
     assert_eq!(revoked.status, 200, "{}", revoked.body);
-    app.get("/api/me", Some(&first))
-        .await
-        .assert_error(401, "unauthenticated");
-    let (_, third, fourth) = signed_in_twice(&app, "d@example.com").await;
+    app.me(Some(&first)).await.assert_error(401, "unauthenticated");
+    let (third, fourth) = signed_in_twice(&app).await;
     warm(&app, &third).await;
     warm(&app, &fourth).await;
-    let sessions = rpc(&app, "account/sessions", "", &fourth).await;
+    let sessions = app.rpc("account/sessions", "", &fourth).await;
     let other = sessions
         .body
         .as_array()
@@ -93,16 +79,16 @@ async fn revocations_take_effect_on_the_next_request(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let one = rpc(&app, "account/sessions/revoke", &format!("id={other}"), &fourth).await;
+    let one = app
+        .rpc("account/sessions/revoke", &format!("id={other}"), &fourth)
+        .await;
     assert_eq!(one.status, 200, "{}", one.body);
-    app.get("/api/me", Some(&third))
-        .await
-        .assert_error(401, "unauthenticated");
-    assert_eq!(app.get("/api/me", Some(&fourth)).await.status, 200);
+    app.me(Some(&third)).await.assert_error(401, "unauthenticated");
+    assert_eq!(app.me(Some(&fourth)).await.status, 200);
 
     // An administrator disabling or deleting the account.
     let admin = app.register("Admin", "admin@example.com", PASSWORD).await.1;
-    app.make_admin("admin@example.com").await;
+    app.make_admin("admin@example.com", "correct horse battery").await;
     for (email, method, body) in [
         ("e@example.com", "PUT", Some(json!({"disabled": true}))),
         ("f@example.com", "DELETE", None),
@@ -112,44 +98,34 @@ async fn revocations_take_effect_on_the_next_request(backend: Backend) {
         warm(&app, &token).await;
         let done = app.call(method, &format!("/api/users/{id}"), body, Some(&admin)).await;
         assert!(done.status == 200 || done.status == 204, "{}", done.body);
-        app.get("/api/me", Some(&token))
-            .await
-            .assert_error(401, "unauthenticated");
+        app.me(Some(&token)).await.assert_error(401, "unauthenticated");
     }
 }
 
 async fn account_changes_show_on_the_next_request(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.register("Admin", "admin@example.com", PASSWORD).await.1;
-    app.make_admin("admin@example.com").await;
+    app.make_admin("admin@example.com", "correct horse battery").await;
     let (reply, token) = app.register("Before", "g@example.com", PASSWORD).await;
     let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     warm(&app, &token).await;
-    let by_id = format!("/api/users/{id}");
     for _ in 0..2 {
         assert_eq!(
-            app.get(&by_id, Some(&admin)).await.body["data"]["user"]["name"],
+            app.get_user(&id, Some(&admin)).await.body["data"]["user"]["name"],
             "Before"
         );
     }
-    let renamed = app
-        .call(
-            "PUT",
-            &format!("/api/users/{id}"),
-            Some(json!({"name": "After"})),
-            Some(&admin),
-        )
-        .await;
+    let renamed = app.update_user(&id, json!({"name": "After"}), Some(&admin)).await;
     assert_eq!(renamed.status, 200, "{}", renamed.body);
-    let me = app.get("/api/me", Some(&token)).await;
+    let me = app.me(Some(&token)).await;
     assert_eq!(me.body["data"]["user"]["name"], "After");
     assert_eq!(
-        app.get(&by_id, Some(&admin)).await.body["data"]["user"]["name"],
+        app.get_user(&id, Some(&admin)).await.body["data"]["user"]["name"],
         "After"
     );
-    let deleted = app.call("DELETE", &by_id, None, Some(&admin)).await;
+    let deleted = app.delete_user(&id, None, Some(&admin)).await;
     assert_eq!(deleted.status, 200, "{}", deleted.body);
-    app.get(&by_id, Some(&admin)).await.assert_error(404, "not_found");
+    app.get_user(&id, Some(&admin)).await.assert_error(404, "not_found");
 }
 
 /// Two servers on one PostgreSQL database: a session signed out through one stops
@@ -160,11 +136,9 @@ async fn postgres_servers_tell_each_other() {
     let b = spawn_app_on(&a.url, &[]).await;
     let (_, token) = a.register("Shared", "s@example.com", PASSWORD).await;
     warm_until_cached(&b, &token).await;
-    assert_eq!(b.state.auth.principals().len(), 1, "b answers from its cache");
-    assert_eq!(a.post_json("/api/logout", json!({}), Some(&token)).await.status, 200);
-    b.get("/api/me", Some(&token))
-        .await
-        .assert_error(401, "unauthenticated");
+    assert_eq!(b.state.sessions.cache().len(), 1, "b answers from its cache");
+    assert_eq!(a.logout(Some(&token)).await.status, 200);
+    b.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }
 
 /// The cache keeps the session's own lifetime: a session answered from memory
@@ -174,7 +148,5 @@ async fn a_cached_session_still_expires_on_time(backend: Backend) {
     let (_, token) = app.register("Brief", "brief@example.com", PASSWORD).await;
     warm(&app, &token).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    app.get("/api/me", Some(&token))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }

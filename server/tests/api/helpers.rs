@@ -1,8 +1,15 @@
-use clap::Parser;
 use roster::configuration::Cli;
 use roster::startup::Application;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
+use std::sync::LazyLock;
+
+/// Tests are quiet; `TEST_LOG=1 cargo test …` shows the servers' logs (debug level).
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        std::mem::forget(roster::telemetry::init("debug", false, None, 1));
+    }
+});
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -77,21 +84,27 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
     spawn_app_on(&url, extra).await
 }
 
-/// Starts another server process's worth of application on an existing database,
-/// as a second instance behind a load balancer would be.
-pub async fn spawn_app_on(url: &str, extra: &[&str]) -> TestApp {
-    let url = url.to_owned();
+/// The settings a test server runs with: the defaults plus `extra`, never the
+/// environment's `ROSTER_*` variables.
+pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settings {
     let mut args = vec![
         "roster",
         "--addr",
         "127.0.0.1:0",
         "--database-url",
-        &url,
+        url,
         "--hash-concurrency",
         "2",
     ];
     args.extend_from_slice(extra);
-    let settings = Cli::try_parse_from(args).expect("test settings parse").settings;
+    Cli::try_parse_flags_only(args).expect("test settings parse").settings
+}
+
+/// Starts another server process's worth of application on an existing database,
+/// as a second instance behind a load balancer would be.
+pub async fn spawn_app_on(url: &str, extra: &[&str]) -> TestApp {
+    LazyLock::force(&TRACING);
+    let settings = test_settings(url, extra);
     let app = Application::build(&settings).await.expect("application starts");
     let base = format!("http://{}", app.local_addr());
     let db = app.state().db.clone();
@@ -108,7 +121,7 @@ pub async fn spawn_app_on(url: &str, extra: &[&str]) -> TestApp {
         db,
         cookie_name,
         state,
-        url: url.clone(),
+        url: url.to_owned(),
     }
 }
 
@@ -162,12 +175,17 @@ impl TestApp {
         Reply { status, headers, body }
     }
 
-    pub async fn post_json(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
-        let mut req = self.http.post(self.url(path)).json(&body);
-        if let Some(token) = token {
-            req = req.header("cookie", format!("{}={token}", self.cookie_name));
+    /// The one way a test request carries a session: the cookie header, if a token is given.
+    pub fn with_session(&self, req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+        match token {
+            Some(token) => req.header("cookie", format!("{}={token}", self.cookie_name)),
+            None => req,
         }
-        self.send(req).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
+        let req = self.http.post(self.url(path)).json(&body);
+        self.send(self.with_session(req, token)).await
     }
 
     /// Any method, an optional JSON body, an optional session token.
@@ -176,50 +194,115 @@ impl TestApp {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        if let Some(token) = token {
-            req = req.header("cookie", format!("{}={token}", self.cookie_name));
-        }
-        self.send(req).await
+        self.send(self.with_session(req, token)).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        let mut req = self.http.get(self.url(path));
-        if let Some(token) = token {
-            req = req.header("cookie", format!("{}={token}", self.cookie_name));
+        let req = self.http.get(self.url(path));
+        self.send(self.with_session(req, token)).await
+    }
+
+    /// Posts a raw body with the given content type (or none), bypassing JSON encoding.
+    pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: String) -> Reply {
+        let mut req = self.http.post(self.url(path)).body(body);
+        if let Some(content_type) = content_type {
+            req = req.header("content-type", content_type);
         }
         self.send(req).await
     }
 
-    /// Makes an existing account an administrator, straight in the database (as
-    /// an operator's SQL would), and tells the authentication cache.
-    pub async fn make_admin(&self, email: &str) {
-        use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-        let sql = format!("UPDATE users SET role = 'admin' WHERE email = '{email}'");
-        let done = self.db.execute_unprepared(&sql).await.expect("promote");
-        assert_eq!(done.rows_affected(), 1, "{email} exists");
-        let user = app::ssr::entity::users::Entity::find()
-            .filter(app::ssr::entity::users::Column::Email.eq(email))
-            .one(&self.db)
+    /// Calls a server function the way the hydrated page does.
+    pub async fn rpc(&self, endpoint: &str, form: &str, token: &str) -> Reply {
+        let req = self
+            .http
+            .post(self.url(&format!("/rpc/{endpoint}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned());
+        self.send(self.with_session(req, Some(token))).await
+    }
+
+    /// Posts a form the way a browser without JavaScript does.
+    pub async fn post_form(&self, path: &str, from: &str, fields: &[(&str, &str)], token: Option<&str>) -> Reply {
+        let req = self
+            .http
+            .post(self.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", self.url(from))
+            .form(fields);
+        self.send(self.with_session(req, token)).await
+    }
+
+    // One helper per endpoint of the JSON API.
+
+    /// `GET /api/me`.
+    pub async fn me(&self, token: Option<&str>) -> Reply {
+        self.get("/api/me", token).await
+    }
+
+    /// `POST /api/logout`.
+    pub async fn logout(&self, token: Option<&str>) -> Reply {
+        self.post_json("/api/logout", json!({}), token).await
+    }
+
+    /// `POST /api/login` with these credentials.
+    pub async fn login_as(&self, email: &str, password: &str, token: Option<&str>) -> Reply {
+        self.post_json("/api/login", json!({"email": email, "password": password}), token)
             .await
-            .unwrap()
-            .unwrap();
-        self.state.auth.principals().forget_user(user.id).await;
+    }
+
+    /// `GET /api/users` with a query string (`"limit=5&q=x"`, or `""`).
+    pub async fn list_users(&self, query: &str, token: Option<&str>) -> Reply {
+        self.get(&format!("/api/users?{query}"), token).await
+    }
+
+    /// `POST /api/users`.
+    pub async fn create_user(&self, body: Value, token: Option<&str>) -> Reply {
+        self.call("POST", "/api/users", Some(body), token).await
+    }
+
+    /// `GET /api/users/:id`.
+    pub async fn get_user(&self, id: &str, token: Option<&str>) -> Reply {
+        self.get(&format!("/api/users/{id}"), token).await
+    }
+
+    /// `PUT /api/users/:id`.
+    pub async fn update_user(&self, id: &str, body: Value, token: Option<&str>) -> Reply {
+        self.call("PUT", &format!("/api/users/{id}"), Some(body), token).await
+    }
+
+    /// `DELETE /api/users/:id`, with an optional body (`{"password"}` for oneself).
+    pub async fn delete_user(&self, id: &str, body: Option<Value>, token: Option<&str>) -> Reply {
+        self.call("DELETE", &format!("/api/users/{id}"), body, token).await
+    }
+
+    /// `GET /api/audit` with a query string.
+    pub async fn audit(&self, query: &str, token: Option<&str>) -> Reply {
+        self.get(&format!("/api/audit?{query}"), token).await
+    }
+
+    /// Makes an existing account an administrator through the service, as
+    /// `roster create-admin` does (which also sets the password given).
+    pub async fn make_admin(&self, email: &str, password: &str) {
+        let (user, created) = self
+            .state
+            .users
+            .create_or_promote_admin(email, "Admin", password)
+            .await
+            .expect("promote");
+        assert!(!created, "{email} exists: {}", user.email);
     }
 
     /// Changes sessions or accounts straight in the database, as an operator's SQL
     /// would, and tells the authentication cache (which cannot see such changes).
     pub async fn execute_sql(&self, sql: &str) -> u64 {
-        use sea_orm::ConnectionTrait;
         let done = self.db.execute_unprepared(sql).await.expect("SQL runs");
-        self.state.auth.principals().forget_all().await;
+        self.state.sessions.cache().forget_all().await;
         done.rows_affected()
     }
 
     /// Signs in (which must succeed) and returns the new session token.
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let reply = self
-            .post_json("/api/login", json!({"email": email, "password": password}), None)
-            .await;
+        let reply = self.login_as(email, password, None).await;
         assert_eq!(reply.status, 200, "sign-in failed: {}", reply.body);
         reply
             .session_cookie(&self.cookie_name)
@@ -240,5 +323,47 @@ impl TestApp {
             .session_cookie(&self.cookie_name)
             .expect("registration sets the session cookie");
         (reply, token)
+    }
+}
+
+/// A person using the app: generated, stored by registering through the API, and
+/// signed in (`token` is their current session).
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+impl TestUser {
+    /// Registers a new user with a unique email and a fixed, valid password.
+    pub async fn generate(app: &TestApp) -> Self {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        Self::store(app, &format!("User {}", &tag[..8]), &format!("user-{tag}@example.com")).await
+    }
+
+    /// Registers a user with this name and email.
+    pub async fn store(app: &TestApp, name: &str, email: &str) -> Self {
+        let password = "correct horse battery".to_owned();
+        let (reply, token) = app.register(name, email, &password).await;
+        Self {
+            id: reply.body["data"]["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            password,
+            token,
+        }
+    }
+
+    /// Registers a user and makes them an administrator through the service.
+    pub async fn admin(app: &TestApp, email: &str) -> Self {
+        let user = Self::store(app, "Admin", email).await;
+        app.make_admin(&user.email, &user.password).await;
+        user
+    }
+
+    /// Signs in again: a new session, which becomes `token`.
+    pub async fn log_in(&mut self, app: &TestApp) -> &str {
+        self.token = app.login(&self.email, &self.password).await;
+        &self.token
     }
 }

@@ -140,7 +140,7 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         .await;
     assert_documented(&doc, "/api/register", "post", &r);
     let root = r.session_cookie(&app.cookie_name).unwrap();
-    app.make_admin("root@example.com").await;
+    app.make_admin("root@example.com", "correct horse battery").await;
     let r = app
         .post_json(
             "/api/register",
@@ -157,21 +157,13 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         )
         .await;
     assert_documented(&doc, "/api/register", "post", &r);
-    let r = app
-        .post_json(
-            "/api/login",
-            json!({"email": "root@example.com", "password": "wrong password"}),
-            None,
-        )
-        .await;
+    let r = app.login_as("root@example.com", "wrong password", None).await;
     assert_documented(&doc, "/api/login", "post", &r);
-    let r = app
-        .post_json("/api/login", json!({"email": "root@example.com", "password": pw}), None)
-        .await;
+    let r = app.login_as("root@example.com", pw, None).await;
     assert_documented(&doc, "/api/login", "post", &r);
     let admin = r.session_cookie(&app.cookie_name).unwrap();
-    assert_documented(&doc, "/api/me", "get", &app.get("/api/me", Some(&admin)).await);
-    assert_documented(&doc, "/api/me", "get", &app.get("/api/me", Some(&root)).await);
+    assert_documented(&doc, "/api/me", "get", &app.me(Some(&admin)).await);
+    assert_documented(&doc, "/api/me", "get", &app.me(Some(&root)).await);
 
     let r = app
         .call(
@@ -183,9 +175,7 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         .await;
     assert_documented(&doc, "/api/users", "post", &r);
     let ada_id = r.body["data"]["user"]["id"].as_str().unwrap().to_owned();
-    let ada = app
-        .post_json("/api/login", json!({"email": "ada@example.com", "password": pw}), None)
-        .await;
+    let ada = app.login_as("ada@example.com", pw, None).await;
     let ada = ada.session_cookie(&app.cookie_name).unwrap();
     assert_documented(
         &doc,
@@ -217,14 +207,9 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
     assert_documented(&doc, "/api/users/{id}", "put", &r);
     let r = app.call("DELETE", &one, None, Some(&admin)).await;
     assert_documented(&doc, "/api/users/{id}", "delete", &r);
-    assert_documented(&doc, "/api/audit", "get", &app.get("/api/audit", Some(&admin)).await);
-    assert_documented(&doc, "/api/audit", "get", &app.get("/api/audit", Some(&ada)).await);
-    assert_documented(
-        &doc,
-        "/api/audit",
-        "get",
-        &app.get("/api/audit?action=x", Some(&admin)).await,
-    );
+    assert_documented(&doc, "/api/audit", "get", &app.audit("", Some(&admin)).await);
+    assert_documented(&doc, "/api/audit", "get", &app.audit("", Some(&ada)).await);
+    assert_documented(&doc, "/api/audit", "get", &app.audit("action=x", Some(&admin)).await);
     let r = app.call("POST", "/api/logout", None, Some(&admin)).await;
     assert_documented(&doc, "/api/logout", "post", &r);
 }

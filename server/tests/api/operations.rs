@@ -36,7 +36,7 @@ async fn liveness_and_readiness(backend: Backend) {
 async fn every_response_carries_a_request_id(backend: Backend) {
     let app = spawn_app(backend).await;
     let id = |r: &crate::helpers::Reply| r.headers["x-request-id"].to_str().unwrap().to_owned();
-    let a = app.get("/api/me", None).await;
+    let a = app.me(None).await;
     let b = app.get("/", None).await;
     assert_eq!(id(&a).len(), 36, "a generated UUID");
     assert_ne!(id(&a), id(&b));
@@ -73,8 +73,9 @@ async fn boom() -> &'static str {
 #[tokio::test]
 async fn a_panicking_handler_becomes_a_500_envelope_and_the_server_keeps_serving() {
     use axum::routing::get;
-    use clap::Parser;
-    let settings = roster::configuration::Cli::try_parse_from(["roster"]).unwrap().settings;
+    let settings = roster::configuration::Cli::try_parse_flags_only(["roster"])
+        .unwrap()
+        .settings;
     let routes = axum::Router::new()
         .route("/boom", get(boom))
         .route("/fine", get(|| async { "fine" }));
@@ -124,24 +125,13 @@ fn value(metrics: &[(String, f64)], series_prefix: &str, contains: &[&str]) -> f
 }
 
 async fn prometheus_metrics_are_scraped(backend: Backend) {
-    use serde_json::json;
     let app = spawn_app(backend).await;
     let before = parse_metrics(app.get("/metrics", None).await.body.as_str().unwrap());
     let (_, token) = app.register("Ada", "ada@example.com", "correct horse battery").await;
-    app.post_json(
-        "/api/login",
-        json!({"email": "ada@example.com", "password": "wrong password"}),
-        None,
-    )
-    .await;
-    app.post_json(
-        "/api/login",
-        json!({"email": "ada@example.com", "password": "correct horse battery"}),
-        None,
-    )
-    .await;
-    app.get("/api/me", Some(&token)).await;
-    app.get("/api/me", None).await;
+    app.login_as("ada@example.com", "wrong password", None).await;
+    app.login_as("ada@example.com", "correct horse battery", None).await;
+    app.me(Some(&token)).await;
+    app.me(None).await;
     let r = app.get("/metrics", None).await;
     assert_eq!(r.status, 200);
     assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
@@ -171,7 +161,6 @@ async fn prometheus_metrics_are_scraped(backend: Backend) {
 /// With ROSTER_METRICS_ADDR, `/metrics` moves off the public address.
 #[tokio::test]
 async fn metrics_can_live_on_a_separate_address() {
-    use clap::Parser;
     let dir = std::env::temp_dir().join(format!("roster-metrics-{}", uuid::Uuid::new_v4().simple()));
     let url = format!("sqlite://{}/m.db", dir.display());
     let args = [
@@ -183,7 +172,7 @@ async fn metrics_can_live_on_a_separate_address() {
         "--database-url",
         &url,
     ];
-    let settings = roster::configuration::Cli::try_parse_from(args).unwrap().settings;
+    let settings = roster::configuration::Cli::try_parse_flags_only(args).unwrap().settings;
     let app = roster::startup::Application::build(&settings).await.unwrap();
     let public = format!("http://{}", app.local_addr());
     let private = format!("http://{}", app.metrics_addr().expect("a metrics address"));

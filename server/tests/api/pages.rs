@@ -1,7 +1,7 @@
 //! Server-rendered pages and the plain-HTML form path (no WASM): the same server
 //! functions answer form posts with redirects.
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, spawn_app};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -15,26 +15,6 @@ on_both_backends!(
 
 fn html(reply: &crate::helpers::Reply) -> &str {
     reply.body.as_str().expect("an HTML body")
-}
-
-/// Posts a form the way a browser without JavaScript does.
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    from: &str,
-    fields: &[(&str, &str)],
-    token: Option<&str>,
-) -> crate::helpers::Reply {
-    let mut req = app
-        .http
-        .post(app.url(path))
-        .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", app.url(from))
-        .form(fields);
-    if let Some(token) = token {
-        req = req.header("cookie", format!("{}={token}", app.cookie_name));
-    }
-    app.send(req).await
 }
 
 fn location(reply: &crate::helpers::Reply) -> String {
@@ -100,18 +80,18 @@ async fn register_form_post_without_javascript_signs_in(backend: Backend) {
         ("email", "ada@example.com"),
         ("password", "correct horse battery"),
     ];
-    let reply = post_form(&app, "/rpc/register", "/register", &fields, None).await;
+    let reply = app.post_form("/rpc/register", "/register", &fields, None).await;
     assert_eq!(reply.status, 302, "{:?}", reply.body);
     assert_eq!(location(&reply), "/account");
     let token = reply.session_cookie(&app.cookie_name).expect("signed in");
-    let me = app.get("/api/me", Some(&token)).await;
+    let me = app.me(Some(&token)).await;
     assert_eq!(me.body["data"]["user"]["email"], "ada@example.com");
 }
 
 async fn form_errors_travel_back_to_the_form(backend: Backend) {
     let app = spawn_app(backend).await;
     let fields = [("name", "Ada"), ("email", "nope"), ("password", "short")];
-    let reply = post_form(&app, "/rpc/register", "/register", &fields, None).await;
+    let reply = app.post_form("/rpc/register", "/register", &fields, None).await;
     assert_eq!(reply.status, 302);
     let back = location(&reply);
     assert!(back.contains("/register?") && back.contains("__err="), "{back}");
@@ -127,35 +107,33 @@ async fn form_errors_travel_back_to_the_form(backend: Backend) {
 async fn login_and_logout_forms_work_without_javascript(backend: Backend) {
     let app = spawn_app(backend).await;
     app.register("Ada", "ada@example.com", "correct horse battery").await;
-    let wrong = post_form(
-        &app,
-        "/rpc/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", "nope nope")],
-        None,
-    )
-    .await;
+    let wrong = app
+        .post_form(
+            "/rpc/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", "nope nope")],
+            None,
+        )
+        .await;
     assert_eq!(wrong.status, 302);
     let page = app.get(location(&wrong).trim_start_matches(&app.base), None).await;
     assert!(html(&page).contains("The email or password is incorrect."));
 
-    let ok = post_form(
-        &app,
-        "/rpc/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", "correct horse battery")],
-        None,
-    )
-    .await;
+    let ok = app
+        .post_form(
+            "/rpc/login",
+            "/login",
+            &[("email", "ada@example.com"), ("password", "correct horse battery")],
+            None,
+        )
+        .await;
     assert_eq!(location(&ok), "/account");
     let token = ok.session_cookie(&app.cookie_name).unwrap();
-    let out = post_form(&app, "/rpc/logout", "/account", &[], Some(&token)).await;
+    let out = app.post_form("/rpc/logout", "/account", &[], Some(&token)).await;
     assert_eq!(out.status, 302);
     assert_eq!(location(&out), "/login");
     assert!(out.set_cookie(&app.cookie_name).unwrap().contains("Max-Age=0"));
-    app.get("/api/me", Some(&token))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }
 
 /// Client files: a content-hashed name is cached for a year without revalidation,
@@ -247,4 +225,17 @@ async fn signed_out_pages_are_cached_with_a_fresh_nonce_and_never_served_signed_
     assert!(!html(&anonymous_again).contains("Grace Hopper"), "and never cached");
     let errors = app.get("/register?__err=x", None).await;
     assert_eq!(errors.status, 200, "a query string bypasses the cache");
+}
+
+/// The page addresses named in `app::paths` (used by links, redirects and the page
+/// cache) are the router's routes.
+#[tokio::test]
+async fn every_named_path_is_a_route() {
+    let routes: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect();
+    for path in app::paths::ALL {
+        assert!(routes.iter().any(|r| r == path), "{path} is not among {routes:?}");
+    }
 }

@@ -90,7 +90,7 @@ async fn a_backup_taken_under_load_restores_every_committed_row(backend: Backend
     eprintln!(
         "recovery drill ({backend:?}): {written} rows written, {} committed before the backup, {} recovered, backup took {:.0} ms",
         before.len(),
-        recovered.len() - 0,
+        recovered.len(),
         backup_time.as_secs_f64() * 1000.0
     );
     let _ = std::fs::remove_dir_all(dir);

@@ -145,7 +145,7 @@ async fn plan(app: &crate::helpers::TestApp, sql: &str) -> String {
 /// (an ordered walk "USING INDEX" that stops at LIMIT is fine).
 fn full_scan(plan: &str) -> bool {
     plan.lines().any(|line| {
-        let line = line.trim_start_matches(|c: char| c == ' ' || c == '-' || c == '>');
+        let line = line.trim_start_matches([' ', '-', '>']);
         line.starts_with("Seq Scan")
             || (line.starts_with("SCAN ") && !line.contains("USING") && !line.contains("VIRTUAL TABLE"))
     })
@@ -187,7 +187,7 @@ async fn the_search_index_follows_every_change(backend: Backend) {
         .register("Admin", "admin@example.com", "correct horse battery")
         .await
         .1;
-    app.make_admin("admin@example.com").await;
+    app.make_admin("admin@example.com", "correct horse battery").await;
     let (reply, _) = app
         .register("Grace Hopper", "Grace.H@Navy.example", "correct horse battery")
         .await;
@@ -221,12 +221,7 @@ async fn the_search_index_follows_every_change(backend: Backend) {
     assert!(found("%22hop").await.is_empty(), "a quote is a literal character");
     assert!(found("%25%25%25").await.is_empty(), "so is a percent sign");
     let renamed = app
-        .call(
-            "PUT",
-            &format!("/api/users/{grace}"),
-            Some(serde_json::json!({"name": "Grace Brewster"})),
-            Some(&admin),
-        )
+        .update_user(&grace, serde_json::json!({"name": "Grace Brewster"}), Some(&admin))
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.body);
     assert!(found("hopper").await.is_empty(), "the old name is gone from the index");
@@ -246,7 +241,7 @@ async fn search_results_page_newest_first(backend: Backend) {
         .register("Admin", "admin@example.com", "correct horse battery")
         .await
         .1;
-    app.make_admin("admin@example.com").await;
+    app.make_admin("admin@example.com", "correct horse battery").await;
     for n in 1..=5 {
         app.register(
             &format!("Pager {n}"),

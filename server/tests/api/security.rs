@@ -1,7 +1,7 @@
 //! Protections tried the way an attacker would: cross-site requests, missing
 //! headers, injection payloads in every field and parameter.
 
-use crate::helpers::{Backend, Reply, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use serde_json::json;
 
@@ -49,7 +49,7 @@ async fn cross_site_state_changes_are_refused(backend: Backend) {
         .await;
     r.assert_error(403, "cross_site_request");
     assert_eq!(
-        app.get("/api/me", Some(&token)).await.status,
+        app.me(Some(&token)).await.status,
         200,
         "the session survived both attempts"
     );
@@ -73,7 +73,7 @@ async fn cross_site_state_changes_are_refused(backend: Backend) {
         )
         .await;
     r.assert_error(403, "cross_site_request");
-    assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
+    assert_eq!(app.me(Some(&token)).await.status, 200);
 
     // Same-origin browsers and non-browser clients pass.
     let r = app
@@ -149,7 +149,7 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
     use sea_orm::{ConnectionTrait, Statement};
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Root", "root@example.com", PASSWORD).await;
-    app.make_admin("root@example.com").await;
+    app.make_admin("root@example.com", "correct horse battery").await;
     let (reply, victim) = app.register("Victim", "victim@example.com", PASSWORD).await;
     let victim_id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     // Everything an attacker could change, as one comparable snapshot.
@@ -193,9 +193,7 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
     let mut registered: i64 = 0;
     for p in payloads {
         // Every body field of every endpoint.
-        let r = app
-            .post_json("/api/login", json!({"email": p, "password": p}), None)
-            .await;
+        let r = app.login_as(p, p, None).await;
         assert!(r.status == 422 || r.status == 401, "{p}: {}", r.body);
         let r = app
             .post_json(
@@ -223,10 +221,9 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
         let r = app.call("POST", "/api/users", Some(body), Some(&token)).await;
         assert!([201, 409, 422].contains(&r.status), "{p}: {}", r.body);
         let r = app
-            .call(
-                "PUT",
-                &format!("/api/users/{victim_id}"),
-                Some(json!({"email": p, "role": p, "current_password": p})),
+            .update_user(
+                &victim_id,
+                json!({"email": p, "role": p, "current_password": p}),
                 Some(&victim),
             )
             .await;
@@ -246,7 +243,7 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
             let r = app.get(&query, Some(&token)).await;
             assert!(r.status < 500, "{query}: {}", r.body);
         }
-        app.get(&format!("/api/users/{encoded}"), Some(&token))
+        app.get_user(&encoded, Some(&token))
             .await
             .assert_error(404, "not_found");
         app.call("DELETE", &format!("/api/users/{encoded}"), None, Some(&token))
@@ -265,30 +262,21 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
     assert_eq!(after.1, before.1 + registered, "no session deleted or forged");
 }
 
-/// Posts a raw body with the given content type (or none), bypassing JSON encoding.
-async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: String) -> Reply {
-    let mut req = app.http.post(app.url(path)).body(body);
-    if let Some(content_type) = content_type {
-        req = req.header("content-type", content_type);
-    }
-    app.send(req).await
-}
-
 async fn input_limits_answer_with_clear_errors_never_500(backend: Backend) {
     let app = spawn_app(backend).await;
     let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
-    let r = post_raw(&app, "/api/register", Some("application/json"), deep).await;
+    let r = app.post_raw("/api/register", Some("application/json"), deep).await;
     r.assert_error(422, "validation_failed");
     assert!(r.body["error"]["fields"]["body"].is_string());
     let huge = "x".repeat(70 * 1024);
-    let r = post_raw(&app, "/api/login", Some("application/json"), huge).await;
+    let r = app.post_raw("/api/login", Some("application/json"), huge).await;
     r.assert_error(413, "payload_too_large");
-    let r = post_raw(&app, "/api/login", Some("application/xml"), "<a/>".into()).await;
+    let r = app.post_raw("/api/login", Some("application/xml"), "<a/>".into()).await;
     r.assert_error(415, "unsupported_media_type");
-    let r = post_raw(&app, "/api/login", None, "{}".into()).await;
+    let r = app.post_raw("/api/login", None, "{}".into()).await;
     r.assert_error(415, "unsupported_media_type");
     let json_utf8 = Some("application/json; charset=utf-8");
-    let r = post_raw(&app, "/api/login", json_utf8, "{\"email\":".into()).await;
+    let r = app.post_raw("/api/login", json_utf8, "{\"email\":".into()).await;
     r.assert_error(400, "bad_request");
     // Over-long fields are validation errors, named per field.
     let r = app
@@ -375,10 +363,9 @@ async fn common_passwords_are_refused_wherever_a_password_is_set(backend: Backen
     let (reply, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
     let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
     let r = app
-        .call(
-            "PUT",
-            &format!("/api/users/{id}"),
-            Some(json!({"password": "Sunshine1", "current_password": PASSWORD})),
+        .update_user(
+            &id,
+            json!({"password": "Sunshine1", "current_password": PASSWORD}),
             Some(&token),
         )
         .await;
@@ -394,37 +381,25 @@ async fn common_passwords_are_refused_wherever_a_password_is_set(backend: Backen
 async fn idle_sessions_end(backend: Backend) {
     let app = spawn_app_with(backend, &["--session-idle-timeout", "30m"]).await;
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
-    assert_eq!(app.get("/api/me", Some(&token)).await.status, 200);
+    assert_eq!(app.me(Some(&token)).await.status, 200);
     // Last seen 31 minutes ago, well inside the 14-day lifetime.
     let past = (chrono::Utc::now() - chrono::Duration::minutes(31))
         .format("%Y-%m-%d %H:%M:%S+00:00")
         .to_string();
     app.execute_sql(&format!("UPDATE sessions SET last_seen_at = '{past}'"))
         .await;
-    app.get("/api/me", Some(&token))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }
 
 async fn unknown_email_costs_one_hash_like_a_wrong_password(backend: Backend) {
     let app = spawn_app(backend).await;
     app.register("Ada", "ada@example.com", PASSWORD).await;
-    let hasher = app.state.auth.hasher().clone();
+    let hasher = app.state.hasher.clone();
     let before = hasher.computed();
-    app.post_json(
-        "/api/login",
-        json!({"email": "ada@example.com", "password": "wrong password"}),
-        None,
-    )
-    .await;
+    app.login_as("ada@example.com", "wrong password", None).await;
     let wrong_password = hasher.computed() - before;
     let before = hasher.computed();
-    app.post_json(
-        "/api/login",
-        json!({"email": "nobody@example.com", "password": "wrong password"}),
-        None,
-    )
-    .await;
+    app.login_as("nobody@example.com", "wrong password", None).await;
     let unknown_email = hasher.computed() - before;
     assert_eq!(wrong_password, 1);
     assert_eq!(unknown_email, wrong_password, "the same work, so the same time");
@@ -441,7 +416,7 @@ async fn user_text_is_rendered_inert(backend: Backend) {
         "markup must be escaped"
     );
     assert!(html.contains("&lt;script&gt;alert"), "shown as text");
-    let api = app.get("/api/me", Some(&token)).await;
+    let api = app.me(Some(&token)).await;
     assert_eq!(
         api.body["data"]["user"]["name"], name,
         "stored and returned verbatim; escaping is the renderer's job"
@@ -451,23 +426,14 @@ async fn user_text_is_rendered_inert(backend: Backend) {
 async fn role_changes_end_the_targets_sessions(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, boss) = app.register("Boss", "boss@example.com", PASSWORD).await;
-    app.make_admin("boss@example.com").await;
+    app.make_admin("boss@example.com", "correct horse battery").await;
     let (reply, ada) = app.register("Ada", "ada@example.com", PASSWORD).await;
     let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
-    let r = app
-        .call(
-            "PUT",
-            &format!("/api/users/{id}"),
-            Some(json!({"role": "admin"})),
-            Some(&boss),
-        )
-        .await;
+    let r = app.update_user(&id, json!({"role": "admin"}), Some(&boss)).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    app.get("/api/me", Some(&ada))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(Some(&ada)).await.assert_error(401, "unauthenticated");
     assert_eq!(
-        app.get("/api/me", Some(&boss)).await.status,
+        app.me(Some(&boss)).await.status,
         200,
         "the admin's own session is untouched"
     );

@@ -1,7 +1,7 @@
 //! /api/users: every endpoint × every kind of caller, pagination under concurrent
 //! inserts, and the rules about roles, the disabled flag and the last admin.
 
-use crate::helpers::{Backend, Reply, TestApp, spawn_app};
+use crate::helpers::{Backend, Reply, TestApp, TestUser, spawn_app};
 use crate::on_both_backends;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -21,30 +21,11 @@ on_both_backends!(
     deleting_removes_the_user_and_their_sessions,
 );
 
-struct Person {
-    id: String,
-    token: String,
-}
-
-async fn person(app: &TestApp, name: &str, email: &str) -> Person {
-    let (reply, token) = app.register(name, email, PASSWORD).await;
-    Person {
-        id: reply.body["data"]["user"]["id"].as_str().unwrap().to_owned(),
-        token,
-    }
-}
-
-async fn admin(app: &TestApp, email: &str) -> Person {
-    let p = person(app, "Admin", email).await;
-    app.make_admin(email).await;
-    p
-}
-
 async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
     let app = spawn_app(backend).await;
-    let boss = admin(&app, "boss@example.com").await;
-    let ada = person(&app, "Ada", "ada@example.com").await;
-    let bob = person(&app, "Bob", "bob@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let bob = TestUser::store(&app, "Bob", "bob@example.com").await;
 
     // (method, path builder, body, anonymous, user→self/collection, user→other, admin)
     type Cell = (&'static str, fn(&str) -> String, Option<Value>, u16, u16, u16, u16);
@@ -129,24 +110,17 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
         assert_eq!(r.status, as_admin, "{method} {} admin: {}", path("ID"), r.body);
     }
     // Delete: anonymous 401, user→other 403, user→self (with password) 200, admin→other 200.
-    app.call("DELETE", &format!("/api/users/{}", bob.id), None, None)
+    app.delete_user(&bob.id, None, None)
         .await
         .assert_error(401, "unauthenticated");
-    app.call("DELETE", &format!("/api/users/{}", bob.id), None, Some(&ada.token))
+    app.delete_user(&bob.id, None, Some(&ada.token))
         .await
         .assert_error(403, "forbidden");
     let r = app
-        .call(
-            "DELETE",
-            &format!("/api/users/{}", ada.id),
-            Some(json!({"password": PASSWORD})),
-            Some(&ada.token),
-        )
+        .delete_user(&ada.id, Some(json!({"password": PASSWORD})), Some(&ada.token))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = app
-        .call("DELETE", &format!("/api/users/{}", bob.id), None, Some(&boss.token))
-        .await;
+    let r = app.delete_user(&bob.id, None, Some(&boss.token)).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -156,12 +130,10 @@ fn rand_suffix() -> String {
 
 async fn admin_creates_users_with_validation(backend: Backend) {
     let app = spawn_app(backend).await;
-    let boss = admin(&app, "boss@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
     let r = app
-        .call(
-            "POST",
-            "/api/users",
-            Some(json!({"name": "Cy", "email": "cy@example.com", "password": PASSWORD, "role": "admin"})),
+        .create_user(
+            json!({"name": "Cy", "email": "cy@example.com", "password": PASSWORD, "role": "admin"}),
             Some(&boss.token),
         )
         .await;
@@ -173,38 +145,28 @@ async fn admin_creates_users_with_validation(backend: Backend) {
         "creating a user does not sign the admin in as them"
     );
     let r = app
-        .call(
-            "POST",
-            "/api/users",
-            Some(json!({"name": "Cy", "email": "CY@example.com", "password": PASSWORD})),
+        .create_user(
+            json!({"name": "Cy", "email": "CY@example.com", "password": PASSWORD}),
             Some(&boss.token),
         )
         .await;
     r.assert_error(409, "email_taken");
     let r = app
-        .call(
-            "POST",
-            "/api/users",
-            Some(json!({"name": "", "email": "x", "password": "p", "role": "root"})),
+        .create_user(
+            json!({"name": "", "email": "x", "password": "p", "role": "root"}),
             Some(&boss.token),
         )
         .await;
     r.assert_error(422, "validation_failed");
     assert_eq!(r.body["error"]["fields"].as_object().unwrap().len(), 4, "{}", r.body);
     // The new account can sign in.
-    let r = app
-        .post_json(
-            "/api/login",
-            json!({"email": "cy@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
+    let r = app.login_as("cy@example.com", PASSWORD, None).await;
     assert_eq!(r.status, 200);
 }
 
 async fn unknown_and_malformed_ids_are_not_found(backend: Backend) {
     let app = spawn_app(backend).await;
-    let boss = admin(&app, "boss@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
     for id in [
         "00000000-0000-7000-8000-000000000000",
         "not-an-id",
@@ -243,11 +205,11 @@ async fn list_all(app: &TestApp, token: &str, query: &str) -> (Vec<Value>, Vec<R
 
 async fn listing_pages_with_a_stable_order_and_filters(backend: Backend) {
     let app = spawn_app(backend).await;
-    let boss = admin(&app, "boss@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
     for i in 0..7 {
-        person(&app, &format!("Member {i}"), &format!("member{i}@example.com")).await;
+        TestUser::store(&app, &format!("Member {i}"), &format!("member{i}@example.com")).await;
     }
-    person(&app, "Zed 100%_sure", "zed@other.org").await;
+    TestUser::store(&app, "Zed 100%_sure", "zed@other.org").await;
     let (items, pages) = list_all(&app, &boss.token, "limit=3").await;
     assert_eq!(items.len(), 9);
     assert_eq!(pages.len(), 3);
@@ -255,38 +217,38 @@ async fn listing_pages_with_a_stable_order_and_filters(backend: Backend) {
     assert_eq!(items[0]["email"], "zed@other.org", "newest first");
     assert_eq!(items[8]["email"], "boss@example.com");
     // Default page size 20 holds everyone.
-    let r = app.get("/api/users", Some(&boss.token)).await;
+    let r = app.list_users("", Some(&boss.token)).await;
     assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 9);
     // Search over email and name, case-insensitively; wildcards are literal.
-    let r = app.get("/api/users?q=MEMBER%203", Some(&boss.token)).await;
+    let r = app.list_users("q=MEMBER%203", Some(&boss.token)).await;
     assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 1);
-    let r = app.get("/api/users?q=other.org", Some(&boss.token)).await;
+    let r = app.list_users("q=other.org", Some(&boss.token)).await;
     assert_eq!(r.body["data"]["items"][0]["name"], "Zed 100%_sure");
-    let r = app.get("/api/users?q=%25", Some(&boss.token)).await;
+    let r = app.list_users("q=%25", Some(&boss.token)).await;
     assert_eq!(
         r.body["data"]["items"].as_array().unwrap().len(),
         1,
         "a literal percent sign"
     );
-    let r = app.get("/api/users?role=admin", Some(&boss.token)).await;
+    let r = app.list_users("role=admin", Some(&boss.token)).await;
     assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 1);
-    let r = app.get("/api/users?disabled=true", Some(&boss.token)).await;
+    let r = app.list_users("disabled=true", Some(&boss.token)).await;
     assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 0);
     for bad in ["limit=0", "limit=101", "role=root", "cursor=bogus"] {
         app.get(&format!("/api/users?{bad}"), Some(&boss.token))
             .await
             .assert_error(422, "validation_failed");
     }
-    app.get("/api/users?limit=abc", Some(&boss.token))
+    app.list_users("limit=abc", Some(&boss.token))
         .await
         .assert_error(400, "bad_request");
 }
 
 async fn pagination_has_no_duplicates_or_gaps_under_concurrent_inserts(backend: Backend) {
     let app = std::sync::Arc::new(spawn_app(backend).await);
-    let boss = admin(&app, "boss@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
     for i in 0..24 {
-        person(&app, &format!("Early {i}"), &format!("early{i}@example.com")).await;
+        TestUser::store(&app, &format!("Early {i}"), &format!("early{i}@example.com")).await;
     }
     // Keep inserting while we page.
     let writer = {
@@ -333,8 +295,8 @@ async fn pagination_has_no_duplicates_or_gaps_under_concurrent_inserts(backend: 
 
 async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ada = person(&app, "Ada", "ada@example.com").await;
-    person(&app, "Bob", "bob@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    TestUser::store(&app, "Bob", "bob@example.com").await;
     let path = format!("/api/users/{}", ada.id);
     let r = app
         .call(
@@ -374,7 +336,7 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
     app.call("PUT", &path, Some(json!({"disabled": true})), Some(&ada.token))
         .await
         .assert_error(403, "forbidden");
-    let me = app.get("/api/me", Some(&ada.token)).await;
+    let me = app.me(Some(&ada.token)).await;
     assert_eq!(
         me.body["data"]["user"]["role"], "user",
         "nothing changed by the refused requests"
@@ -383,7 +345,7 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
 
 async fn changing_your_password_needs_the_current_one_and_ends_other_sessions(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ada = person(&app, "Ada", "ada@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
     let other_token = app.login("ada@example.com", PASSWORD).await;
     let path = format!("/api/users/{}", ada.id);
     let new = "a much better passphrase";
@@ -411,82 +373,42 @@ async fn changing_your_password_needs_the_current_one_and_ends_other_sessions(ba
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
-        app.get("/api/me", Some(&ada.token)).await.status,
+        app.me(Some(&ada.token)).await.status,
         200,
         "this device stays signed in"
     );
-    app.get("/api/me", Some(&other_token))
-        .await
-        .assert_error(401, "unauthenticated");
-    let old = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
+    app.me(Some(&other_token)).await.assert_error(401, "unauthenticated");
+    let old = app.login_as("ada@example.com", PASSWORD, None).await;
     old.assert_error(401, "invalid_credentials");
-    let fresh = app
-        .post_json("/api/login", json!({"email": "ada@example.com", "password": new}), None)
-        .await;
+    let fresh = app.login_as("ada@example.com", new, None).await;
     assert_eq!(fresh.status, 200);
 }
 
 async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in(backend: Backend) {
     let app = spawn_app(backend).await;
-    let boss = admin(&app, "boss@example.com").await;
-    let ada = person(&app, "Ada", "ada@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
     let r = app
-        .call(
-            "PUT",
-            &format!("/api/users/{}", ada.id),
-            Some(json!({"disabled": true})),
-            Some(&boss.token),
-        )
+        .update_user(&ada.id, json!({"disabled": true}), Some(&boss.token))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"]["user"]["disabled"], true);
-    app.get("/api/me", Some(&ada.token))
-        .await
-        .assert_error(401, "unauthenticated");
-    let login = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
+    app.me(Some(&ada.token)).await.assert_error(401, "unauthenticated");
+    let login = app.login_as("ada@example.com", PASSWORD, None).await;
     login.assert_error(403, "account_disabled");
-    let wrong = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": "wrong password"}),
-            None,
-        )
-        .await;
+    let wrong = app.login_as("ada@example.com", "wrong password", None).await;
     wrong.assert_error(401, "invalid_credentials");
-    let r = app.get("/api/users?disabled=true", Some(&boss.token)).await;
+    let r = app.list_users("disabled=true", Some(&boss.token)).await;
     assert_eq!(r.body["data"]["items"][0]["email"], "ada@example.com");
-    app.call(
-        "PUT",
-        &format!("/api/users/{}", ada.id),
-        Some(json!({"disabled": false})),
-        Some(&boss.token),
-    )
-    .await;
-    let login = app
-        .post_json(
-            "/api/login",
-            json!({"email": "ada@example.com", "password": PASSWORD}),
-            None,
-        )
+    app.update_user(&ada.id, json!({"disabled": false}), Some(&boss.token))
         .await;
+    let login = app.login_as("ada@example.com", PASSWORD, None).await;
     assert_eq!(login.status, 200);
 }
 
 async fn the_last_active_admin_cannot_be_demoted_disabled_or_deleted(backend: Backend) {
     let app = spawn_app(backend).await;
-    let boss = admin(&app, "boss@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
     let path = format!("/api/users/{}", boss.id);
     app.call("PUT", &path, Some(json!({"role": "user"})), Some(&boss.token))
         .await
@@ -497,31 +419,23 @@ async fn the_last_active_admin_cannot_be_demoted_disabled_or_deleted(backend: Ba
     app.call("DELETE", &path, Some(json!({"password": PASSWORD})), Some(&boss.token))
         .await
         .assert_error(409, "last_admin");
-    assert_eq!(
-        app.get("/api/me", Some(&boss.token)).await.body["data"]["user"]["role"],
-        "admin"
-    );
+    assert_eq!(app.me(Some(&boss.token)).await.body["data"]["user"]["role"], "admin");
     // With a second admin, the first may step down.
-    let second = admin(&app, "second@example.com").await;
+    let second = TestUser::admin(&app, "second@example.com").await;
     let r = app
         .call("PUT", &path, Some(json!({"role": "user"})), Some(&boss.token))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    app.call(
-        "PUT",
-        &format!("/api/users/{}", second.id),
-        Some(json!({"disabled": true})),
-        Some(&second.token),
-    )
-    .await
-    .assert_error(409, "last_admin");
+    app.update_user(&second.id, json!({"disabled": true}), Some(&second.token))
+        .await
+        .assert_error(409, "last_admin");
 }
 
 async fn deleting_removes_the_user_and_their_sessions(backend: Backend) {
     use sea_orm::Statement;
     let app = spawn_app(backend).await;
-    let boss = admin(&app, "boss@example.com").await;
-    let ada = person(&app, "Ada", "ada@example.com").await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
     let path = format!("/api/users/{}", ada.id);
     app.call("DELETE", &path, None, Some(&ada.token))
         .await
@@ -536,9 +450,7 @@ async fn deleting_removes_the_user_and_their_sessions(backend: Backend) {
     .assert_error(422, "validation_failed");
     let r = app.call("DELETE", &path, None, Some(&boss.token)).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    app.get("/api/me", Some(&ada.token))
-        .await
-        .assert_error(401, "unauthenticated");
+    app.me(Some(&ada.token)).await.assert_error(401, "unauthenticated");
     app.call("GET", &path, None, Some(&boss.token))
         .await
         .assert_error(404, "not_found");

@@ -64,8 +64,16 @@ pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Op
         .await
 }
 
-/// Inserts a new account. A taken email (in any case) is `EmailTaken`, whether a
-/// pre-check saw it or the unique index caught a race.
+/// Refuses an email that an account already has, in any case: `EmailTaken`.
+pub async fn ensure_email_free<C: ConnectionTrait>(db: &C, email: &str) -> Result<(), crate::error::AppError> {
+    match find_by_email(db, email).await? {
+        Some(_) => Err(crate::error::AppError::EmailTaken),
+        None => Ok(()),
+    }
+}
+
+/// Inserts a new account. A taken email (in any case) is `EmailTaken`: the unique
+/// index on `lower(email)` decides, so two racing registrations cannot both win.
 pub async fn insert_new<C: ConnectionTrait>(
     db: &C,
     name: String,
@@ -73,11 +81,8 @@ pub async fn insert_new<C: ConnectionTrait>(
     password_hash: String,
     role: crate::model::Role,
 ) -> Result<Model, crate::error::AppError> {
-    use crate::error::AppError;
-    use sea_orm::{ActiveValue::Set, SqlErr};
-    if find_by_email(db, &email).await.map_err(AppError::internal)?.is_some() {
-        return Err(AppError::EmailTaken);
-    }
+    use crate::error::{AppError, UniqueViolation};
+    use sea_orm::ActiveValue::Set;
     let now = chrono::Utc::now();
     let row = ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -89,11 +94,10 @@ pub async fn insert_new<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    match Entity::insert(row).exec_with_returning(db).await {
-        Ok(model) => Ok(model),
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(AppError::EmailTaken),
-        Err(err) => Err(AppError::internal(err)),
-    }
+    Entity::insert(row)
+        .exec_with_returning(db)
+        .await
+        .conflict_on_unique(AppError::EmailTaken)
 }
 
 /// Active administrators: the ones who can still administer.

@@ -1,36 +1,6 @@
-//! What the admin pages share: the admin-only gate and keyset paging controls.
+//! Keyset paging controls: where a paged list is, and "Previous" / "Next".
 
-use crate::model::{Role, User};
-use crate::pages::ForbiddenPage;
-use crate::session::Session;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
-
-/// Renders `content` for administrators only: signed-out visitors are sent to the
-/// login page, everyone else gets the 403 page. (The server refuses the data anyway.)
-#[component]
-pub fn AdminOnly<F, V>(content: F) -> impl IntoView
-where
-    F: Fn(User) -> V + Clone + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
-    let session = Session::expect();
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                let content = content.clone();
-                Suspend::new(async move {
-                    match session.user.await {
-                        Ok(Some(user)) if user.role == Role::Admin => content(user).into_any(),
-                        Ok(Some(_)) => view! { <ForbiddenPage /> }.into_any(),
-                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                        Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
-}
 
 /// Where a keyset-paged list is: the current cursor and the ones before it.
 #[derive(Clone, Copy)]

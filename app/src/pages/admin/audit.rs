@@ -1,8 +1,10 @@
 //! /admin/audit: the security events, newest first, filterable. Admins only.
 
-use crate::components::admin::{AdminOnly, Pager, Paging};
+use super::AdminOnly;
+use crate::components::form::LoadError;
+use crate::components::pager::{Pager, Paging};
 use crate::model::{AuditAction, AuditEvent};
-use crate::user_fns::list_audit;
+use crate::server_fns::audit::list_audit;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -60,7 +62,7 @@ fn AuditLogView() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
                     }
                 })}
             </Transition>

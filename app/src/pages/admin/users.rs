@@ -1,13 +1,14 @@
 //! /admin/users: every account, searchable and pageable, with create, role and
 //! flag edits, and delete with confirmation. Admins only.
 
-use crate::components::admin::{AdminOnly, Pager, Paging};
+use super::AdminOnly;
 use crate::components::field::Field;
-use crate::components::form::{FormAlert, SubmitButton, field_error, focus_first_error, input_value};
-use crate::error::AppError;
+use crate::components::form::{FormAlert, FormFields, LoadError, SubmitButton, action_error};
+use crate::components::pager::{Pager, Paging};
 use crate::model::{Role, User};
-use crate::user_fns::{CreateUser, DeleteUser, UpdateUser, list_users};
-use crate::validation::{CreateUserInput, FieldErrors};
+use crate::paths;
+use crate::server_fns::users::{CreateUser, DeleteUser, UpdateUser, list_users};
+use crate::validation::{CreateUserInput, RegisterInput};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -22,23 +23,6 @@ pub fn AdminUsersPage() -> impl IntoView {
     view! {
         <Title text="Users" />
         <AdminOnly content=|me| view! { <UserAdmin me /> } />
-    }
-}
-
-/// Signed in but not allowed: a real 403.
-#[component]
-pub fn ForbiddenPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::FORBIDDEN);
-    }
-    view! {
-        <Title text="Not allowed" />
-        <section class="card">
-            <h1>"Not allowed"</h1>
-            <p>"This page is for administrators. If you need access, ask one of them."</p>
-            <p><a class="button" href="/account">"Go to your account"</a></p>
-        </section>
     }
 }
 
@@ -95,7 +79,7 @@ fn UserAdmin(me: User) -> impl IntoView {
     view! {
         <section class="card card-wide" aria-labelledby="users-title">
             <h1 id="users-title">"Users"</h1>
-            <p><a href="/admin/audit">"Audit log"</a></p>
+            <p><a href=paths::ADMIN_AUDIT>"Audit log"</a></p>
             <div class="toolbar" role="search">
                 <label class="toolbar-field">
                     "Search"
@@ -150,7 +134,7 @@ fn UserAdmin(me: User) -> impl IntoView {
                                 <Pager paging next />
                             }.into_any()
                         }
-                        Err(err) => view! { <p class="alert" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
                     }
                 })}
             </Transition>
@@ -215,48 +199,33 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
 #[component]
 fn CreateUserForm(on_created: Callback<()>) -> impl IntoView {
     let action = ServerAction::<CreateUser>::new();
-    let client_errors = RwSignal::new(FieldErrors::new());
-    let (name, email, password) = (NodeRef::<html::Input>::new(), NodeRef::new(), NodeRef::new());
+    let fields = FormFields::new(["name", "email", "password"]);
     let role = NodeRef::<html::Select>::new();
-    let refs = [("name", name), ("email", email), ("password", password)];
-    let server = Signal::derive(move || {
-        action.value().get().and_then(Result::err).map(|err| match err {
-            AppError::EmailTaken => AppError::invalid_field("email", err.to_string()),
-            other => other,
-        })
-    });
+    let server = action_error(action);
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
-            for (_, node) in refs {
-                if let Some(input) = node.get_untracked() {
-                    input.set_value("");
-                }
-            }
+            fields.clear_values();
             on_created.run(());
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = CreateUserInput {
-            name: input_value(name),
-            email: input_value(email),
-            password: input_value(password),
+            account: RegisterInput {
+                name: fields.value("name"),
+                email: fields.value("email"),
+                password: fields.value("password"),
+            },
             role: role.get_untracked().map(|r| r.value()).unwrap_or_default(),
         };
-        match input.validate() {
-            Err(errors) => {
-                focus_first_error(&refs, &errors);
-                client_errors.set(errors);
-            }
-            Ok(_) => {
-                client_errors.set(FieldErrors::new());
-                action.dispatch(CreateUser {
-                    name: input.name,
-                    email: input.email,
-                    password: input.password,
-                    role: input.role,
-                });
-            }
+        if fields.check(input.validate()).is_some() {
+            let CreateUserInput { account, role } = input;
+            action.dispatch(CreateUser {
+                name: account.name,
+                email: account.email,
+                password: account.password,
+                role,
+            });
         }
     };
     let created = move || {
@@ -272,12 +241,13 @@ fn CreateUserForm(on_created: Callback<()>) -> impl IntoView {
             <FormAlert error=server />
             <p class="notice" role="status" hidden=move || created().is_none()>{created}</p>
             <form method="post" action=CreateUser::PATH on:submit=on_submit novalidate>
-                <Field id="create-name" name="name" label="Name" autocomplete="off" node_ref=name
-                    error=field_error(client_errors, server, "name") />
-                <Field id="create-email" name="email" label="Email" kind="email" autocomplete="off" node_ref=email
-                    error=field_error(client_errors, server, "email") />
+                <Field id="create-name" name="name" label="Name" autocomplete="off" node_ref=fields.input("name")
+                    error=fields.error(server, "name") />
+                <Field id="create-email" name="email" label="Email" kind="email" autocomplete="off"
+                    node_ref=fields.input("email") error=fields.error(server, "email") />
                 <Field id="create-password" name="password" label="Initial password" kind="password"
-                    autocomplete="new-password" node_ref=password error=field_error(client_errors, server, "password") />
+                    autocomplete="new-password" node_ref=fields.input("password")
+                    error=fields.error(server, "password") />
                 <div class="field">
                     <label for="create-role">"Role"</label>
                     <select id="create-role" name="role" node_ref=role>

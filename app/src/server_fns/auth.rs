@@ -1,0 +1,50 @@
+//! Sign-up, sign-in, sign-out and "who am I" (`AuthService`, `SessionService`).
+
+use crate::error::AppError;
+use crate::model::User;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::rpc::serve;
+
+#[server(prefix = "/rpc", endpoint = "register")]
+pub async fn register(name: String, email: String, password: String) -> Result<User, AppError> {
+    serve(|call| async move {
+        let input = crate::validation::RegisterInput { name, email, password };
+        let (user, token) = call.state.auth.register(&input, &call.client()).await?;
+        call.set_cookie(call.state.cookies.set(&token));
+        call.redirect(crate::paths::ACCOUNT);
+        Ok(user)
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<User, AppError> {
+    serve(|call| async move {
+        let input = crate::validation::LoginInput { email, password };
+        let previous = call.session_token();
+        let (user, token) = call.state.auth.login(&input, &call.client(), previous.as_ref()).await?;
+        call.set_cookie(call.state.cookies.set(&token));
+        call.redirect(crate::paths::ACCOUNT);
+        Ok(user)
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    serve(|call| async move {
+        let token = call.session_token();
+        call.state.sessions.sign_out(token.as_ref(), &call.client()).await?;
+        call.set_cookie(call.state.cookies.clear());
+        call.redirect(crate::paths::LOGIN);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "me")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    serve(|call| async move { Ok(call.caller().await?.user) }).await
+}

@@ -1,0 +1,104 @@
+//! Who is making a request, decided once and the same way for the REST handlers
+//! (as an axum extractor) and the server functions (through `rpc::serve`): the
+//! session cookie is looked up, and the result is a `Caller`: the signed-in user
+//! (if any), the `Actor` the policy judges, the session token and the client.
+
+use crate::error::AppError;
+use crate::model::User;
+use crate::policy::Actor;
+use crate::ssr::sessions::SessionToken;
+use crate::ssr::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use http::request::Parts;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use uuid::Uuid;
+
+/// Where a request came from, recorded on sessions and in the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl ClientMeta {
+    pub fn from_parts(parts: &Parts) -> Self {
+        let user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Self { user_agent, ip }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts))
+    }
+}
+
+/// The session token a request carries, if well-formed, not yet checked against the
+/// store: what sign-in (to end it) and sign-out need, without resolving a caller.
+pub struct SessionCookie(pub Option<SessionToken>);
+
+impl FromRequestParts<AppState> for SessionCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(state.cookies.token(&parts.headers)))
+    }
+}
+
+/// The request's caller, resolved from its session cookie.
+pub struct Caller {
+    /// What the policy judges: anonymous, a user or an admin.
+    pub actor: Actor,
+    /// The signed-in user, if any.
+    pub user: Option<User>,
+    /// The session the request was made with, if any.
+    pub token: Option<SessionToken>,
+    pub client: ClientMeta,
+}
+
+impl Caller {
+    pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Self, AppError> {
+        let token = state.cookies.token(&parts.headers);
+        let user = state.sessions.resolve(token.as_ref()).await?;
+        let actor = Actor::of(user.as_ref());
+        // The request-log middleware leaves an empty slot for the access log's user id.
+        if let Some(slot) = parts.extensions.get::<Arc<OnceLock<Actor>>>() {
+            let _ = slot.set(actor);
+        }
+        Ok(Self {
+            actor,
+            user,
+            token,
+            client: ClientMeta::from_parts(parts),
+        })
+    }
+
+    /// The signed-in user, or 401.
+    pub fn user(&self) -> Result<&User, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthenticated)
+    }
+
+    /// The signed-in user's id, or 401.
+    pub fn user_id(&self) -> Result<Uuid, AppError> {
+        self.actor.id().ok_or(AppError::Unauthenticated)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Self::resolve(state, parts).await
+    }
+}

@@ -1,0 +1,90 @@
+//! How a server function runs. `serve` hands its body a `ServerCall` (the shared
+//! state, the request, and its caller on demand) and gives a failure the error's
+//! own HTTP status, so every server function is the service call and nothing else.
+
+use crate::error::AppError;
+use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::sessions::SessionToken;
+use crate::ssr::state::AppState;
+use http::HeaderValue;
+use http::request::Parts;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use std::future::Future;
+
+/// The request a server function is answering.
+pub struct ServerCall {
+    pub state: AppState,
+    parts: Parts,
+}
+
+impl ServerCall {
+    fn current() -> Result<Self, AppError> {
+        let state = use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))?;
+        let parts = use_context::<Parts>().ok_or_else(|| AppError::internal("request parts missing from context"))?;
+        Ok(Self { state, parts })
+    }
+
+    /// Who is calling: resolves the session cookie (the same as the REST extractor).
+    pub async fn caller(&self) -> Result<Caller, AppError> {
+        Caller::resolve(&self.state, &self.parts).await
+    }
+
+    /// The session token the request carries, without resolving it.
+    pub fn session_token(&self) -> Option<SessionToken> {
+        self.state.cookies.token(&self.parts.headers)
+    }
+
+    pub fn client(&self) -> ClientMeta {
+        ClientMeta::from_parts(&self.parts)
+    }
+
+    pub fn set_cookie(&self, value: HeaderValue) {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    /// Where a plain HTML form post goes next (a hydrated call ignores it).
+    pub fn redirect(&self, path: &str) {
+        leptos_axum::redirect(path);
+    }
+}
+
+/// Runs a server function's body with its request and maps its error to a status.
+pub async fn serve<T, F, Fut>(body: F) -> Result<T, AppError>
+where
+    F: FnOnce(ServerCall) -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let result = match ServerCall::current() {
+        Ok(call) => body(call).await,
+        Err(err) => Err(err),
+    };
+    if let Err(err) = &result {
+        set_status(err);
+    }
+    result
+}
+
+/// Gives a failed call the error's own HTTP status (422, 409, …) instead of a
+/// blanket 500, except for plain HTML form posts, which must stay redirects so the
+/// browser returns to the form with the error.
+fn set_status(err: &AppError) {
+    let form_post = use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false);
+    if !form_post
+        && let (Some(response), Ok(status)) = (
+            use_context::<ResponseOptions>(),
+            http::StatusCode::from_u16(err.status()),
+        )
+    {
+        response.set_status(status);
+    }
+}

@@ -1,0 +1,259 @@
+//! Sessions, whole: how one starts, how a request's token is recognised, how it
+//! expires (an absolute lifetime and an idle timeout), how "last seen" is touched,
+//! and how a user lists and revokes their own. The store underneath is a trait
+//! (`store.rs`); the authentication cache in front of it is `principal_cache`.
+//! Credentials (passwords, throttling) are `auth`'s business, not this module's.
+
+mod database;
+mod store;
+mod token;
+
+pub use database::DbSessionStore;
+pub use store::{SessionRecord, SessionStore, StoreError};
+pub use token::SessionToken;
+
+use crate::error::AppError;
+use crate::model::{AuditAction, SessionInfo, User};
+use crate::policy::{Action, Target, authorize};
+use crate::ssr::audit::AuditLog;
+use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::entity::users;
+use crate::ssr::principal_cache::{Principal, PrincipalCache};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// `last_seen_at` is written at most this often per session, so reads stay reads.
+pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// The longest user agent kept on a session.
+const USER_AGENT_MAX_CHARS: usize = 512;
+
+/// How long sessions live. The values come from configuration (`ROSTER_SESSION_TTL`,
+/// `ROSTER_SESSION_IDLE_TIMEOUT`), which holds the defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// Absolute lifetime from sign-in.
+    pub lifetime: Duration,
+    /// A session unused for this long ends, whatever its lifetime says.
+    pub idle_timeout: Duration,
+}
+
+impl SessionPolicy {
+    fn is_live(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
+        session.expires_at > now && now - session.last_seen_at <= self.idle_timeout
+    }
+}
+
+#[derive(Clone)]
+pub struct SessionService {
+    db: DatabaseConnection,
+    store: Arc<dyn SessionStore>,
+    cache: PrincipalCache,
+    policy: SessionPolicy,
+    audit: AuditLog,
+}
+
+impl SessionService {
+    pub fn new(
+        db: DatabaseConnection,
+        store: Arc<dyn SessionStore>,
+        cache: PrincipalCache,
+        policy: SessionPolicy,
+        audit: AuditLog,
+    ) -> Self {
+        Self {
+            db,
+            store,
+            cache,
+            policy,
+            audit,
+        }
+    }
+
+    pub fn policy(&self) -> SessionPolicy {
+        self.policy
+    }
+
+    /// The authentication cache in front of the store.
+    pub fn cache(&self) -> &PrincipalCache {
+        &self.cache
+    }
+
+    /// A new session for the user; the token goes into the cookie, only its hash
+    /// into the store.
+    pub async fn start(&self, user_id: Uuid, client: &ClientMeta) -> Result<SessionToken, AppError> {
+        let token = SessionToken::generate();
+        let now = Utc::now();
+        self.store
+            .insert(SessionRecord {
+                token_hash: token.hash(),
+                public_id: Uuid::new_v4(),
+                user_id,
+                created_at: now,
+                last_seen_at: now,
+                expires_at: now + self.policy.lifetime,
+                user_agent: client
+                    .user_agent
+                    .as_deref()
+                    .map(|ua| ua.chars().take(USER_AGENT_MAX_CHARS).collect()),
+                ip: client.ip.clone(),
+            })
+            .await?;
+        Ok(token)
+    }
+
+    /// The signed-in user for this token, enforcing expiry and the idle timeout on
+    /// every call. Served from the cache when it can be; the stores decide the rest.
+    pub async fn resolve(&self, token: Option<&SessionToken>) -> Result<Option<User>, AppError> {
+        let Some(token) = token else { return Ok(None) };
+        let hash = token.hash();
+        let now = Utc::now();
+        if let Some(cached) = self.cache.get(&hash) {
+            // Only a session that is plainly alive is answered from memory; expiry
+            // and idle decisions are left to the store's own record.
+            if self.policy.is_live(&cached.session, now) {
+                if now - cached.session.last_seen_at >= TOUCH_INTERVAL {
+                    self.store.touch(&hash, now).await?;
+                    self.cache.touched(&hash, now);
+                }
+                return Ok(Some(cached.user.clone()));
+            }
+        }
+        let seen = self.cache.generation();
+        let Some(mut session) = self.store.get(&hash).await? else {
+            return Ok(None);
+        };
+        if !self.policy.is_live(&session, now) {
+            self.end_by_hash(&hash).await?;
+            return Ok(None);
+        }
+        let Some(account) = users::Entity::find_by_id(session.user_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        // Disabling ends sessions at once; this guards any that slip through.
+        if account.disabled {
+            self.end_by_hash(&hash).await?;
+            return Ok(None);
+        }
+        if now - session.last_seen_at >= TOUCH_INTERVAL {
+            self.store.touch(&hash, now).await?;
+            session.last_seen_at = now;
+        }
+        let user = account.to_user();
+        self.cache.put(
+            &hash,
+            Principal {
+                session,
+                user: user.clone(),
+            },
+            seen,
+        );
+        Ok(Some(user))
+    }
+
+    /// Ends the session this token names, if it still exists; returns whose it was.
+    pub async fn end(&self, token: &SessionToken) -> Result<Option<Uuid>, AppError> {
+        let hash = token.hash();
+        let Some(session) = self.store.get(&hash).await? else {
+            return Ok(None);
+        };
+        self.end_by_hash(&hash).await?;
+        Ok(Some(session.user_id))
+    }
+
+    /// Signs out: ends the session server-side and records it. Idempotent:
+    /// signing out twice, or without a session, is not an error.
+    pub async fn sign_out(&self, token: Option<&SessionToken>, client: &ClientMeta) -> Result<(), AppError> {
+        let Some(token) = token else { return Ok(()) };
+        if let Some(user_id) = self.end(token).await? {
+            self.audit
+                .record(AuditAction::SignOut, Some(user_id), None, client, None)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Ends every session of the user except `keep` (the caller's own, when a
+    /// change should not sign them out here). Returns how many ended.
+    pub async fn end_all_for_user(&self, user_id: Uuid, keep: Option<&SessionToken>) -> Result<u64, AppError> {
+        let keep = keep.map(SessionToken::hash);
+        let ended = self.store.remove_all_for_user(user_id, keep.as_deref()).await?;
+        // After the store changed, so no lookup can cache the old sessions again.
+        self.cache.forget_user(user_id).await;
+        Ok(ended)
+    }
+
+    /// Removes one session from the store, then from the cache (in that order, so
+    /// no lookup can cache it again in between).
+    async fn end_by_hash(&self, token_hash: &str) -> Result<(), AppError> {
+        self.store.remove(token_hash).await?;
+        self.cache.forget(token_hash).await;
+        Ok(())
+    }
+
+    /// The caller's own sessions, the current one marked.
+    pub async fn list_own(&self, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
+        authorize(caller.actor, Action::ListOwnSessions, Target::Myself)?;
+        let me = caller.user_id()?;
+        let current = caller.token.as_ref().map(SessionToken::hash);
+        let now = Utc::now();
+        Ok(self
+            .store
+            .list_for_user(me)
+            .await?
+            .into_iter()
+            .filter(|s| s.expires_at > now)
+            .map(|s| SessionInfo {
+                current: current.as_deref() == Some(s.token_hash.as_str()),
+                id: s.public_id,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                user_agent: s.user_agent,
+                ip: s.ip,
+            })
+            .collect())
+    }
+
+    /// Signs out one of the caller's own sessions, named by its public id.
+    pub async fn revoke_own(&self, caller: &Caller, session_id: Uuid) -> Result<(), AppError> {
+        authorize(caller.actor, Action::RevokeOwnSessions, Target::Myself)?;
+        let me = caller.user_id()?;
+        let removed = self.store.remove_by_public_id(me, session_id).await?;
+        // The cache knows sessions by token, not public id: forget the account's.
+        self.cache.forget_user(me).await;
+        if !removed {
+            return Err(AppError::NotFound);
+        }
+        let detail = Some(format!("session {session_id}"));
+        self.audit
+            .record(AuditAction::SessionsRevoked, Some(me), None, &caller.client, detail)
+            .await;
+        Ok(())
+    }
+
+    /// "Sign out everywhere else": every session of the caller's but this one.
+    pub async fn revoke_others(&self, caller: &Caller) -> Result<u64, AppError> {
+        authorize(caller.actor, Action::RevokeOwnSessions, Target::Myself)?;
+        let me = caller.user_id()?;
+        let removed = self.end_all_for_user(me, caller.token.as_ref()).await?;
+        let detail = Some(format!("{removed} other session(s)"));
+        self.audit
+            .record(AuditAction::SessionsRevoked, Some(me), None, &caller.client, detail)
+            .await;
+        Ok(removed)
+    }
+
+    /// Deletes expired sessions. Expiry is enforced on every request; this only
+    /// reclaims the space.
+    pub async fn sweep(&self) -> Result<u64, AppError> {
+        Ok(self.store.remove_expired(Utc::now()).await?)
+    }
+
+    /// Whether the store answers, for readiness probes.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+}

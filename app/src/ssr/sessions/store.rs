@@ -1,0 +1,57 @@
+//! What every session store keeps and answers: the `SessionStore` trait. The
+//! database store implements it today; a directory or Redis store plugs in by
+//! configuration without touching the service layer.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+/// A session as the store keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    /// The name clients use for this session.
+    pub public_id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("session store: {0}")]
+pub struct StoreError(pub String);
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        Self(err.to_string())
+    }
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    async fn insert(&self, record: SessionRecord) -> Result<(), StoreError>;
+    async fn get(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn touch(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn remove(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// The user's sessions, newest first.
+    async fn list_for_user(&self, user_id: Uuid) -> Result<Vec<SessionRecord>, StoreError>;
+    /// Removes one of the user's sessions by its public id; false if none matched.
+    async fn remove_by_public_id(&self, user_id: Uuid, public_id: Uuid) -> Result<bool, StoreError>;
+    /// Ends every session of the user except `keep` (a token hash), if given.
+    async fn remove_all_for_user(&self, user_id: Uuid, keep: Option<&str>) -> Result<u64, StoreError>;
+    async fn remove_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Cheap reachability check for readiness probes.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// A store that fails is an internal error; the log line names where.
+impl From<StoreError> for crate::error::AppError {
+    #[track_caller]
+    fn from(err: StoreError) -> Self {
+        crate::error::AppError::internal(err)
+    }
+}

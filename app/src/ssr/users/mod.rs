@@ -1,0 +1,183 @@
+//! User management: listing (`listing.rs`), creating, reading, updating
+//! (`update.rs`) and deleting accounts. Every operation asks the policy first; the
+//! REST API and the server functions both call these methods.
+
+mod listing;
+mod update;
+
+use crate::error::AppError;
+use crate::model::{AuditAction, Role, User};
+use crate::policy::{Action, Target, authorize};
+use crate::ssr::audit::AuditLog;
+use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::entity::users;
+use crate::ssr::password::PasswordHasher;
+use crate::ssr::sessions::SessionService;
+use crate::validation::{CreateUserInput, DeleteUserInput, Email, Password, UserName};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    IntoActiveModel, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct UserService {
+    db: DatabaseConnection,
+    sessions: SessionService,
+    hasher: PasswordHasher,
+    audit: AuditLog,
+}
+
+impl UserService {
+    pub fn new(db: DatabaseConnection, sessions: SessionService, hasher: PasswordHasher, audit: AuditLog) -> Self {
+        Self {
+            db,
+            sessions,
+            hasher,
+            audit,
+        }
+    }
+
+    pub async fn create(&self, caller: &Caller, input: &CreateUserInput) -> Result<User, AppError> {
+        authorize(caller.actor, Action::CreateUser, Target::Collection)?;
+        let valid = input.validate().map_err(AppError::validation)?;
+        // Fail fast before paying for a hash; the unique index decides a race.
+        let account = valid.account;
+        users::ensure_email_free(&self.db, account.email.as_str()).await?;
+        let hash = self.hasher.hash(&account.password).await?;
+        let row = users::insert_new(
+            &self.db,
+            account.name.into_inner(),
+            account.email.into_inner(),
+            hash,
+            valid.role,
+        )
+        .await?;
+        let user = row.to_user();
+        let detail = Some(format!("role {}", user.role.as_str()));
+        self.audit
+            .record(
+                AuditAction::UserCreated,
+                caller.actor.id(),
+                Some((user.id, &user.email)),
+                &caller.client,
+                detail,
+            )
+            .await;
+        Ok(user)
+    }
+
+    async fn find(&self, id: Uuid) -> Result<users::Model, AppError> {
+        users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Authorization comes before existence, so a user cannot probe for other ids.
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> Result<User, AppError> {
+        authorize(caller.actor, Action::ReadUser, Target::of(caller.actor, id))?;
+        let cache = self.sessions.cache();
+        if let Some(user) = cache.account(id) {
+            return Ok((*user).clone());
+        }
+        let seen = cache.generation();
+        let user = self.find(id).await?.to_user();
+        cache.put_account(user.clone(), seen);
+        Ok(user)
+    }
+
+    /// Deleting one's own account needs the password; an admin deleting another does not.
+    pub async fn delete(&self, caller: &Caller, id: Uuid, input: &DeleteUserInput) -> Result<(), AppError> {
+        let target = Target::of(caller.actor, id);
+        authorize(caller.actor, Action::DeleteUser, target)?;
+        let existing = self.find(id).await?;
+        if target == Target::Myself {
+            let password = input.own_password().map_err(AppError::validation)?;
+            self.require_password(&existing, &password, "password").await?;
+        }
+        let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
+        let txn = self.db.begin().await?;
+        if was_active_admin {
+            lock_admins(&txn).await?;
+        }
+        users::Entity::delete_by_id(id).exec(&txn).await?;
+        if was_active_admin && users::count_active_admins(&txn).await? == 0 {
+            txn.rollback().await?;
+            return Err(AppError::LastAdmin);
+        }
+        txn.commit().await?;
+        // The database store cascades; other stores are told explicitly.
+        self.sessions.end_all_for_user(id, None).await?;
+        let who = Some((existing.id, existing.email.as_str()));
+        self.audit
+            .record(
+                AuditAction::UserDeleted,
+                caller.actor.id().filter(|a| *a != id),
+                who,
+                &caller.client,
+                None,
+            )
+            .await;
+        Ok(())
+    }
+
+    async fn require_password(&self, user: &users::Model, password: &Password, field: &str) -> Result<(), AppError> {
+        if self.hasher.verify(password, Some(&user.password_hash)).await? {
+            Ok(())
+        } else {
+            Err(AppError::invalid_field(field, "This password is not correct."))
+        }
+    }
+
+    /// Creates an administrator, or promotes (and re-enables) an existing account;
+    /// either way the password given becomes the account's password. For the CLI.
+    pub async fn create_or_promote_admin(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<(User, bool), AppError> {
+        let email = Email::parse(email).map_err(|e| AppError::invalid_field("email", e))?;
+        let name = UserName::parse(name).map_err(|e| AppError::invalid_field("name", e))?;
+        let password = Password::parse_new(password).map_err(|e| AppError::invalid_field("password", e))?;
+        let hash = self.hasher.hash(&password).await?;
+        if let Some(existing) = users::find_by_email(&self.db, email.as_str()).await? {
+            let mut row = existing.into_active_model();
+            row.role = Set(Role::Admin.as_str().to_owned());
+            row.disabled = Set(false);
+            row.password_hash = Set(hash);
+            row.updated_at = Set(Utc::now());
+            let updated = row.update(&self.db).await?;
+            self.sessions.cache().forget_user(updated.id).await;
+            let user = updated.to_user();
+            let detail = Some("promoted to admin from the command line".to_owned());
+            let who = Some((user.id, user.email.as_str()));
+            self.audit
+                .record(AuditAction::RoleChanged, None, who, &ClientMeta::default(), detail)
+                .await;
+            return Ok((user, false));
+        }
+        let created = users::insert_new(&self.db, name.into_inner(), email.into_inner(), hash, Role::Admin).await?;
+        let user = created.to_user();
+        let detail = Some("admin created from the command line".to_owned());
+        let who = Some((user.id, user.email.as_str()));
+        self.audit
+            .record(AuditAction::UserCreated, None, who, &ClientMeta::default(), detail)
+            .await;
+        Ok((user, true))
+    }
+}
+
+/// PostgreSQL: serialize concurrent changes to administrators, so two admins
+/// demoting each other at once cannot leave none. (SQLite already serializes
+/// writers, and the count after the write sees the other's committed change.)
+async fn lock_admins<C: ConnectionTrait>(db: &C) -> Result<(), AppError> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let sql = "SELECT id FROM users WHERE role = 'admin' AND disabled = false FOR UPDATE";
+        db.query_all_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+            .await?;
+    }
+    Ok(())
+}

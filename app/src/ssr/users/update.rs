@@ -1,0 +1,186 @@
+//! Updating an account, step by step: the policy for each kind of change, the
+//! current password when changing one's own, a free email, the write itself (with
+//! the last-admin rule inside its transaction), the sessions the change ends, and
+//! the audit trail.
+
+use super::{UserService, lock_admins};
+use crate::error::{AppError, UniqueViolation};
+use crate::model::{AuditAction, Role, User};
+use crate::policy::{Action, Actor, Target, authorize};
+use crate::ssr::caller::Caller;
+use crate::ssr::entity::users;
+use crate::validation::{UpdateUserInput, ValidUserUpdate};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use uuid::Uuid;
+
+impl UserService {
+    /// Applies the fields present in `input`. A change to one's own password keeps
+    /// the caller's session and ends the others.
+    pub async fn update(&self, caller: &Caller, id: Uuid, input: &UpdateUserInput) -> Result<User, AppError> {
+        let target = Target::of(caller.actor, id);
+        let change = input.validate().map_err(AppError::validation)?;
+        authorize_change(caller.actor, target, &change)?;
+        let existing = self.find(id).await?;
+        let new_hash = self.new_password_hash(&existing, target, &change).await?;
+        self.ensure_new_email_free(&existing, &change).await?;
+        let updated = self.write(&existing, change, new_hash.clone()).await?;
+        let password_changed = new_hash.is_some();
+        self.end_sessions_after(caller, target, &existing, &updated, password_changed)
+            .await?;
+        self.record_update(caller, &existing, &updated, password_changed).await;
+        Ok(updated.to_user())
+    }
+
+    /// The new password's hash, after checking the current password when the
+    /// caller changes their own.
+    async fn new_password_hash(
+        &self,
+        existing: &users::Model,
+        target: Target,
+        change: &ValidUserUpdate,
+    ) -> Result<Option<String>, AppError> {
+        let Some(password) = &change.password else {
+            return Ok(None);
+        };
+        if target == Target::Myself {
+            let current = change.current_password.as_ref().ok_or_else(|| {
+                AppError::invalid_field("current_password", "Enter your current password to change it.")
+            })?;
+            self.require_password(existing, current, "current_password").await?;
+        }
+        Ok(Some(self.hasher.hash(password).await?))
+    }
+
+    /// Fails fast on an email another account has; the unique index decides a race.
+    async fn ensure_new_email_free(&self, existing: &users::Model, change: &ValidUserUpdate) -> Result<(), AppError> {
+        match &change.email {
+            Some(email) if !email.as_str().eq_ignore_ascii_case(&existing.email) => {
+                users::ensure_email_free(&self.db, email.as_str()).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes the change in one transaction that refuses to leave no active admin.
+    async fn write(
+        &self,
+        existing: &users::Model,
+        change: ValidUserUpdate,
+        new_hash: Option<String>,
+    ) -> Result<users::Model, AppError> {
+        let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
+        let txn = self.db.begin().await?;
+        if was_active_admin {
+            lock_admins(&txn).await?;
+        }
+        let mut row = existing.clone().into_active_model();
+        if let Some(name) = change.name {
+            row.name = Set(name.into_inner());
+        }
+        if let Some(email) = change.email {
+            row.email = Set(email.into_inner());
+        }
+        if let Some(hash) = new_hash {
+            row.password_hash = Set(hash);
+        }
+        if let Some(role) = change.role {
+            row.role = Set(role.as_str().to_owned());
+        }
+        if let Some(disabled) = change.disabled {
+            row.disabled = Set(disabled);
+        }
+        row.updated_at = Set(Utc::now());
+        let updated = row.update(&txn).await.conflict_on_unique(AppError::EmailTaken)?;
+        if was_active_admin && users::count_active_admins(&txn).await? == 0 {
+            txn.rollback().await?;
+            return Err(AppError::LastAdmin);
+        }
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Credentials or privileges changed: other sessions must not keep the old
+    /// ones. Disabling ends every session. Either way the cached account is
+    /// forgotten, after the store changed, so no lookup can cache the old one again.
+    async fn end_sessions_after(
+        &self,
+        caller: &Caller,
+        target: Target,
+        existing: &users::Model,
+        updated: &users::Model,
+        password_changed: bool,
+    ) -> Result<(), AppError> {
+        let disabling = updated.disabled && !existing.disabled;
+        let role_changed = updated.role() != existing.role();
+        if disabling {
+            self.sessions.end_all_for_user(updated.id, None).await?;
+        } else if password_changed || role_changed {
+            let keep = (target == Target::Myself).then_some(caller.token.as_ref()).flatten();
+            self.sessions.end_all_for_user(updated.id, keep).await?;
+        } else {
+            self.sessions.cache().forget_user(updated.id).await;
+        }
+        Ok(())
+    }
+
+    async fn record_update(
+        &self,
+        caller: &Caller,
+        existing: &users::Model,
+        updated: &users::Model,
+        password_changed: bool,
+    ) {
+        let (actor, client) = (caller.actor.id(), &caller.client);
+        let who = Some((updated.id, updated.email.as_str()));
+        if updated.name != existing.name || updated.email != existing.email {
+            let detail = (updated.email != existing.email).then(|| format!("email was {}", existing.email));
+            self.audit
+                .record(AuditAction::ProfileUpdated, actor, who, client, detail)
+                .await;
+        }
+        if password_changed {
+            self.audit
+                .record(AuditAction::PasswordChanged, actor, who, client, None)
+                .await;
+        }
+        if updated.role() != existing.role() {
+            let detail = Some(format!("{} → {}", existing.role().as_str(), updated.role().as_str()));
+            self.audit
+                .record(AuditAction::RoleChanged, actor, who, client, detail)
+                .await;
+        }
+        if updated.disabled != existing.disabled {
+            let action = if updated.disabled {
+                AuditAction::UserDisabled
+            } else {
+                AuditAction::UserEnabled
+            };
+            self.audit.record(action, actor, who, client, None).await;
+        }
+    }
+}
+
+/// Every kind of change in the update must be allowed on its own; an empty
+/// update is a read.
+fn authorize_change(actor: Actor, target: Target, change: &ValidUserUpdate) -> Result<(), AppError> {
+    let mut actions = Vec::new();
+    if change.name.is_some() || change.email.is_some() {
+        actions.push(Action::UpdateProfile);
+    }
+    if change.password.is_some() {
+        actions.push(Action::ChangePassword);
+    }
+    if change.role.is_some() {
+        actions.push(Action::ChangeRole);
+    }
+    if change.disabled.is_some() {
+        actions.push(Action::ChangeDisabled);
+    }
+    if actions.is_empty() {
+        actions.push(Action::ReadUser);
+    }
+    actions
+        .into_iter()
+        .try_for_each(|action| authorize(actor, action, target))
+}
