@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::{HeaderMap, Method, StatusCode, header};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The pages whose signed-out rendering is the same for everyone.
@@ -36,6 +37,20 @@ struct Page {
 pub struct PageCache {
     cookies: CookieConfig,
     pages: Arc<RwLock<HashMap<&'static str, Arc<Page>>>>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// Requests this cache answered from memory, and cacheable ones it had to render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageCacheStats {
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl PageCache {
@@ -43,6 +58,14 @@ impl PageCache {
         Self {
             cookies,
             pages: Arc::default(),
+            counts: Arc::default(),
+        }
+    }
+
+    pub fn stats(&self) -> PageCacheStats {
+        PageCacheStats {
+            hits: self.counts.hits.load(Ordering::Relaxed),
+            misses: self.counts.misses.load(Ordering::Relaxed),
         }
     }
 
@@ -68,11 +91,13 @@ pub async fn serve_cached(State(cache): State<PageCache>, request: Request, next
     let cached = cache.pages.read().unwrap_or_else(|e| e.into_inner()).get(key).cloned();
     if let Some(page) = cached {
         metrics::counter!("roster_page_cache_total", "outcome" => "hit").increment(1);
+        cache.counts.hits.fetch_add(1, Ordering::Relaxed);
         let mut response = Response::new(Body::from(page.body.replace(&page.nonce, &nonce)));
         *response.headers_mut() = page.headers.clone();
         return response;
     }
     metrics::counter!("roster_page_cache_total", "outcome" => "miss").increment(1);
+    cache.counts.misses.fetch_add(1, Ordering::Relaxed);
     let response = next.run(request).await;
     let html = response
         .headers()

@@ -1,6 +1,7 @@
 //! Building and running the application: database, state, router, listener.
 
 use crate::configuration::Settings;
+use crate::page_cache::PageCache;
 use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
 use app::ssr::auth::AuthService;
@@ -67,7 +68,7 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
     })
 }
 
-pub fn router(settings: &Settings, state: AppState) -> Router {
+pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache>) -> Router {
     let mut leptos_options = LeptosOptions::builder()
         .output_name("roster")
         .site_root(settings.site_root.as_str())
@@ -98,26 +99,25 @@ pub fn router(settings: &Settings, state: AppState) -> Router {
         None => app.merge(telemetry_metrics::router().with_state(state)),
         Some(_) => app,
     };
-    with_middleware(app, settings)
+    with_middleware(app, settings, page_cache)
 }
 
 /// The layers every response passes through, outermost last: request id and access
-/// log, security headers, the CSRF guard, and turning a handler panic into a 500
-/// envelope while the process keeps serving. Public so tests can wrap their own
-/// routes (a panicking one, say) in exactly this stack.
-pub fn with_middleware(router: Router, settings: &Settings) -> Router {
+/// log, security headers, the page cache (if given), the CSRF guard, and turning a
+/// handler panic into a 500 envelope while the process keeps serving. Public so
+/// tests can wrap their own routes (a panicking one, say) in exactly this stack.
+pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<PageCache>) -> Router {
     let router = router
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(security::csrf_guard))
         .layer(axum::middleware::from_fn(crate::static_cache::cache_headers));
     // Inside the security headers: it needs this response's CSP nonce.
-    let router = if settings.page_cache {
-        router.layer(axum::middleware::from_fn_with_state(
-            crate::page_cache::PageCache::new(settings.cookie_config()),
+    let router = match page_cache {
+        Some(cache) => router.layer(axum::middleware::from_fn_with_state(
+            cache,
             crate::page_cache::serve_cached,
-        ))
-    } else {
-        router
+        )),
+        None => router,
     };
     router
         .layer(axum::middleware::from_fn_with_state(
@@ -148,6 +148,7 @@ pub struct Application {
     state: AppState,
     backups: Option<(String, crate::backup::Schedule)>,
     metrics_listener: Option<TcpListener>,
+    page_cache: Option<PageCache>,
 }
 
 impl Application {
@@ -156,7 +157,8 @@ impl Application {
         let db = connect_database(settings).await?;
         Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
         let state = build_state(settings, db);
-        let router = router(settings, state.clone());
+        let page_cache = settings.page_cache.then(|| PageCache::new(settings.cookie_config()));
+        let router = router(settings, state.clone(), page_cache.clone());
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -185,6 +187,7 @@ impl Application {
             state,
             backups,
             metrics_listener,
+            page_cache,
         })
     }
 
@@ -199,6 +202,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The signed-out page cache, when it is on.
+    pub fn page_cache(&self) -> Option<&PageCache> {
+        self.page_cache.as_ref()
     }
 
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.

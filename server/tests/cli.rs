@@ -260,6 +260,16 @@ fn backup_and_restore_from_the_command_line() {
         "the backup and its checksum"
     );
 
+    // An account created after the backup: a restore must not have it.
+    let out = roster(&dir)
+        .args(["create-admin", "--email", "later@example.com", "--name", "Later"])
+        .env("DATABASE_URL", &source)
+        .env("ROSTER_ADMIN_PASSWORD", "correct horse battery")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(emails(&source), ["later@example.com", "root@example.com"]);
+
     let copy = format!("sqlite://{}/copy.db", dir.display());
     let out = roster(&dir)
         .args(["restore", file.to_str().unwrap()])
@@ -267,6 +277,11 @@ fn backup_and_restore_from_the_command_line() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        emails(&copy),
+        ["root@example.com"],
+        "the copy holds what the backup held"
+    );
     // Not over a database that holds users, unless forced.
     let out = roster(&dir)
         .args(["restore", file.to_str().unwrap()])
@@ -275,12 +290,41 @@ fn backup_and_restore_from_the_command_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(
+        emails(&source),
+        ["later@example.com", "root@example.com"],
+        "a refused restore changes nothing"
+    );
     let out = roster(&dir)
         .args(["restore", "--force", file.to_str().unwrap()])
         .env("DATABASE_URL", &source)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        emails(&source),
+        ["root@example.com"],
+        "forced: back to the backup's state"
+    );
+}
+
+/// The accounts' emails in a database, sorted.
+fn emails(url: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = Database::connect(url).await.unwrap();
+        let backend = db.get_database_backend();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT email FROM users ORDER BY email",
+            ))
+            .await
+            .unwrap();
+        let emails = rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect();
+        db.close().await.ok();
+        emails
+    })
 }
 
 /// Sends one HTTP/1.1 request over a plain socket; returns the raw response.
@@ -386,6 +430,54 @@ fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
     );
 }
 
+/// Log files rotate daily (one file per UTC day, named by its date) and only the
+/// newest `ROSTER_LOG_KEEP` are kept: older ones are deleted when the server starts.
+#[test]
+fn log_files_are_named_by_day_and_only_the_newest_are_kept() {
+    let dir = temp_dir("logkeep");
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // Five older days, written oldest first.
+    for day in 1..=5 {
+        std::fs::write(logs.join(format!("roster.2026-01-0{day}.log")), "{}\n").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(logs.join("unrelated.txt"), "not a log").unwrap();
+    let port = free_port();
+    let child = roster(&dir)
+        .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
+        .env("ROSTER_LOG_DIR", &logs)
+        .env("ROSTER_LOG_KEEP", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    send_sigterm(child.id());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let today = format!("roster.{}.log", chrono::Utc::now().format("%Y-%m-%d"));
+    assert_eq!(
+        names,
+        [
+            "roster.2026-01-04.log",
+            "roster.2026-01-05.log",
+            &today,
+            "unrelated.txt"
+        ],
+        "the two newest old days, today's file, and nothing else removed"
+    );
+    assert!(
+        std::fs::read_to_string(logs.join(&today)).unwrap().contains("started"),
+        "today's lines go to today's file"
+    );
+}
+
 /// Registrations stream in from several clients; SIGTERM arrives mid-stream. Every
 /// registration the server acknowledged (201) must be in the database afterwards,
 /// and the process must exit cleanly.
@@ -429,7 +521,12 @@ fn sigterm_under_load_loses_no_acknowledged_request() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(1500));
+    // SIGTERM once the load is well under way.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 8 {
+        assert!(Instant::now() < deadline, "the load never got going");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     send_sigterm(child.id());
     let status = child.wait().unwrap();
     for client in clients {

@@ -27,6 +27,14 @@ pub struct PasswordHasher {
     /// Hashes computed so far (new and verified): the cost every sign-in pays,
     /// observable so tests can prove unknown accounts pay it too.
     computed: Arc<std::sync::atomic::AtomicU64>,
+    /// Hashes holding a permit right now, and the most there ever were at once.
+    in_flight: Arc<InFlight>,
+}
+
+#[derive(Default)]
+struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -57,6 +65,7 @@ impl PasswordHasher {
             pool: HashPool::new(max_concurrent.max(1)),
             dummy_hash: dummy_hash.into(),
             computed: Arc::default(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -69,18 +78,28 @@ impl PasswordHasher {
         self.permits.available_permits()
     }
 
+    /// The most hashes that have run (or been handed to the pool) at once.
+    pub fn peak_in_flight(&self) -> usize {
+        self.in_flight.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
         let waiting = metrics::gauge!("roster_password_hash_waiting");
         waiting.increment(1.0);
         let permit = self.permits.acquire().await;
         waiting.decrement(1.0);
         let _permit = permit.map_err(AppError::internal)?;
+        let running = self.in_flight.now.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+        self.in_flight
+            .peak
+            .fetch_max(running, std::sync::atomic::Ordering::AcqRel);
         let started = std::time::Instant::now();
         let result = self
             .pool
             .run(job)
             .await
             .ok_or_else(|| AppError::internal("a password hashing job panicked"));
+        self.in_flight.now.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         metrics::histogram!("roster_password_hash_duration_seconds").record(started.elapsed().as_secs_f64());
         result
     }
@@ -145,19 +164,22 @@ mod tests {
         assert!(!hasher.verify(&dummy, None).await.unwrap());
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrency_is_bounded_by_the_semaphore() {
         let hasher = PasswordHasher::new(2);
         assert_eq!(hasher.max_concurrent(), 2);
-        let held = hasher.permits.clone().acquire_many_owned(2).await.unwrap();
-        let pending = tokio::spawn({
-            let hasher = hasher.clone();
-            async move { hasher.hash(&pw("queued password")).await }
-        });
-        // Unbounded, one hash finishes in well under a second; bounded, it waits.
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        assert!(!pending.is_finished(), "no permit, so the hash must wait");
-        drop(held);
-        assert!(pending.await.unwrap().is_ok());
+        // Eight at once: without the bound, all eight would be handed over together.
+        let jobs: Vec<_> = (0..8)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.hash(&pw("queued password")).await })
+            })
+            .collect();
+        for job in jobs {
+            assert!(job.await.unwrap().is_ok());
+        }
+        let peak = hasher.peak_in_flight();
+        assert!((1..=2).contains(&peak), "at most two at once, saw {peak}");
+        assert_eq!(hasher.computed(), 8);
     }
 }

@@ -53,8 +53,18 @@ struct Inner {
     /// Where forgets are published to other processes (PostgreSQL only).
     broadcast: RwLock<Option<DatabaseConnection>>,
     /// Resolved once: `get` runs on every authenticated request.
-    hits: metrics::Counter,
-    misses: metrics::Counter,
+    hit_metric: metrics::Counter,
+    miss_metric: metrics::Counter,
+    /// This cache's own counts (the metrics above are process-wide).
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// How often this cache answered a session lookup, and how often it could not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
 }
 
 /// The PostgreSQL NOTIFY channel that carries forgets between server processes.
@@ -80,8 +90,10 @@ impl PrincipalCache {
             generation: AtomicU64::new(0),
             trusted: AtomicBool::new(true),
             broadcast: RwLock::new(None),
-            hits: metrics::counter!("roster_auth_cache_lookups_total", "outcome" => "hit"),
-            misses: metrics::counter!("roster_auth_cache_lookups_total", "outcome" => "miss"),
+            hit_metric: metrics::counter!("roster_auth_cache_lookups_total", "outcome" => "hit"),
+            miss_metric: metrics::counter!("roster_auth_cache_lookups_total", "outcome" => "miss"),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         })))
     }
 
@@ -100,8 +112,31 @@ impl PrincipalCache {
             .get(token_hash)
             .filter(|e| e.cached_at.elapsed() < inner.ttl)
             .map(|e| e.principal.clone());
-        if hit.is_some() { &inner.hits } else { &inner.misses }.increment(1);
+        if hit.is_some() {
+            inner.hit_metric.increment(1);
+            inner.hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            inner.miss_metric.increment(1);
+            inner.misses.fetch_add(1, Ordering::Relaxed);
+        }
         hit
+    }
+
+    /// Session lookups this cache answered, and those it did not (a disabled cache,
+    /// or one not listening for other processes' changes, answers none).
+    pub fn stats(&self) -> CacheStats {
+        self.0.as_ref().map_or_else(CacheStats::default, |inner| CacheStats {
+            hits: inner.hits.load(Ordering::Relaxed),
+            misses: inner.misses.load(Ordering::Relaxed),
+        })
+    }
+
+    /// False while changes made by other processes may be going unheard (on
+    /// PostgreSQL, before the listener connects and while it is reconnecting).
+    pub fn is_listening(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|inner| inner.trusted.load(Ordering::Acquire))
     }
 
     pub fn generation(&self) -> Generation {
@@ -263,7 +298,16 @@ impl PrincipalCache {
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return;
         }
-        let pool = db.get_postgres_connection_pool().clone();
+        // Its own connection, outside the request pool: a listener holds its
+        // connection for good, and the pool's are for requests.
+        let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+        let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(options);
         loop {
             let mut listener = match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
                 Ok(listener) => listener,
@@ -394,11 +438,40 @@ mod tests {
 
     #[test]
     fn entries_expire_after_the_ttl() {
-        let c = PrincipalCache::new(Duration::from_millis(20), 10);
+        let ttl = Duration::from_millis(300);
+        let c = PrincipalCache::new(ttl, 10);
+        let put_at = Instant::now();
         c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
+        assert!(c.get("t1").is_some() || put_at.elapsed() >= ttl, "fresh until the TTL");
+        let deadline = put_at + Duration::from_secs(10);
+        while c.get("t1").is_some() {
+            assert!(Instant::now() < deadline, "never expired");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(put_at.elapsed() >= ttl, "not before the TTL");
+    }
+
+    #[test]
+    fn lookups_are_counted_per_cache() {
+        let c = cache();
+        c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
+        c.get("t1");
+        c.get("nope");
+        assert_eq!(c.stats(), CacheStats { hits: 1, misses: 1 });
+        assert_eq!(PrincipalCache::disabled().stats(), CacheStats::default());
+    }
+
+    #[test]
+    fn a_cache_publishing_to_other_processes_answers_nothing_until_it_listens() {
+        // `publish_via` on a PostgreSQL connection marks the cache untrusted until
+        // `listen_for_invalidations` connects; the flag is what `get` obeys.
+        let c = cache();
+        c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
+        assert!(c.is_listening());
+        c.0.as_ref().unwrap().trusted.store(false, Ordering::Release);
+        assert!(c.get("t1").is_none(), "nothing from memory while not listening");
+        c.0.as_ref().unwrap().trusted.store(true, Ordering::Release);
         assert!(c.get("t1").is_some());
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(c.get("t1").is_none());
     }
 
     #[test]

@@ -31,6 +31,18 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.update_user(&ada_id, json!({"name": "Ada King"}), Some(&ada2)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ada3 = app.login("ada@example.com", NEW_PASSWORD).await;
+    let r = app.rpc("account/sessions/revoke-others", "", &ada3).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .create_user(
+            json!({"name": "Cy", "email": "cy@example.com", "password": PASSWORD}),
+            Some(&boss),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
     app.call("PUT", &path, Some(json!({"role": "admin"})), Some(&boss))
         .await;
     app.call("PUT", &path, Some(json!({"disabled": true})), Some(&boss))
@@ -60,6 +72,9 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
         "user_enabled",
         "sign_out",
         "user_deleted",
+        "profile_updated",
+        "user_created",
+        "sessions_revoked",
     ] {
         assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
     }
@@ -67,6 +82,15 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
     assert_eq!(deleted["actor_email"], "boss@example.com");
     assert_eq!(deleted["target_email"], "ada@example.com");
     assert_eq!(deleted["ip"], "127.0.0.1");
+    let profile = items.iter().find(|e| e["action"] == "profile_updated").unwrap();
+    assert_eq!(profile["actor_email"], "ada@example.com");
+    let created = items.iter().find(|e| e["action"] == "user_created").unwrap();
+    assert_eq!(created["actor_email"], "boss@example.com");
+    assert_eq!(created["target_email"], "cy@example.com");
+    assert_eq!(created["detail"], "role user");
+    let revoked = items.iter().find(|e| e["action"] == "sessions_revoked").unwrap();
+    assert_eq!(revoked["actor_email"], "ada@example.com");
+    assert_eq!(revoked["detail"], "1 other session(s)");
     let role = items.iter().find(|e| e["action"] == "role_changed").unwrap();
     assert_eq!(role["detail"], "user → admin");
     let unknown = items
@@ -112,7 +136,7 @@ async fn security_events_are_audited_without_secrets(backend: Backend) {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    for secret in [PASSWORD, NEW_PASSWORD, wrong, &ada, &ada2, &boss, &plain] {
+    for secret in [PASSWORD, NEW_PASSWORD, wrong, &ada, &ada2, &ada3, &boss, &plain] {
         assert!(!dump.contains(secret), "audit log holds a secret: {dump}");
     }
 }

@@ -163,9 +163,16 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) 
 
 async fn overlong_password_is_rejected_before_hashing(backend: Backend) {
     let app = spawn_app(backend).await;
+    app.register("Ada", "ada@example.com", "correct horse battery").await;
+    let hashed = app.state.hasher.computed();
     let reply = app.login_as("ada@example.com", &"x".repeat(129), None).await;
     reply.assert_error(422, "validation_failed");
     assert!(reply.body["error"]["fields"]["password"].is_string());
+    let register = json!({"name": "Bo", "email": "bo@example.com", "password": "x".repeat(129)});
+    app.post_json("/api/register", register, None)
+        .await
+        .assert_error(422, "validation_failed");
+    assert_eq!(app.state.hasher.computed(), hashed, "refused before any hashing");
     let reply = app.login_as("", "", None).await;
     reply.assert_error(422, "validation_failed");
 }

@@ -2,7 +2,9 @@
 //! a session or changes an account takes effect on the very next request — in this
 //! server and, on PostgreSQL, in every other server on the same database.
 
-use crate::helpers::{Backend, TestApp, TestUser, spawn_app, spawn_app_on, spawn_app_with};
+use crate::helpers::{
+    Backend, TestApp, TestUser, database_name, eventually, postgres_admin, spawn_app, spawn_app_on, spawn_app_with,
+};
 use crate::on_both_backends;
 use serde_json::json;
 
@@ -23,31 +25,30 @@ async fn signed_in_twice(app: &TestApp) -> (String, String) {
     (first, second)
 }
 
-/// Reads the session twice so that the second answer comes from the cache.
+/// Reads the session until an answer comes from the cache (on PostgreSQL the cache
+/// answers only once its invalidation listener is up), so that what follows is
+/// tried against a cached session.
 async fn warm(app: &TestApp, token: &str) {
-    for _ in 0..2 {
+    let cache = app.state.sessions.cache();
+    let before = cache.stats().hits;
+    eventually(10, "the cache answers", || async {
         assert_eq!(app.me(Some(token)).await.status, 200);
-    }
-}
-
-/// Reads until `app` has the session cached: on PostgreSQL the cache answers
-/// only once the invalidation listener is up.
-async fn warm_until_cached(app: &TestApp, token: &str) {
-    for _ in 0..100 {
-        warm(app, token).await;
-        if !app.state.sessions.cache().is_empty() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        cache.stats().hits > before
+    })
+    .await;
 }
 
 async fn reads_are_served_from_the_cache(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Cached Person", "c@example.com", PASSWORD).await;
-    assert!(app.state.sessions.cache().is_empty());
-    warm_until_cached(&app, &token).await;
-    assert_eq!(app.state.sessions.cache().len(), 1);
+    let cache = app.state.sessions.cache();
+    assert!(cache.is_empty());
+    warm(&app, &token).await;
+    assert_eq!(cache.len(), 1);
+    let before = cache.stats();
+    assert_eq!(app.me(Some(&token)).await.status, 200);
+    assert_eq!(cache.stats().hits, before.hits + 1, "answered from memory");
+    assert_eq!(cache.stats().misses, before.misses, "without a store read");
 }
 
 async fn revocations_take_effect_on_the_next_request(backend: Backend) {
@@ -129,16 +130,52 @@ async fn account_changes_show_on_the_next_request(backend: Backend) {
 }
 
 /// Two servers on one PostgreSQL database: a session signed out through one stops
-/// working on the other at once, although the other had it cached.
+/// working on the other as soon as the notice arrives, although the other had it
+/// cached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_servers_tell_each_other() {
     let a = spawn_app(Backend::Postgres).await;
     let b = spawn_app_on(&a.url, &[]).await;
     let (_, token) = a.register("Shared", "s@example.com", PASSWORD).await;
-    warm_until_cached(&b, &token).await;
+    warm(&b, &token).await;
     assert_eq!(b.state.sessions.cache().len(), 1, "b answers from its cache");
     assert_eq!(a.logout(Some(&token)).await.status, 200);
+    let b_cache = b.state.sessions.cache();
+    eventually(10, "b hears of the sign-out", || async { b_cache.is_empty() }).await;
     b.me(Some(&token)).await.assert_error(401, "unauthenticated");
+}
+
+/// A server that cannot hear the others (its PostgreSQL listener is down and cannot
+/// reconnect) answers nothing from memory: a session signed out elsewhere meanwhile
+/// is refused. Once it listens again, it uses its cache again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_hear_the_others_answers_nothing_from_memory() {
+    let a = spawn_app(Backend::Postgres).await;
+    let b = spawn_app_on(&a.url, &[]).await;
+    let db = database_name(&a.url).to_owned();
+    let (_, token) = a.register("Shared", "deaf@example.com", PASSWORD).await;
+    let (_, other) = a.register("Other", "other@example.com", PASSWORD).await;
+    warm(&b, &token).await;
+    warm(&b, &other).await;
+    let b_cache = b.state.sessions.cache();
+    // No new connections to the database (the pools keep theirs), and the listeners' go.
+    postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false")).await;
+    postgres_admin(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND query LIKE 'LISTEN%'"
+    ))
+    .await;
+    eventually(10, "b notices its listener is gone", || async {
+        !b_cache.is_listening()
+    })
+    .await;
+    assert_eq!(a.logout(Some(&token)).await.status, 200);
+    let before = b_cache.stats();
+    b.me(Some(&token)).await.assert_error(401, "unauthenticated");
+    assert_eq!(b.me(Some(&other)).await.status, 200, "still served, from the store");
+    assert_eq!(b_cache.stats().hits, before.hits, "nothing answered from memory");
+    postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).await;
+    eventually(20, "b listens again", || async { b_cache.is_listening() }).await;
+    warm(&b, &other).await;
 }
 
 /// The cache keeps the session's own lifetime: a session answered from memory

@@ -44,10 +44,12 @@ pub struct TestApp {
     pub state: app::ssr::state::AppState,
     /// The fresh database this app runs on.
     pub url: String,
+    /// The signed-out page cache, unless turned off.
+    pub page_cache: Option<roster::page_cache::PageCache>,
 }
 
 /// The PostgreSQL server tests create their databases on.
-fn postgres_admin_url() -> String {
+pub fn postgres_admin_url() -> String {
     std::env::var("ROSTER_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
@@ -110,6 +112,7 @@ pub async fn spawn_app_on(url: &str, extra: &[&str]) -> TestApp {
     let db = app.state().db.clone();
     let cookie_name = app.state().cookies.name.clone();
     let state = app.state().clone();
+    let page_cache = app.page_cache().cloned();
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -122,6 +125,7 @@ pub async fn spawn_app_on(url: &str, extra: &[&str]) -> TestApp {
         cookie_name,
         state,
         url: url.to_owned(),
+        page_cache,
     }
 }
 
@@ -366,4 +370,32 @@ impl TestUser {
         self.token = app.login(&self.email, &self.password).await;
         &self.token
     }
+}
+
+/// Waits for a condition that another task or process brings about, polling, for at
+/// most `seconds`; fails the test with `what` if it never holds.
+pub async fn eventually<F, Fut>(seconds: u64, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Runs SQL as the PostgreSQL superuser on the server's maintenance database.
+pub async fn postgres_admin(sql: &str) {
+    let server = Database::connect(format!("{}/postgres", postgres_admin_url()))
+        .await
+        .expect("PostgreSQL answers");
+    server.execute_unprepared(sql).await.expect("admin SQL runs");
+    server.close().await.ok();
+}
+
+/// The database name in a PostgreSQL URL.
+pub fn database_name(url: &str) -> &str {
+    url.rsplit('/').next().expect("a database name")
 }

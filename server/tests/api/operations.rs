@@ -79,7 +79,7 @@ async fn a_panicking_handler_becomes_a_500_envelope_and_the_server_keeps_serving
     let routes = axum::Router::new()
         .route("/boom", get(boom))
         .route("/fine", get(|| async { "fine" }));
-    let app = roster::startup::with_middleware(routes, &settings);
+    let app = roster::startup::with_middleware(routes, &settings, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -186,4 +186,35 @@ async fn metrics_can_live_on_a_separate_address() {
     assert_eq!(scraped.status(), 200);
     assert!(scraped.text().await.unwrap().contains("roster_build_info"));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// PostgreSQL goes away under a running server: `/readyz` says so (the load
+/// balancer stops sending traffic) while `/healthz` stays up, and when the database
+/// comes back the pool reconnects by itself, with no restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_and_the_pool_reconnects() {
+    use crate::helpers::{database_name, eventually, postgres_admin};
+    let app = spawn_app(Backend::Postgres).await;
+    let db = database_name(&app.url).to_owned();
+    let (_, token) = app.register("Ada", "ada@example.com", "correct horse battery").await;
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+    // Every connection dropped, and no new one allowed: the database is down.
+    postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false")).await;
+    postgres_admin(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
+    ))
+    .await;
+    eventually(60, "readiness reports the database", || async {
+        let r = app.get("/readyz", None).await;
+        r.status == 503 && r.body["checks"]["database"] == "failing" && r.body["status"] == "not_ready"
+    })
+    .await;
+    assert_eq!(app.get("/healthz", None).await.status, 200, "alive, just not ready");
+    postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).await;
+    eventually(60, "the pool reconnects", || async {
+        app.get("/readyz", None).await.status == 200
+    })
+    .await;
+    assert_eq!(app.me(Some(&token)).await.status, 200, "sessions are served again");
+    app.register("Bo", "bo@example.com", "correct horse battery").await;
 }

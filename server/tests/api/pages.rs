@@ -184,7 +184,9 @@ async fn static_files_are_cached_by_name_and_sent_precompressed() {
 /// CSP nonce matching its header; a signed-in request never gets the cached page.
 #[tokio::test]
 async fn signed_out_pages_are_cached_with_a_fresh_nonce_and_never_served_signed_in() {
+    use roster::page_cache::PageCacheStats;
     let app = spawn_app(Backend::Sqlite).await;
+    let cache = app.page_cache.clone().expect("the page cache is on by default");
     let nonce = |r: &crate::helpers::Reply| {
         let csp = r.headers["content-security-policy"].to_str().unwrap().to_owned();
         csp.split("'nonce-")
@@ -196,7 +198,13 @@ async fn signed_out_pages_are_cached_with_a_fresh_nonce_and_never_served_signed_
             .to_owned()
     };
     let first = app.get("/login", None).await;
+    assert_eq!(cache.stats(), PageCacheStats { hits: 0, misses: 1 }, "rendered once");
     let second = app.get("/login", None).await;
+    assert_eq!(
+        cache.stats(),
+        PageCacheStats { hits: 1, misses: 1 },
+        "then served from memory"
+    );
     assert_eq!((first.status, second.status), (200, 200));
     let (n1, n2) = (nonce(&first), nonce(&second));
     assert_ne!(n1, n2, "every response has its own nonce");
@@ -216,15 +224,28 @@ async fn signed_out_pages_are_cached_with_a_fresh_nonce_and_never_served_signed_
         .await;
     let anonymous_home = app.get("/", None).await;
     assert!(!html(&anonymous_home).contains("Grace Hopper"));
+    let before = cache.stats();
     let signed_in_home = app.get("/", Some(&token)).await;
     assert!(
         html(&signed_in_home).contains("Grace Hopper"),
         "rendered for the signed-in user"
     );
+    assert_eq!(
+        cache.stats(),
+        before,
+        "a signed-in request neither reads nor fills the cache"
+    );
     let anonymous_again = app.get("/", None).await;
     assert!(!html(&anonymous_again).contains("Grace Hopper"), "and never cached");
+    assert_eq!(
+        cache.stats().hits,
+        before.hits + 1,
+        "the anonymous page came from memory"
+    );
+    let before = cache.stats();
     let errors = app.get("/register?__err=x", None).await;
     assert_eq!(errors.status, 200, "a query string bypasses the cache");
+    assert_eq!(cache.stats(), before, "and is neither read from nor stored in it");
 }
 
 /// The page addresses named in `app::paths` (used by links, redirects and the page

@@ -1,12 +1,12 @@
 //! The recovery drill: write continuously, take a backup in the middle of it,
 //! restore it elsewhere, and find every row committed before the backup started.
 
-use crate::helpers::{Backend, fresh_database_url, spawn_app};
+use crate::helpers::{Backend, eventually, fresh_database_url, spawn_app};
 use crate::on_both_backends;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 on_both_backends!(
     a_backup_taken_under_load_restores_every_committed_row,
@@ -44,7 +44,8 @@ async fn a_backup_taken_under_load_restores_every_committed_row(backend: Backend
             }
         })
     };
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let written = || committed.lock().unwrap().len();
+    eventually(30, "registrations stream in", || async { written() >= 20 }).await;
     // Everything acknowledged before the backup starts must be in it.
     let before: Vec<String> = committed.lock().unwrap().clone();
     let dir = std::env::temp_dir().join(format!("roster-drill-{}", uuid::Uuid::new_v4().simple()));
@@ -56,7 +57,11 @@ async fn a_backup_taken_under_load_restores_every_committed_row(backend: Backend
     let started = Instant::now();
     roster::backup::backup(&app.db, &app.url, &file).await.expect("backup");
     let backup_time = started.elapsed();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let at_backup = written();
+    eventually(30, "writes go on after the backup", || async {
+        written() >= at_backup + 5
+    })
+    .await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.await.unwrap();
     let written = committed.lock().unwrap().len();
@@ -152,16 +157,22 @@ async fn serve_takes_scheduled_backups_and_keeps_the_newest(backend: Backend) {
         names.sort();
         names
     };
+    // Backups arrive every second; each is followed by pruning down to the newest two.
     let mut seen = std::collections::BTreeSet::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while seen.len() < 3 && Instant::now() < deadline {
-        seen.extend(backups());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(seen.len() >= 3, "three scheduled backups in time: {seen:?}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let kept = backups();
-    assert!(kept.len() <= 2, "older backups pruned: {kept:?}");
+    let mut kept = Vec::new();
+    eventually(30, "three backups were taken and two kept", || {
+        kept = backups();
+        seen.extend(kept.iter().cloned());
+        let done = seen.len() >= 3 && kept.len() == 2;
+        async move { done }
+    })
+    .await;
+    assert_eq!(kept.len(), 2, "the newest two are kept: {kept:?}");
+    assert_eq!(
+        kept,
+        seen.iter().rev().take(2).rev().cloned().collect::<Vec<_>>(),
+        "and they are the newest"
+    );
     for name in &kept {
         assert!(dir.join(format!("{name}.sha256")).is_file(), "{name} has its checksum");
     }

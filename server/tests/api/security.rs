@@ -111,6 +111,7 @@ async fn security_headers_and_a_nonce_csp_on_every_page(backend: Backend) {
         };
         assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
         assert_eq!(h("referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+        assert_eq!(h("x-frame-options"), "DENY", "{path}");
         let csp = h("content-security-policy");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
@@ -305,8 +306,10 @@ async fn failed_sign_ins_are_limited_per_account_and_per_ip(backend: Backend) {
     }
     // Locked: even the right password is refused, without a hash, with Retry-After.
     let right = json!({"email": "ADA@example.com", "password": PASSWORD});
+    let hashed = app.state.hasher.computed();
     let r = app.post_json("/api/login", right.clone(), None).await;
     r.assert_error(429, "rate_limited");
+    assert_eq!(app.state.hasher.computed(), hashed, "refused before any hashing");
     let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=15 * 60).contains(&retry), "{retry}");
     // Unknown accounts are throttled the same way: the limit reveals nothing.
