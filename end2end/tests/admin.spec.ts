@@ -38,15 +38,32 @@ test('an admin searches, creates, promotes, disables and deletes a user', async 
   // Promote
   await row.getByLabel(/Role of/).selectOption('admin');
   await expect(row).toHaveAttribute('aria-busy', 'false');
+  // The table keeps showing the old rows until the filtered page arrives: wait for it.
+  let listed = page.waitForResponse(
+    (r) => r.url().includes('/rpc/users/list') && /role=admin/.test(r.request().postData() ?? ''),
+  );
   await page.getByLabel('Filter by role').selectOption('admin');
+  await listed;
   await expect(page.getByTestId('user-row').filter({ hasText: email })).toHaveCount(1);
+  for (const role of await page.getByTestId('user-row').getByLabel(/Role of/).evaluateAll((els) => els.map((e) => (e as HTMLSelectElement).value))) {
+    expect(role).toBe('admin');
+  }
+  listed = page.waitForResponse(
+    (r) => r.url().includes('/rpc/users/list') && /role=(&|$)/.test(r.request().postData() ?? ''),
+  );
   await page.getByLabel('Filter by role').selectOption('');
+  await listed;
 
   // Disable, then find it with the status filter
   await page.getByTestId('user-row').first().getByLabel(/disabled$/).check();
   await expect(page.getByTestId('user-row').first()).toHaveAttribute('aria-busy', 'false');
+  listed = page.waitForResponse(
+    (r) => r.url().includes('/rpc/users/list') && /disabled=true/.test(r.request().postData() ?? ''),
+  );
   await page.getByLabel('Filter by status').selectOption('yes');
+  await listed;
   await expect(page.getByTestId('user-row')).toHaveCount(1);
+  await expect(page.getByTestId('user-row').first().getByLabel(/disabled$/)).toBeChecked();
 
   // Delete, with confirmation
   const target = page.getByTestId('user-row').first();

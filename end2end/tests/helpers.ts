@@ -9,9 +9,22 @@ export const test = base.extend<{ failOnPageErrors: void }>({
     async ({ page }, use) => {
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+      // Refused server-function and API calls (a 4xx with its error envelope) and
+      // pages answered with 403 or 404 are answers the test checks, not faults; the
+      // browser logs them all the same. Anything else, such as a missing CSS, JS or
+      // WASM file, is a fault.
+      const answers = new Set<string>();
+      page.on('response', (response) => {
+        const url = response.url();
+        const answer = /\/(rpc|api)\//.test(url) || response.request().resourceType() === 'document';
+        if (response.status() < 400) return;
+        if (answer && response.status() < 500) answers.add(url);
+        else errors.push(`response: ${response.status()} ${url}`);
+      });
       page.on('console', (msg) => {
-        // Failed form submissions log the 4xx response; those are expected answers, not faults.
-        if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) errors.push(`console: ${msg.text()}`);
+        if (msg.type() !== 'error') return;
+        const answered = /status of 4\d\d/.test(msg.text()) && answers.has(msg.location().url);
+        if (!answered) errors.push(`console: ${msg.text()} (${msg.location().url})`);
       });
       await use();
       expect(errors, 'page errors').toEqual([]);
