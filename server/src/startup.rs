@@ -17,7 +17,7 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
@@ -80,7 +80,7 @@ pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache
     // Release builds made with LEPTOS_HASH_FILES=true name the client files by their
     // content (listed in hash.txt beside the binary), so they can be cached forever.
     leptos_options.hash_files = option_env!("LEPTOS_HASH_FILES") == Some("true");
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -100,6 +100,15 @@ pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache
         Some(_) => app,
     };
     with_middleware(app, settings, page_cache)
+}
+
+/// The app's page routes, generated once per process. Generating them suppresses
+/// resource loading process-wide for a moment (leptos#4773): a render whose resource
+/// first polls in that window never finishes. With one generation, before the first
+/// router exists, no render can overlap it, however many servers a process runs.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The layers every response passes through, outermost last: request id and access

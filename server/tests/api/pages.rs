@@ -252,7 +252,7 @@ async fn signed_out_pages_are_cached_with_a_fresh_nonce_and_never_served_signed_
 /// cache) are the router's routes.
 #[tokio::test]
 async fn every_named_path_is_a_route() {
-    let routes: Vec<String> = leptos_axum::generate_route_list(app::App)
+    let routes: Vec<String> = roster::startup::route_list()
         .iter()
         .map(|route| route.path().to_owned())
         .collect();

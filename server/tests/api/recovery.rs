@@ -153,7 +153,7 @@ async fn serve_takes_scheduled_backups_and_keeps_the_newest(backend: Backend) {
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
             .unwrap_or_default();
-        names.retain(|n| n.starts_with("roster-") && !n.ends_with(".sha256"));
+        names.retain(|n| n.starts_with("roster-") && (n.ends_with(".db") || n.ends_with(".dump")));
         names.sort();
         names
     };
