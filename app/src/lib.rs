@@ -22,10 +22,10 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 use components::header::SiteHeader;
-use pages::{AccountPage, AdminAuditPage, AdminUsersPage, HomePage, LoginPage, NotFoundPage, RegisterPage};
+use pages::{AccountRoute, AdminAuditRoute, AdminUsersRoute, HomeRoute, LoginRoute, NotFoundPage, RegisterRoute};
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -70,13 +70,13 @@ pub fn App() -> impl IntoView {
             <SiteHeader />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/register") view=RegisterPage />
-                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
+                    <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                     // Async: the signed-out redirect must be decided before any byte is sent.
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -27,13 +27,17 @@ pub async fn cache_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// cargo-leptos names hashed files `name.<22 base64url characters>.ext`.
+/// cargo-leptos names hashed files `name.<22 base64url characters>.ext`. Unhashed
+/// builds name the split loader with 22 underscores in that place
+/// (`__wasm_split.______________________.js`): not a hash.
 fn has_content_hash(file: &str) -> bool {
     let parts: Vec<&str> = file.split('.').collect();
     parts.len() >= 3
-        && parts[1..parts.len() - 1]
-            .iter()
-            .any(|p| p.len() == 22 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && parts[1..parts.len() - 1].iter().any(|p| {
+            p.len() == 22
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && p.bytes().any(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 #[cfg(test)]
@@ -48,5 +52,7 @@ mod tests {
         assert!(!has_content_hash("roster_bg.wasm"));
         assert!(!has_content_hash("roster.short.js"));
         assert!(!has_content_hash("snippets/x/inline0.js"));
+        assert!(!has_content_hash("__wasm_split.______________________.js"));
+        assert!(has_content_hash("__wasm_split.Qm9ndXNfaGFzaF9fMTIzNA.js"));
     }
 }

@@ -1,0 +1,55 @@
+import { expect, test, waitForHydration } from './helpers';
+
+const ADMIN = { email: 'admin@example.com', password: 'admin password 123' };
+
+/**
+ * Every page is its own lazily loaded WASM chunk in the release build these tests
+ * run against. A hard load of each route must hydrate with every file it asks for
+ * present (the shared fixture fails the test on any asset that does not load), and
+ * moving between pages in the browser must load the chunks it has not seen yet.
+ */
+test('a hard load of every route hydrates, and so does navigating between them', async ({ page }) => {
+  const wasm = new Set<string>();
+  page.on('response', (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.endsWith('.wasm') && response.ok()) wasm.add(path);
+  });
+
+  for (const [path, heading] of [
+    ['/', 'Roster'],
+    ['/register', 'Create your account'],
+    ['/login', 'Sign in'],
+  ]) {
+    await page.goto(path);
+    await waitForHydration(page);
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+  }
+
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+
+  for (const [path, heading] of [
+    ['/account', 'Your account'],
+    ['/admin/users', 'Users'],
+    ['/admin/audit', 'Audit log'],
+  ]) {
+    await page.goto(path);
+    await waitForHydration(page);
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+  }
+  expect(wasm.size, `the main bundle and page chunks: ${[...wasm].join(', ')}`).toBeGreaterThan(2);
+
+  // In the browser, from a fresh load of one page to the others.
+  await page.goto('/');
+  await waitForHydration(page);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Admin', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
+  await nav.getByRole('link', { name: 'Site Admin' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
+  await expect(page.getByTestId('account-email')).toHaveText(ADMIN.email);
+});
