@@ -97,6 +97,24 @@ pub enum MigrateAction {
     Fresh,
 }
 
+/// The per-request features a benchmark may switch off, one at a time, to measure
+/// what each costs (`bench/run`). Never in production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PerRequestFeature {
+    /// The access-log line.
+    AccessLog,
+    /// Request count and latency metrics.
+    Metrics,
+    /// The request id: generated or checked, on every log line and in the response.
+    RequestId,
+    /// CSP (and its nonce), nosniff, referrer policy, frame denial, HSTS.
+    SecurityHeaders,
+    /// Refusing cross-site state changes.
+    Csrf,
+    /// Turning a handler panic into a 500 envelope.
+    PanicGuard,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// JSON in production, human-readable otherwise.
@@ -199,6 +217,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_LOG_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub log_keep: u32,
 
+    /// For benchmarks only: per-request features to switch off, to measure what each
+    /// costs. Refused together with --production.
+    #[arg(long, env = "ROSTER_BENCH_WITHOUT", value_enum, value_delimiter = ',', hide = true, global = true)]
+    pub bench_without: Vec<PerRequestFeature>,
+
     /// Where the built site (pkg/, CSS, favicon) is served from.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,
@@ -233,6 +256,11 @@ impl Settings {
             window: lockout,
             lockout,
         }
+    }
+
+    /// Whether a per-request feature is on (always, except in a benchmark).
+    pub fn serves_with(&self, feature: PerRequestFeature) -> bool {
+        !self.bench_without.contains(&feature)
     }
 
     pub fn json_logs(&self) -> bool {

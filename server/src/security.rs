@@ -47,43 +47,54 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Every response but a page: nothing may load or frame it.
+const CSP_NOT_A_PAGE: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+const REFERRER_POLICY: HeaderValue = HeaderValue::from_static("strict-origin-when-cross-origin");
+const DENY: HeaderValue = HeaderValue::from_static("DENY");
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
+
+/// A page's policy around this response's nonce: 'wasm-unsafe-eval' lets the page
+/// compile the WASM bundle; no inline script runs without the nonce.
+fn page_csp(nonce: &CspNonce) -> HeaderValue {
+    const BEFORE: &str = "default-src 'self'; script-src 'self' 'nonce-";
+    const AFTER: &str = "' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+                         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+    let mut policy = String::with_capacity(BEFORE.len() + nonce.value().len() + AFTER.len());
+    policy.push_str(BEFORE);
+    policy.push_str(nonce.value());
+    policy.push_str(AFTER);
+    HeaderValue::try_from(policy).expect("ASCII policy")
+}
+
+/// Only a request that may render a page needs a nonce: not the API or static files.
+fn may_render_a_page(request: &Request) -> bool {
+    let path = request.uri().path();
+    !(path.starts_with("/api/") || path.starts_with("/pkg/") || path.starts_with("/rpc/"))
+}
+
 pub async fn security_headers(State(config): State<SecurityConfig>, mut request: Request, next: Next) -> Response {
-    let nonce = CspNonce::generate();
-    request.extensions_mut().insert(nonce.clone());
+    let nonce = may_render_a_page(&request).then(CspNonce::generate);
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(nonce.clone());
+    }
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"));
-    let csp = if is_html {
-        // 'wasm-unsafe-eval' lets the page compile the WASM bundle; no inline script
-        // runs without this response's nonce.
-        format!(
-            "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
-             img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
-             form-action 'self'; frame-ancestors 'none'",
-            nonce.value()
-        )
-    } else {
-        "default-src 'none'; frame-ancestors 'none'".to_owned()
+    let csp = match (&nonce, is_html) {
+        (Some(nonce), true) => page_csp(nonce),
+        _ => CSP_NOT_A_PAGE,
     };
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&csp).expect("ASCII policy"),
-    );
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    headers.insert(header::REFERRER_POLICY, REFERRER_POLICY);
+    headers.insert(header::X_FRAME_OPTIONS, DENY);
     if config.hsts {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
     response
 }

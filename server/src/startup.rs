@@ -33,6 +33,8 @@ pub enum StartupError {
     Migrations(sea_orm::DbErr),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("--bench-without is for benchmarks and cannot be combined with --production")]
+    BenchInProduction,
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -116,26 +118,33 @@ pub fn route_list() -> Vec<AxumRouteListing> {
 /// handler panic into a 500 envelope while the process keeps serving. Public so
 /// tests can wrap their own routes (a panicking one, say) in exactly this stack.
 pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<PageCache>) -> Router {
-    let router = router
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn(security::csrf_guard))
-        .layer(axum::middleware::from_fn(crate::static_cache::cache_headers));
+    use crate::configuration::PerRequestFeature::*;
+    let on = |feature| settings.serves_with(feature);
+    let mut router = router;
+    if on(PanicGuard) {
+        router = router.layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+    }
+    if on(Csrf) {
+        router = router.layer(axum::middleware::from_fn(security::csrf_guard));
+    }
+    router = router.layer(axum::middleware::from_fn(crate::static_cache::cache_headers));
     // Inside the security headers: it needs this response's CSP nonce.
-    let router = match page_cache {
-        Some(cache) => router.layer(axum::middleware::from_fn_with_state(
+    if let Some(cache) = page_cache {
+        router = router.layer(axum::middleware::from_fn_with_state(
             cache,
             crate::page_cache::serve_cached,
-        )),
-        None => router,
-    };
-    router
-        .layer(axum::middleware::from_fn_with_state(
+        ));
+    }
+    if on(SecurityHeaders) {
+        router = router.layer(axum::middleware::from_fn_with_state(
             security::SecurityConfig {
                 hsts: settings.production,
             },
             security::security_headers,
-        ))
-        .layer(axum::middleware::from_fn(request_log::request_log))
+        ));
+    }
+    let log = request_log::RequestLog::new(on(RequestId), on(Metrics), on(AccessLog));
+    router.layer(axum::middleware::from_fn_with_state(log, request_log::request_log))
 }
 
 /// Runs inside the request's span, so the log line carries its request id.
@@ -162,6 +171,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        if settings.production && !settings.bench_without.is_empty() {
+            return Err(StartupError::BenchInProduction);
+        }
         telemetry_metrics::install();
         let db = connect_database(settings).await?;
         Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;

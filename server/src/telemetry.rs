@@ -8,8 +8,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
 
-/// Keeps the file writer flushing; hold it until the process ends.
-pub struct LogGuard(#[allow(dead_code)] Option<WorkerGuard>);
+/// Keeps the log writers flushing; hold it until the process ends (dropping it
+/// writes out what is still queued).
+pub struct LogGuard(#[allow(dead_code)] Vec<WorkerGuard>);
 
 pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32) -> Result<LogGuard, String> {
     let filter = EnvFilter::try_new(filter).map_err(|e| format!("invalid ROSTER_LOG filter {filter:?}: {e}"))?;
@@ -27,13 +28,17 @@ pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32) -> Result<L
             (Some(writer), Some(guard))
         }
     };
+    // Lines are written by a thread of their own, so no request waits on stdout; it
+    // blocks rather than drops when that thread falls behind.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let (stdout_writer, stdout_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let stdout = if json {
-        fmt::layer().json().flatten_event(true).boxed()
+        fmt::layer().json().flatten_event(true).with_writer(stdout_writer).boxed()
     } else {
         // Colour codes only for a person at a terminal, not for files or pipes.
-        fmt::layer()
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-            .boxed()
+        fmt::layer().with_ansi(colour).with_writer(stdout_writer).boxed()
     };
     let file = file_writer.map(|writer| {
         // Files are for machines: always JSON, never colour codes.
@@ -45,5 +50,5 @@ pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32) -> Result<L
         .with(stdout)
         .with(file)
         .try_init();
-    Ok(LogGuard(guard))
+    Ok(LogGuard(guard.into_iter().chain([stdout_guard]).collect()))
 }

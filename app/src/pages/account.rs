@@ -12,7 +12,7 @@ use crate::signed_in::SignedIn;
 use crate::validation::{DeleteUserInput, NEW_PASSWORD_HINT, UpdateUserInput};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
 
 #[component]
@@ -22,6 +22,7 @@ pub fn AccountPage() -> impl IntoView {
     let profile_saved = RwSignal::new(false);
     view! {
         <Title text="Your account" />
+        <Meta name="description" content="Your Roster account: profile, password, where you are signed in, and deleting the account." />
         <Transition fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
             {move || Suspend::new(async move {
                 match signed_in.user.await {

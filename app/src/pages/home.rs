@@ -1,13 +1,14 @@
 use crate::paths;
 use crate::signed_in::SignedIn;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let signed_in = SignedIn::expect();
     view! {
         <Title text="Accounts, sessions and administration" />
+        <Meta name="description" content="Roster: accounts, sessions and administration in one self-contained app, in the browser and over a JSON API." />
         <section class="hero">
             <h1>"Roster"</h1>
             <p class="lead">

@@ -6,7 +6,7 @@ use crate::signed_in::SignedIn;
 use crate::validation::{FieldErrors, LoginInput};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -41,6 +41,7 @@ pub fn LoginPage() -> impl IntoView {
 
     view! {
         <Title text="Sign in" />
+        <Meta name="description" content="Sign in to your Roster account." />
         <section class="card auth-card" aria-labelledby="login-title">
             <h1 id="login-title">"Sign in"</h1>
             <FormAlert error=server_error />

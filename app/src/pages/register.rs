@@ -7,7 +7,7 @@ use crate::signed_in::SignedIn;
 use crate::validation::{NEW_PASSWORD_HINT, RegisterInput};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 /// Under the password field: the rule, and a word on choosing well.
 const PASSWORD_ADVICE: &str = "A long phrase is easier to remember and harder to guess.";
@@ -50,6 +50,7 @@ pub fn RegisterPage() -> impl IntoView {
 
     view! {
         <Title text="Create your account" />
+        <Meta name="description" content="Create a Roster account: a name, an email address and a password." />
         <section class="card auth-card" aria-labelledby="register-title">
             <h1 id="register-title">"Create your account"</h1>
             <FormAlert error=server_error />

@@ -60,10 +60,13 @@ fn work(queue: &Mutex<Receiver<Job>>) {
 /// On Linux, nice is per thread: this lowers only the calling thread.
 #[cfg(target_os = "linux")]
 fn lower_priority() {
+    // Relative to the thread's own priority, so a server started with `nice` keeps
+    // the same gap between requests and hashing.
     // SAFETY: plain system calls on the current thread with valid arguments.
     unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICENESS);
+        let tid = libc::gettid() as libc::id_t;
+        let current = libc::getpriority(libc::PRIO_PROCESS, tid);
+        libc::setpriority(libc::PRIO_PROCESS, tid, (current + NICENESS).min(19));
     }
 }
 

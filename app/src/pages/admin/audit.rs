@@ -6,12 +6,13 @@ use crate::components::pager::{Pager, Paging};
 use crate::model::{AuditAction, AuditEvent};
 use crate::server_fns::audit::list_audit;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
     view! {
         <Title text="Audit log" />
+        <Meta name="description" content="Roster administration: the security events, newest first." />
         <AdminOnly content=|_| view! { <AuditLogView /> } />
     }
 }

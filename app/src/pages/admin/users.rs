@@ -12,7 +12,7 @@ use crate::validation::{CreateUserInput, RegisterInput};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use std::time::Duration;
 
 const PAGE_SIZE: u32 = 20;
@@ -22,6 +22,7 @@ const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
 pub fn AdminUsersPage() -> impl IntoView {
     view! {
         <Title text="Users" />
+        <Meta name="description" content="Roster administration: every account, searchable, with roles and status." />
         <AdminOnly content=|me| view! { <UserAdmin me /> } />
     }
 }
