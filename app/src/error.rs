@@ -239,6 +239,26 @@ mod tests {
     }
 
     #[test]
+    fn transport_failures_become_ordinary_errors() {
+        let from = AppError::from_server_fn_error;
+        assert_eq!(from(ServerFnErrorErr::Request("offline".into())), AppError::Unavailable);
+        for bad in [
+            ServerFnErrorErr::Args("id".into()),
+            ServerFnErrorErr::MissingArg("id".into()),
+            ServerFnErrorErr::Deserialization("id".into()),
+        ] {
+            let err = from(bad);
+            assert_eq!(err.code(), "bad_request", "{err:?}");
+            assert!(err.to_string().starts_with("Invalid request: "), "{err}");
+        }
+        assert_eq!(
+            from(ServerFnErrorErr::UnsupportedRequestMethod("PATCH".into())),
+            AppError::bad_request("PATCH")
+        );
+        assert_eq!(from(ServerFnErrorErr::ServerError("boom".into())), AppError::Internal);
+    }
+
+    #[test]
     fn round_trips_through_the_server_fn_encoding() {
         let err = AppError::EmailTaken;
         assert_eq!(AppError::de(err.ser()), err);

@@ -26,10 +26,6 @@ impl Actor {
             Self::User(id) | Self::Admin(id) => Some(id),
         }
     }
-
-    pub fn is_admin(self) -> bool {
-        matches!(self, Self::Admin(_))
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

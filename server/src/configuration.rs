@@ -219,7 +219,14 @@ pub struct Settings {
 
     /// For benchmarks only: per-request features to switch off, to measure what each
     /// costs. Refused together with --production.
-    #[arg(long, env = "ROSTER_BENCH_WITHOUT", value_enum, value_delimiter = ',', hide = true, global = true)]
+    #[arg(
+        long,
+        env = "ROSTER_BENCH_WITHOUT",
+        value_enum,
+        value_delimiter = ',',
+        hide = true,
+        global = true
+    )]
     pub bench_without: Vec<PerRequestFeature>,
 
     /// Where the built site (pkg/, CSS, favicon) is served from.

@@ -194,7 +194,13 @@ fn route_label(path: &str, status: u16) -> Cow<'_, str> {
     }
     Cow::Owned(
         path.split('/')
-            .map(|segment| if Uuid::try_parse(segment).is_ok() { "{id}" } else { segment })
+            .map(|segment| {
+                if Uuid::try_parse(segment).is_ok() {
+                    "{id}"
+                } else {
+                    segment
+                }
+            })
             .collect::<Vec<_>>()
             .join("/"),
     )

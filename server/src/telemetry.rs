@@ -35,7 +35,11 @@ pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32) -> Result<L
         .lossy(false)
         .finish(std::io::stdout());
     let stdout = if json {
-        fmt::layer().json().flatten_event(true).with_writer(stdout_writer).boxed()
+        fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_writer(stdout_writer)
+            .boxed()
     } else {
         // Colour codes only for a person at a terminal, not for files or pipes.
         fmt::layer().with_ansi(colour).with_writer(stdout_writer).boxed()

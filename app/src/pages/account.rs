@@ -254,13 +254,14 @@ fn SessionTable(list: Vec<SessionInfo>, revoke: ServerAction<RevokeSession>) -> 
 
 #[component]
 fn DeleteAccountForm() -> impl IntoView {
-    let signed_in = SignedIn::expect();
     let action = ServerAction::<DeleteAccount>::new();
     let fields = FormFields::new(["password"]);
     let server = action_error(action);
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            signed_in.refresh();
+            // Everything about the session is gone: start over from the home page
+            // with a full load, rather than race this page's own signed-out redirect.
+            let _ = window().location().set_href(paths::HOME);
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

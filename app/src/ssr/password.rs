@@ -182,4 +182,21 @@ mod tests {
         assert!((1..=2).contains(&peak), "at most two at once, saw {peak}");
         assert_eq!(hasher.computed(), 8);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_bound_is_reached_not_undercut() {
+        // Jobs that can only finish in pairs: the bound of two must let two run at once.
+        let hasher = PasswordHasher::new(2);
+        let pairs = Arc::new(std::sync::Barrier::new(2));
+        let jobs: Vec<_> = (0..4)
+            .map(|_| {
+                let (hasher, pairs) = (hasher.clone(), pairs.clone());
+                tokio::spawn(async move { hasher.run(move || pairs.wait()).await })
+            })
+            .collect();
+        for job in jobs {
+            assert!(job.await.unwrap().is_ok());
+        }
+        assert_eq!(hasher.peak_in_flight(), 2);
+    }
 }

@@ -30,6 +30,10 @@ mod tests {
         assert!(is_common("PassWord1") || is_common("password1"));
         assert!(is_common("baseball"));
         assert!(!is_common("correct horse battery staple 42"));
+        assert!(
+            !COMMON.iter().any(|p| p.is_empty() || p.starts_with('#')),
+            "the list's comments and blank lines are not entries"
+        );
     }
 
     #[test]

@@ -50,6 +50,8 @@ struct Inner {
     generation: AtomicU64,
     /// False while invalidations from other processes may be getting lost.
     trusted: AtomicBool,
+    /// Whether this process is listening for other processes' forgets right now.
+    listening: AtomicBool,
     /// Where forgets are published to other processes (PostgreSQL only).
     broadcast: RwLock<Option<DatabaseConnection>>,
     /// Resolved once: `get` runs on every authenticated request.
@@ -89,6 +91,7 @@ impl PrincipalCache {
             maps: RwLock::new(Maps::default()),
             generation: AtomicU64::new(0),
             trusted: AtomicBool::new(true),
+            listening: AtomicBool::new(false),
             broadcast: RwLock::new(None),
             hit_metric: metrics::counter!("roster_auth_cache_lookups_total", "outcome" => "hit"),
             miss_metric: metrics::counter!("roster_auth_cache_lookups_total", "outcome" => "miss"),
@@ -324,12 +327,14 @@ impl PrincipalCache {
             }
             // Listening from here on; whatever was cached before may be stale.
             self.forget_all_here();
+            inner.listening.store(true, Ordering::Release);
             inner.trusted.store(true, Ordering::Release);
             // Until the connection is lost: messages may have been missed meanwhile.
             while let Ok(Some(message)) = listener.try_recv().await {
                 self.apply(message.payload());
             }
             inner.trusted.store(false, Ordering::Release);
+            inner.listening.store(false, Ordering::Release);
             tracing::warn!("session invalidation listener disconnected; reconnecting");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -462,27 +467,64 @@ mod tests {
     }
 
     #[test]
-    fn a_cache_publishing_to_other_processes_answers_nothing_until_it_listens() {
-        // `publish_via` on a PostgreSQL connection marks the cache untrusted until
-        // `listen_for_invalidations` connects; the flag is what `get` obeys.
+    fn a_cache_that_may_miss_forgets_answers_nothing() {
+        // `publish_via` on a PostgreSQL connection and a lost listener mark the cache
+        // untrusted until the listener is back; the flag is what `get` obeys.
         let c = cache();
         c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
-        assert!(c.is_listening());
         c.0.as_ref().unwrap().trusted.store(false, Ordering::Release);
         assert!(c.get("t1").is_none(), "nothing from memory while not listening");
+        assert!(c.account(Uuid::now_v7()).is_none());
         c.0.as_ref().unwrap().trusted.store(true, Ordering::Release);
         assert!(c.get("t1").is_some());
     }
 
-    #[test]
-    fn the_size_is_bounded() {
-        let c = PrincipalCache::new(Duration::from_secs(60), 3);
-        for i in 0..10 {
-            let token = format!("t{i}");
-            c.put(&token, principal(Uuid::now_v7(), &token), c.generation());
-            assert!(c.len() <= 3);
+    #[tokio::test]
+    async fn forgetting_one_session_keeps_the_accounts_other_sessions_reachable() {
+        let c = cache();
+        let user = Uuid::now_v7();
+        for token in ["a1", "a2"] {
+            c.put(token, principal(user, token), c.generation());
         }
-        assert!(c.get("t9").is_some(), "the newest entry is kept");
+        c.forget("a1").await;
+        assert!(c.get("a2").is_some());
+        // The account changes later: its remaining session must go with it.
+        c.forget_user(user).await;
+        assert!(c.get("a2").is_none() && c.is_empty());
+    }
+
+    fn accounts_held(c: &PrincipalCache) -> usize {
+        c.0.as_ref().unwrap().maps.read().unwrap().accounts.len()
+    }
+
+    #[test]
+    fn accounts_by_id_are_bounded_too() {
+        let c = PrincipalCache::new(Duration::from_secs(60), 3);
+        for _ in 0..10 {
+            c.put_account(principal(Uuid::now_v7(), "t").user, c.generation());
+            assert!(accounts_held(&c) <= 3, "{}", accounts_held(&c));
+        }
+    }
+
+    #[test]
+    fn a_full_account_cache_drops_what_expired_before_what_is_fresh() {
+        let ttl = Duration::from_millis(500);
+        let c = PrincipalCache::new(ttl, 3);
+        let old = [principal(Uuid::now_v7(), "a").user, principal(Uuid::now_v7(), "b").user];
+        for user in &old {
+            c.put_account(user.clone(), c.generation());
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while old.iter().any(|u| c.account(u.id).is_some()) {
+            assert!(Instant::now() < deadline, "never expired");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let fresh = principal(Uuid::now_v7(), "c").user;
+        c.put_account(fresh.clone(), c.generation());
+        // Full now (two expired, one fresh): the next one makes room from the expired.
+        c.put_account(principal(Uuid::now_v7(), "d").user, c.generation());
+        assert!(c.account(fresh.id).is_some(), "the fresh entry survived");
+        assert_eq!(accounts_held(&c), 2);
     }
 
     #[test]

@@ -50,7 +50,10 @@ fn main() {
         updated_at: now,
     };
     let envelope = time(|| {
-        let body = serde_json::to_vec(&Envelope::ok(UserData { user: black_box(user.clone()) })).expect("serializes");
+        let body = serde_json::to_vec(&Envelope::ok(UserData {
+            user: black_box(user.clone()),
+        }))
+        .expect("serializes");
         black_box(body);
     });
     println!("envelope_serialization {envelope:.0}");

@@ -21,6 +21,8 @@ on_both_backends!(
     unknown_api_paths_and_methods_answer_in_json,
     internal_errors_are_logged_not_leaked,
     production_mode_sets_secure_host_cookies,
+    racing_registrations_of_one_email_make_one_account,
+    a_failed_insert_is_internal_not_a_taken_email,
 );
 
 async fn register_creates_the_account_and_signs_in(backend: Backend) {
@@ -240,4 +242,47 @@ async fn production_mode_sets_secure_host_cookies(backend: Backend) {
         .await;
     let cookie = reply.set_cookie("__Host-roster_session").expect("host-prefixed cookie");
     assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+}
+
+/// The early check for a taken email cannot see a registration that is still
+/// hashing: registrations racing for one address all pass it, and the unique index
+/// decides. Exactly one account results; every other answer is 409, never 500.
+async fn racing_registrations_of_one_email_make_one_account(backend: Backend) {
+    let app = std::sync::Arc::new(spawn_app(backend).await);
+    let racers: Vec<_> = (0..6)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let body = json!({"name": format!("Racer {i}"), "email": "race@example.com", "password": "correct horse battery"});
+                app.post_json("/api/register", body, None).await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for racer in racers {
+        let reply = racer.await.unwrap();
+        if reply.status != 201 {
+            reply.assert_error(409, "email_taken");
+        }
+        statuses.push(reply.status);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+}
+
+/// A write that fails for any reason but a taken email is the server's fault: 500
+/// `internal`, not a misleading `email_taken`.
+async fn a_failed_insert_is_internal_not_a_taken_email(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let refuse_inserts = match backend {
+        Backend::Sqlite => "CREATE TRIGGER refuse BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
+             CREATE TRIGGER refuse BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse()"
+        }
+    };
+    app.execute_sql(refuse_inserts).await;
+    let body = json!({"name": "Ada", "email": "ada@example.com", "password": "correct horse battery"});
+    app.post_json("/api/register", body, None)
+        .await
+        .assert_error(500, "internal");
 }

@@ -137,10 +137,13 @@ async fn postgres_servers_tell_each_other() {
     let a = spawn_app(Backend::Postgres).await;
     let b = spawn_app_on(&a.url, &[]).await;
     let (_, token) = a.register("Shared", "s@example.com", PASSWORD).await;
+    // Connecting, b's listener forgets everything: wait for it, so the cache is
+    // warmed after and only a notice can empty it.
+    let b_cache = b.state.sessions.cache();
+    eventually(10, "b listens", || async { b_cache.is_listening() }).await;
     warm(&b, &token).await;
     assert_eq!(b.state.sessions.cache().len(), 1, "b answers from its cache");
     assert_eq!(a.logout(Some(&token)).await.status, 200);
-    let b_cache = b.state.sessions.cache();
     eventually(10, "b hears of the sign-out", || async { b_cache.is_empty() }).await;
     b.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }
@@ -155,9 +158,10 @@ async fn a_server_that_cannot_hear_the_others_answers_nothing_from_memory() {
     let db = database_name(&a.url).to_owned();
     let (_, token) = a.register("Shared", "deaf@example.com", PASSWORD).await;
     let (_, other) = a.register("Other", "other@example.com", PASSWORD).await;
+    let b_cache = b.state.sessions.cache();
+    eventually(10, "b listens", || async { b_cache.is_listening() }).await;
     warm(&b, &token).await;
     warm(&b, &other).await;
-    let b_cache = b.state.sessions.cache();
     // No new connections to the database (the pools keep theirs), and the listeners' go.
     postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false")).await;
     postgres_admin(&format!(

@@ -319,6 +319,17 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
     r.assert_error(422, "validation_failed");
     assert_eq!(r.body["error"]["fields"]["rol"], "Unknown field.");
     assert_eq!(r.body["error"]["fields"]["name"], "Must be a string.");
+    // null means "leave as it is", for text and flags alike.
+    let r = app
+        .update_user(
+            &ada.id,
+            json!({"name": null, "email": null, "disabled": null}),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["user"]["name"], "Ada King");
+    assert_eq!(r.body["data"]["user"]["disabled"], false);
     app.call(
         "PUT",
         &path,
