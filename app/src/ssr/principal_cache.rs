@@ -528,6 +528,31 @@ mod tests {
     }
 
     #[test]
+    fn a_full_session_cache_drops_what_expired_and_forgets_empty_accounts() {
+        let ttl = Duration::from_millis(500);
+        let c = PrincipalCache::new(ttl, 3);
+        let (old_user, fresh_user) = (Uuid::now_v7(), Uuid::now_v7());
+        for token in ["o1", "o2"] {
+            c.put(token, principal(old_user, token), c.generation());
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c.get("o1").is_some() || c.get("o2").is_some() {
+            assert!(Instant::now() < deadline, "never expired");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        c.put("f1", principal(fresh_user, "f1"), c.generation());
+        // Full (two expired, one fresh): the next one makes room from the expired.
+        c.put("f2", principal(fresh_user, "f2"), c.generation());
+        assert!(c.get("f1").is_some(), "the fresh entry survived");
+        assert_eq!(c.len(), 2);
+        let maps = c.0.as_ref().unwrap().maps.read().unwrap();
+        assert!(
+            !maps.by_user.contains_key(&old_user),
+            "no account left with no sessions"
+        );
+    }
+
+    #[test]
     fn a_disabled_cache_remembers_nothing() {
         let c = PrincipalCache::new(Duration::ZERO, 100);
         c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());

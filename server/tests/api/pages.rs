@@ -11,6 +11,7 @@ on_both_backends!(
     register_form_post_without_javascript_signs_in,
     form_errors_travel_back_to_the_form,
     login_and_logout_forms_work_without_javascript,
+    a_failed_server_function_answers_with_its_own_status,
 );
 
 fn html(reply: &crate::helpers::Reply) -> &str {
@@ -86,6 +87,9 @@ async fn register_form_post_without_javascript_signs_in(backend: Backend) {
     let token = reply.session_cookie(&app.cookie_name).expect("signed in");
     let me = app.me(Some(&token)).await;
     assert_eq!(me.body["data"]["user"]["email"], "ada@example.com");
+    // The session records where the form was posted from.
+    let sessions = app.rpc("account/sessions", "", &token).await;
+    assert_eq!(sessions.body[0]["ip"], "127.0.0.1", "{}", sessions.body);
 }
 
 async fn form_errors_travel_back_to_the_form(backend: Backend) {
@@ -259,4 +263,20 @@ async fn every_named_path_is_a_route() {
     for path in app::paths::ALL {
         assert!(routes.iter().any(|r| r == path), "{path} is not among {routes:?}");
     }
+}
+
+/// A hydrated page calling a server function gets the error's own status (422,
+/// 401, …) and the error, not a blanket 500; a plain form post gets a redirect back.
+async fn a_failed_server_function_answers_with_its_own_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let req = app
+        .http
+        .post(app.url("/rpc/register"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=Ada&email=nope&password=correct+horse+battery");
+    let reply = app.send(req).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(reply.body["code"], "validation_failed", "{}", reply.body);
+    let anonymous = app.send(app.http.post(app.url("/rpc/account/sessions"))).await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
 }
