@@ -13,6 +13,7 @@ on_both_backends!(
     failed_sign_ins_are_limited_per_account_and_per_ip,
     common_passwords_are_refused_wherever_a_password_is_set,
     idle_sessions_end,
+    reads_touch_last_seen_at_most_once_a_minute,
     unknown_email_costs_one_hash_like_a_wrong_password,
     user_text_is_rendered_inert,
     role_changes_end_the_targets_sessions,
@@ -439,5 +440,44 @@ async fn role_changes_end_the_targets_sessions(backend: Backend) {
         app.me(Some(&boss)).await.status,
         200,
         "the admin's own session is untouched"
+    );
+}
+
+/// "Last seen" is written at most once a minute per session, so reads stay reads;
+/// a session unused for longer gets it refreshed by its next request.
+async fn reads_touch_last_seen_at_most_once_a_minute(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app(backend).await;
+    let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
+    let last_seen = || async {
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT CAST(last_seen_at AS TEXT), CAST(created_at AS TEXT) FROM sessions",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            row.try_get_by_index::<String>(0).unwrap(),
+            row.try_get_by_index::<String>(1).unwrap(),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(app.me(Some(&token)).await.status, 200);
+    }
+    let (seen, created) = last_seen().await;
+    assert_eq!(seen, created, "three reads within the minute wrote nothing");
+    let two_minutes_ago = (chrono::Utc::now() - chrono::Duration::minutes(2))
+        .format("%Y-%m-%d %H:%M:%S+00:00")
+        .to_string();
+    app.execute_sql(&format!("UPDATE sessions SET last_seen_at = '{two_minutes_ago}'"))
+        .await;
+    assert_eq!(app.me(Some(&token)).await.status, 200);
+    let (seen, _) = last_seen().await;
+    assert!(
+        seen.as_str() > two_minutes_ago.as_str(),
+        "refreshed by the next request: {seen}"
     );
 }
