@@ -113,6 +113,8 @@ pub enum PerRequestFeature {
     Csrf,
     /// Turning a handler panic into a 500 envelope.
     PanicGuard,
+    /// Compressing HTML and JSON responses for clients that accept it.
+    Compression,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

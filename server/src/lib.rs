@@ -3,6 +3,7 @@
 pub mod api;
 pub mod backup;
 pub mod cli;
+pub mod compression;
 pub mod configuration;
 pub mod health;
 pub mod page_cache;

@@ -114,7 +114,7 @@ pub fn route_list() -> Vec<AxumRouteListing> {
 }
 
 /// The layers every response passes through, outermost last: request id and access
-/// log, security headers, the page cache (if given), the CSRF guard, and turning a
+/// log, compression, security headers, the page cache (if given), the CSRF guard, and turning a
 /// handler panic into a 500 envelope while the process keeps serving. Public so
 /// tests can wrap their own routes (a panicking one, say) in exactly this stack.
 pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<PageCache>) -> Router {
@@ -142,6 +142,10 @@ pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<P
             },
             security::security_headers,
         ));
+    }
+    // Outside the page cache, which keeps pages uncompressed to swap their nonces.
+    if on(Compression) {
+        router = router.layer(crate::compression::layer());
     }
     let log = request_log::RequestLog::new(on(RequestId), on(Metrics), on(AccessLog));
     router.layer(axum::middleware::from_fn_with_state(log, request_log::request_log))

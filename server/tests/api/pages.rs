@@ -280,3 +280,67 @@ async fn a_failed_server_function_answers_with_its_own_status(backend: Backend) 
     let anonymous = app.send(app.http.post(app.url("/rpc/account/sessions"))).await;
     assert_eq!(anonymous.status, 401, "{}", anonymous.body);
 }
+
+/// Pages and JSON bodies of a kilobyte or more are compressed for clients that accept
+/// it (outside the page cache: every cached page still carries its own nonce), small
+/// bodies and clients that accept nothing get them as they are.
+#[tokio::test]
+async fn text_responses_are_compressed_for_clients_that_accept_it() {
+    use std::io::Read;
+    let app = spawn_app(Backend::Sqlite).await;
+    let fetch = |path: &'static str, encoding: &'static str| {
+        let req = app.http.get(app.url(path)).header("accept-encoding", encoding);
+        async move {
+            let res = req.send().await.unwrap();
+            let headers = res.headers().clone();
+            (headers, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let encoding = |headers: &reqwest::header::HeaderMap| {
+        headers
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let unbrotli = |bytes: &[u8]| {
+        let mut text = String::new();
+        brotli::Decompressor::new(bytes, 4096)
+            .read_to_string(&mut text)
+            .expect("valid brotli");
+        text
+    };
+
+    let (plain_headers, plain) = fetch("/login", "identity").await;
+    assert_eq!(encoding(&plain_headers), None);
+    let plain = String::from_utf8(plain).unwrap();
+    assert!(plain.contains("Sign in"));
+
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let (headers, body) = fetch("/login", "br, gzip").await;
+        assert_eq!(encoding(&headers).as_deref(), Some("br"));
+        assert!(
+            headers["vary"].to_str().unwrap().contains("accept-encoding"),
+            "shared caches keep one copy per encoding"
+        );
+        assert!(body.len() * 2 < plain.len(), "{} of {} bytes", body.len(), plain.len());
+        let page = unbrotli(&body);
+        assert!(page.contains("Sign in"));
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+        assert!(page.contains(&nonce), "the compressed page carries its own nonce");
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1]);
+
+    let (headers, body) = fetch("/api/openapi.json", "gzip").await;
+    assert_eq!(encoding(&headers).as_deref(), Some("gzip"));
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(body.as_slice())
+        .read_to_string(&mut json)
+        .expect("valid gzip");
+    assert!(serde_json::from_str::<serde_json::Value>(&json).unwrap()["paths"].is_object());
+
+    let (headers, body) = fetch("/api/me", "br, gzip").await;
+    assert_eq!(encoding(&headers), None, "a small envelope is sent as it is");
+    assert!(String::from_utf8(body).unwrap().contains("unauthenticated"));
+}
