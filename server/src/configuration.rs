@@ -117,6 +117,15 @@ pub enum PerRequestFeature {
     Compression,
 }
 
+/// Where sessions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SessionStoreKind {
+    /// The application database's `sessions` table: nothing to set up.
+    Database,
+    /// One file per session under `ROSTER_SESSION_DIR` (development).
+    Directory,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// JSON in production, human-readable otherwise.
@@ -147,6 +156,20 @@ pub struct Settings {
     /// A session unused for this long ends (e.g. `24h`, `30m`).
     #[arg(long, env = "ROSTER_SESSION_IDLE_TIMEOUT", default_value = "24h", value_parser = parse_duration, global = true)]
     pub session_idle_timeout: Duration,
+
+    /// Where sessions are kept: `database` or `directory`.
+    #[arg(
+        long,
+        env = "ROSTER_SESSION_STORE",
+        value_enum,
+        default_value = "database",
+        global = true
+    )]
+    pub session_store: SessionStoreKind,
+
+    /// The directory store's root (created, mode 0700, on first use).
+    #[arg(long, env = "ROSTER_SESSION_DIR", default_value = "data/sessions", global = true)]
+    pub session_dir: std::path::PathBuf,
 
     /// How long a signed-in session may be answered from memory without a database
     /// read (`0s` turns the cache off). Revocations in this process take effect at

@@ -1,6 +1,6 @@
 //! Building and running the application: database, state, router, listener.
 
-use crate::configuration::Settings;
+use crate::configuration::{SessionStoreKind, Settings};
 use crate::page_cache::PageCache;
 use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
@@ -8,7 +8,7 @@ use app::ssr::auth::AuthService;
 use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
-use app::ssr::sessions::{DbSessionStore, SessionService, SessionStore};
+use app::ssr::sessions::{DbSessionStore, DirectorySessionStore, SessionService, SessionStore};
 use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
@@ -35,6 +35,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("--bench-without is for benchmarks and cannot be combined with --production")]
     BenchInProduction,
+    #[error("cannot open the session store: {0}")]
+    SessionStore(app::ssr::sessions::StoreError),
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -49,17 +51,43 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
     })
 }
 
+/// With the directory store, processes sharing the directory on one SQLite database
+/// have no channel to tell each other of a sign-out: the authentication cache keeps
+/// a session at most this long, so a revocation elsewhere takes effect within it.
+pub const DIRECTORY_STORE_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// The session store the settings name.
+pub fn session_store(settings: &Settings, db: &DatabaseConnection) -> Result<Arc<dyn SessionStore>, StartupError> {
+    Ok(match settings.session_store {
+        SessionStoreKind::Database => Arc::new(DbSessionStore::new(db.clone())),
+        SessionStoreKind::Directory => {
+            Arc::new(DirectorySessionStore::open(&settings.session_dir).map_err(StartupError::SessionStore)?)
+        }
+    })
+}
+
+/// How long the authentication cache may keep a session with these settings.
+fn auth_cache_ttl(settings: &Settings, db: &DatabaseConnection) -> Duration {
+    let shared_without_notices = settings.session_store == SessionStoreKind::Directory
+        && db.get_database_backend() != sea_orm::DatabaseBackend::Postgres;
+    if shared_without_notices {
+        settings.auth_cache_ttl.min(DIRECTORY_STORE_CACHE_TTL)
+    } else {
+        settings.auth_cache_ttl
+    }
+}
+
 /// Wires the services together from the settings: one instance of each, shared.
-pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
+pub fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
     let policy = settings.session_policy();
-    let store: Arc<dyn SessionStore> = Arc::new(DbSessionStore::new(db.clone()));
+    let store = session_store(settings, &db)?;
     let hasher = PasswordHasher::new(settings.hash_concurrency());
-    let cache = PrincipalCache::new(settings.auth_cache_ttl, settings.auth_cache_capacity);
+    let cache = PrincipalCache::new(auth_cache_ttl(settings, &db), settings.auth_cache_capacity);
     cache.publish_via(&db);
     let audit = AuditLog::new(db.clone());
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
-    AppState::new(Services {
+    Ok(AppState::new(Services {
         auth: AuthService::new(db.clone(), sessions.clone(), hasher.clone(), throttle, audit.clone()),
         users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), audit.clone()),
         sessions,
@@ -67,7 +95,7 @@ pub fn build_state(settings: &Settings, db: DatabaseConnection) -> AppState {
         hasher,
         cookies: settings.cookie_config(),
         db,
-    })
+    }))
 }
 
 pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache>) -> Router {
@@ -181,7 +209,7 @@ impl Application {
         telemetry_metrics::install();
         let db = connect_database(settings).await?;
         Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
-        let state = build_state(settings, db);
+        let state = build_state(settings, db)?;
         let page_cache = settings.page_cache.then(|| PageCache::new(settings.cookie_config()));
         let router = router(settings, state.clone(), page_cache.clone());
         let listener = TcpListener::bind(settings.addr)

@@ -49,6 +49,7 @@ fn invalid_configuration_fails_with_one_clear_line() {
         ),
         (vec![], Some(("ROSTER_SESSION_TTL", "forever")), "--session-ttl"),
         (vec![], Some(("ROSTER_LOG", "info,=[")), "ROSTER_LOG"),
+        (vec![], Some(("ROSTER_SESSION_STORE", "memcached")), "--session-store"),
     ] {
         let mut cmd = roster(&dir);
         cmd.args(&args);

@@ -104,6 +104,11 @@ impl PrincipalCache {
         Self(None)
     }
 
+    /// How long an entry may be answered from memory; zero when the cache is off.
+    pub fn ttl(&self) -> Duration {
+        self.0.as_ref().map_or(Duration::ZERO, |inner| inner.ttl)
+    }
+
     pub fn get(&self, token_hash: &str) -> Option<Arc<Principal>> {
         let inner = self.0.as_ref()?;
         if !inner.trusted.load(Ordering::Acquire) {

@@ -12,4 +12,5 @@ mod pages;
 mod recovery;
 mod schema;
 mod security;
+mod session_stores;
 mod users;

@@ -296,11 +296,8 @@ async fn text_responses_are_compressed_for_clients_that_accept_it() {
             (headers, res.bytes().await.unwrap().to_vec())
         }
     };
-    let encoding = |headers: &reqwest::header::HeaderMap| {
-        headers
-            .get("content-encoding")
-            .map(|v| v.to_str().unwrap().to_owned())
-    };
+    let encoding =
+        |headers: &reqwest::header::HeaderMap| headers.get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
     let unbrotli = |bytes: &[u8]| {
         let mut text = String::new();
         brotli::Decompressor::new(bytes, 4096)
@@ -326,7 +323,14 @@ async fn text_responses_are_compressed_for_clients_that_accept_it() {
         let page = unbrotli(&body);
         assert!(page.contains("Sign in"));
         let csp = headers["content-security-policy"].to_str().unwrap();
-        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_owned();
         assert!(page.contains(&nonce), "the compressed page carries its own nonce");
         nonces.push(nonce);
     }

@@ -5,10 +5,12 @@
 //! Credentials (passwords, throttling) are `auth`'s business, not this module's.
 
 mod database;
+mod directory;
 mod store;
 mod token;
 
 pub use database::DbSessionStore;
+pub use directory::DirectorySessionStore;
 pub use store::{SessionRecord, SessionStore, StoreError};
 pub use token::SessionToken;
 

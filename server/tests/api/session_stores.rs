@@ -1,0 +1,549 @@
+//! One conformance suite for every session store: each scenario below runs against
+//! the database store (SQLite and PostgreSQL) and the directory store, through the
+//! `SessionStore` trait and through `SessionService`, which enforces expiry on top of
+//! whichever store it is given. A store that passes behaves like the others.
+
+use crate::helpers::{Backend, fresh_database_url, test_settings};
+use app::ssr::audit::AuditLog;
+use app::ssr::principal_cache::PrincipalCache;
+use app::ssr::sessions::{
+    DbSessionStore, DirectorySessionStore, SessionPolicy, SessionRecord, SessionService, SessionStore, SessionToken,
+};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use std::path::PathBuf;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Database(Backend),
+    Directory,
+}
+
+/// Generates one test per store for each scenario.
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod database_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Kind::Database(crate::helpers::Backend::Sqlite)).await }
+            )*
+        }
+        mod database_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Kind::Database(crate::helpers::Backend::Postgres)).await }
+            )*
+        }
+        mod directory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Kind::Directory).await }
+            )*
+        }
+    };
+}
+
+on_every_store!(
+    a_session_reads_back_as_it_was_written,
+    touching_moves_last_seen_and_never_creates_a_session,
+    expiry_is_enforced_idle_and_absolute,
+    revoking_one_session_leaves_the_others,
+    revoking_all_of_a_users_sessions_can_keep_one,
+    a_users_sessions_are_listed_newest_first,
+    the_sweep_removes_expired_sessions_only,
+    two_processes_racing_on_one_user_stay_consistent,
+    tokens_are_never_stored_in_the_clear,
+);
+
+/// A store on fresh storage, a second handle on the same storage (another process),
+/// and the database the accounts live in.
+struct Fixture {
+    store: Arc<dyn SessionStore>,
+    other_process: Arc<dyn SessionStore>,
+    db: DatabaseConnection,
+    dir: Option<PathBuf>,
+}
+
+impl Fixture {
+    async fn new(kind: Kind) -> Self {
+        let backend = match kind {
+            Kind::Database(backend) => backend,
+            Kind::Directory => Backend::Sqlite,
+        };
+        let url = fresh_database_url(backend).await;
+        let settings = test_settings(&url, &[]);
+        let db = roster::startup::connect_database(&settings).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        match kind {
+            Kind::Database(_) => {
+                let second = roster::startup::connect_database(&settings).await.unwrap();
+                Self {
+                    store: Arc::new(DbSessionStore::new(db.clone())),
+                    other_process: Arc::new(DbSessionStore::new(second)),
+                    db,
+                    dir: None,
+                }
+            }
+            Kind::Directory => {
+                let dir = std::env::temp_dir().join(format!("roster-sessions-{}", Uuid::new_v4().simple()));
+                Self {
+                    store: Arc::new(DirectorySessionStore::open(&dir).unwrap()),
+                    other_process: Arc::new(DirectorySessionStore::open(&dir).unwrap()),
+                    db,
+                    dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// An account the sessions can belong to (the database store's sessions
+    /// reference it).
+    async fn user(&self) -> Uuid {
+        use sea_orm::{ActiveValue::Set, EntityTrait};
+        let id = Uuid::now_v7();
+        let now = Utc::now();
+        app::ssr::entity::users::Entity::insert(app::ssr::entity::users::ActiveModel {
+            id: Set(id),
+            email: Set(format!("{}@example.com", id.simple())),
+            name: Set("Test".into()),
+            password_hash: Set("not a hash".into()),
+            role: Set("user".into()),
+            disabled: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .expect("insert a user");
+        id
+    }
+
+    /// Everything the store keeps, as text.
+    async fn raw_contents(&self) -> String {
+        match &self.dir {
+            Some(dir) => {
+                let mut all = String::new();
+                for entry in walk(dir) {
+                    all.push_str(&entry.display().to_string());
+                    all.push('\n');
+                    all.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap()));
+                }
+                all
+            }
+            None => {
+                let rows = self
+                    .db
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        self.db.get_database_backend(),
+                        "SELECT id, user_agent, ip FROM sessions",
+                    ))
+                    .await
+                    .unwrap();
+                rows.iter()
+                    .flat_map(|row| {
+                        ["id", "user_agent", "ip"]
+                            .map(|column| row.try_get::<Option<String>>("", column).unwrap().unwrap_or_default())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Timestamps as every store keeps them (PostgreSQL keeps microseconds).
+fn now() -> DateTime<Utc> {
+    Utc::now().duration_trunc(Duration::microseconds(1)).unwrap()
+}
+
+fn record(user_id: Uuid, token: &SessionToken, created_at: DateTime<Utc>) -> SessionRecord {
+    SessionRecord {
+        token_hash: token.hash(),
+        public_id: Uuid::new_v4(),
+        user_id,
+        created_at,
+        last_seen_at: created_at,
+        expires_at: created_at + Duration::days(14),
+        user_agent: Some("Conformance/1.0".into()),
+        ip: Some("192.0.2.7".into()),
+    }
+}
+
+async fn a_session_reads_back_as_it_was_written(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    let token = SessionToken::generate();
+    let written = record(user, &token, now());
+    f.store.insert(written.clone()).await.unwrap();
+    assert_eq!(f.store.get(&token.hash()).await.unwrap(), Some(written.clone()));
+    assert_eq!(
+        f.other_process.get(&token.hash()).await.unwrap(),
+        Some(written),
+        "another process sees it"
+    );
+    assert_eq!(f.store.get(&SessionToken::generate().hash()).await.unwrap(), None);
+    f.store.ping().await.unwrap();
+}
+
+async fn touching_moves_last_seen_and_never_creates_a_session(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    let token = SessionToken::generate();
+    let created = now() - Duration::hours(1);
+    f.store.insert(record(user, &token, created)).await.unwrap();
+    let later = now();
+    f.store.touch(&token.hash(), later).await.unwrap();
+    let read = f.store.get(&token.hash()).await.unwrap().unwrap();
+    assert_eq!(read.last_seen_at, later);
+    assert_eq!(read.created_at, created, "only last seen moves");
+
+    let stranger = SessionToken::generate();
+    f.store.touch(&stranger.hash(), later).await.unwrap();
+    assert_eq!(f.store.get(&stranger.hash()).await.unwrap(), None);
+
+    // A touch racing a removal never brings the session back.
+    f.store.remove(&token.hash()).await.unwrap();
+    f.other_process.touch(&token.hash(), now()).await.unwrap();
+    assert_eq!(f.store.get(&token.hash()).await.unwrap(), None);
+    assert!(f.store.list_for_user(user).await.unwrap().is_empty());
+}
+
+async fn expiry_is_enforced_idle_and_absolute(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    let policy = SessionPolicy {
+        lifetime: Duration::days(14),
+        idle_timeout: Duration::hours(24),
+    };
+    let service = SessionService::new(
+        f.db.clone(),
+        f.store.clone(),
+        PrincipalCache::new(std::time::Duration::ZERO, 0),
+        policy,
+        AuditLog::new(f.db.clone()),
+    );
+
+    let fresh = SessionToken::generate();
+    f.store.insert(record(user, &fresh, now())).await.unwrap();
+    let idle = SessionToken::generate();
+    let mut idle_record = record(user, &idle, now() - Duration::hours(30));
+    idle_record.expires_at = now() + Duration::days(1);
+    f.store.insert(idle_record).await.unwrap();
+    let expired = SessionToken::generate();
+    let mut expired_record = record(user, &expired, now() - Duration::minutes(5));
+    expired_record.expires_at = now() - Duration::seconds(1);
+    f.store.insert(expired_record).await.unwrap();
+
+    assert_eq!(service.resolve(Some(&fresh)).await.unwrap().map(|u| u.id), Some(user));
+    assert_eq!(service.resolve(Some(&idle)).await.unwrap(), None, "idle too long");
+    assert_eq!(
+        service.resolve(Some(&expired)).await.unwrap(),
+        None,
+        "past its lifetime"
+    );
+    for token in [&idle, &expired] {
+        assert_eq!(
+            f.store.get(&token.hash()).await.unwrap(),
+            None,
+            "an ended session is removed when it is found ended"
+        );
+    }
+
+    // A session used within the idle timeout is kept alive by the touch.
+    let busy = SessionToken::generate();
+    f.store
+        .insert(record(user, &busy, now() - Duration::hours(23)))
+        .await
+        .unwrap();
+    assert!(service.resolve(Some(&busy)).await.unwrap().is_some());
+    let touched = f.store.get(&busy.hash()).await.unwrap().unwrap();
+    assert!(now() - touched.last_seen_at < Duration::minutes(1), "touched on use");
+}
+
+async fn revoking_one_session_leaves_the_others(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let (user, stranger) = (f.user().await, f.user().await);
+    let tokens: Vec<_> = (0..3).map(|_| SessionToken::generate()).collect();
+    let mut records = Vec::new();
+    for token in &tokens {
+        let r = record(user, token, now());
+        f.store.insert(r.clone()).await.unwrap();
+        records.push(r);
+    }
+    f.store.remove(&tokens[0].hash()).await.unwrap();
+    f.store.remove(&tokens[0].hash()).await.unwrap();
+    assert_eq!(f.store.get(&tokens[0].hash()).await.unwrap(), None);
+
+    assert!(
+        !f.store
+            .remove_by_public_id(stranger, records[1].public_id)
+            .await
+            .unwrap(),
+        "only the owner can name it"
+    );
+    assert!(f.store.get(&tokens[1].hash()).await.unwrap().is_some());
+    assert!(
+        f.other_process
+            .remove_by_public_id(user, records[1].public_id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !f.store.remove_by_public_id(user, records[1].public_id).await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(f.store.get(&tokens[1].hash()).await.unwrap(), None);
+    let left: Vec<_> = f.store.list_for_user(user).await.unwrap();
+    assert_eq!(left, vec![records[2].clone()]);
+}
+
+async fn revoking_all_of_a_users_sessions_can_keep_one(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let (user, other) = (f.user().await, f.user().await);
+    let mine: Vec<_> = (0..4).map(|_| SessionToken::generate()).collect();
+    for token in &mine {
+        f.store.insert(record(user, token, now())).await.unwrap();
+    }
+    let theirs = SessionToken::generate();
+    f.store.insert(record(other, &theirs, now())).await.unwrap();
+
+    let ended = f.store.remove_all_for_user(user, Some(&mine[0].hash())).await.unwrap();
+    assert_eq!(ended, 3);
+    assert!(f.store.get(&mine[0].hash()).await.unwrap().is_some(), "the kept one");
+    for token in &mine[1..] {
+        assert_eq!(f.store.get(&token.hash()).await.unwrap(), None);
+    }
+    assert!(
+        f.store.get(&theirs.hash()).await.unwrap().is_some(),
+        "other users keep theirs"
+    );
+    assert_eq!(f.store.remove_all_for_user(user, None).await.unwrap(), 1);
+    assert!(f.store.list_for_user(user).await.unwrap().is_empty());
+    assert_eq!(f.store.list_for_user(other).await.unwrap().len(), 1);
+}
+
+async fn a_users_sessions_are_listed_newest_first(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let (user, other) = (f.user().await, f.user().await);
+    let start = now() - Duration::hours(3);
+    let mut expected = Vec::new();
+    for hours in [1, 0, 2] {
+        let r = record(user, &SessionToken::generate(), start + Duration::hours(hours));
+        f.store.insert(r.clone()).await.unwrap();
+        expected.push(r);
+    }
+    f.store
+        .insert(record(other, &SessionToken::generate(), now()))
+        .await
+        .unwrap();
+    expected.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    assert_eq!(f.store.list_for_user(user).await.unwrap(), expected);
+    assert_eq!(f.other_process.list_for_user(user).await.unwrap(), expected);
+    assert!(f.store.list_for_user(Uuid::now_v7()).await.unwrap().is_empty());
+}
+
+async fn the_sweep_removes_expired_sessions_only(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    let live = SessionToken::generate();
+    f.store.insert(record(user, &live, now())).await.unwrap();
+    let mut ended = Vec::new();
+    for _ in 0..2 {
+        let token = SessionToken::generate();
+        let mut r = record(user, &token, now() - Duration::days(20));
+        r.expires_at = now() - Duration::days(6);
+        f.store.insert(r).await.unwrap();
+        ended.push(token);
+    }
+    assert_eq!(f.store.remove_expired(now()).await.unwrap(), 2);
+    assert!(f.store.get(&live.hash()).await.unwrap().is_some());
+    for token in &ended {
+        assert_eq!(f.store.get(&token.hash()).await.unwrap(), None);
+    }
+    assert_eq!(f.store.list_for_user(user).await.unwrap().len(), 1);
+    assert_eq!(f.store.remove_expired(now()).await.unwrap(), 0, "nothing twice");
+}
+
+async fn two_processes_racing_on_one_user_stay_consistent(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    // Two processes sign the same user in 20 times each, while one of them signs the
+    // user out everywhere halfway through.
+    let sign_ins = |store: Arc<dyn SessionStore>| async move {
+        let mut tokens = Vec::new();
+        for _ in 0..20 {
+            let token = SessionToken::generate();
+            store.insert(record(user, &token, now())).await.unwrap();
+            tokens.push(token);
+        }
+        tokens
+    };
+    let a = tokio::spawn(sign_ins(f.store.clone()));
+    let b = tokio::spawn(sign_ins(f.other_process.clone()));
+    let everywhere = {
+        let store = f.other_process.clone();
+        tokio::spawn(async move { store.remove_all_for_user(user, None).await.unwrap() })
+    };
+    let tokens: Vec<_> = a.await.unwrap().into_iter().chain(b.await.unwrap()).collect();
+    let ended = everywhere.await.unwrap();
+
+    // Every session is either listed and readable, or gone from both views.
+    let listed: Vec<String> = f
+        .store
+        .list_for_user(user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.token_hash)
+        .collect();
+    let mut readable = 0;
+    for token in &tokens {
+        let exists = f.store.get(&token.hash()).await.unwrap().is_some();
+        assert_eq!(
+            exists,
+            listed.contains(&token.hash()),
+            "the index and the records agree"
+        );
+        readable += u64::from(exists);
+    }
+    assert_eq!(readable + ended, 40, "every sign-in either lives or was ended once");
+    assert_eq!(f.store.remove_all_for_user(user, None).await.unwrap(), readable);
+    assert!(f.other_process.list_for_user(user).await.unwrap().is_empty());
+}
+
+async fn tokens_are_never_stored_in_the_clear(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    let token = SessionToken::generate();
+    f.store.insert(record(user, &token, now())).await.unwrap();
+    f.store.touch(&token.hash(), now()).await.unwrap();
+    let raw = f.raw_contents().await;
+    assert!(raw.contains(&token.hash()), "the store keys by the hash");
+    assert!(!raw.contains(token.expose()), "and never holds the token");
+}
+
+/// The directory store's own promises: private files, atomic writes, and what a
+/// crash can leave behind cleaned up by the sweep.
+#[tokio::test]
+async fn the_directory_store_keeps_private_files_and_cleans_up_after_crashes() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new(Kind::Directory).await;
+    let dir = f.dir.clone().unwrap();
+    let user = f.user().await;
+    let token = SessionToken::generate();
+    f.store.insert(record(user, &token, now())).await.unwrap();
+    f.store.touch(&token.hash(), now()).await.unwrap();
+    for path in walk(&dir) {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    for sub in ["", "sessions", "users", "tmp"] {
+        let mode = std::fs::metadata(dir.join(sub)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{sub}/");
+    }
+    assert!(
+        std::fs::read_dir(dir.join("tmp")).unwrap().next().is_none(),
+        "no temp file left after a write"
+    );
+
+    // What a crash can leave: an index marker without its record, a `.seen` file
+    // without its record, an abandoned temp file.
+    let ghost = SessionToken::generate().hash();
+    let user_dir = dir.join("users").join(user.simple().to_string());
+    std::fs::write(user_dir.join(&ghost), b"").unwrap();
+    std::fs::write(dir.join("sessions").join(format!("{ghost}.seen")), b"x").unwrap();
+    let abandoned = dir.join("tmp").join("abandoned");
+    std::fs::write(&abandoned, b"half").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&abandoned)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+
+    assert_eq!(
+        f.store.list_for_user(user).await.unwrap().len(),
+        1,
+        "a stale marker lists nothing"
+    );
+    assert!(!user_dir.join(&ghost).exists(), "and is dropped when found");
+    assert_eq!(f.store.remove_expired(now()).await.unwrap(), 0);
+    assert!(!dir.join("sessions").join(format!("{ghost}.seen")).exists());
+    assert!(!abandoned.exists());
+    assert!(f.store.get(&token.hash()).await.unwrap().is_some());
+
+    // A name that is not a token hash never becomes a path.
+    assert!(f.store.get("../../etc/passwd").await.is_err());
+}
+
+/// The whole application on the directory store: sign-in writes a file, the
+/// session works, sign-out removes it.
+#[tokio::test]
+async fn the_application_runs_on_the_directory_store() {
+    let dir = std::env::temp_dir().join(format!("roster-sessions-{}", Uuid::new_v4().simple()));
+    let dir_arg = dir.to_str().unwrap().to_owned();
+    let app = crate::helpers::spawn_app_with(
+        Backend::Sqlite,
+        &["--session-store", "directory", "--session-dir", &dir_arg],
+    )
+    .await;
+    let (_, token) = app
+        .register("Grace Hopper", "grace@example.com", "correct horse battery")
+        .await;
+    let files = || walk(&dir.join("sessions")).len();
+    assert_eq!(files(), 1, "one session file");
+    let me = app.me(Some(&token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["data"]["user"]["email"], "grace@example.com");
+    let rows = app.execute_sql("DELETE FROM sessions").await;
+    assert_eq!(rows, 0, "nothing in the database's table");
+    assert_eq!(app.logout(Some(&token)).await.status, 200);
+    assert_eq!(files(), 0, "sign-out removes it");
+    app.me(Some(&token)).await.assert_error(401, "unauthenticated");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Processes sharing a session directory over SQLite cannot tell each other of a
+/// sign-out, so the authentication cache keeps sessions only briefly there; on
+/// PostgreSQL, NOTIFY carries every forget whatever the store.
+#[tokio::test]
+async fn the_directory_store_shortens_the_authentication_cache_without_notices() {
+    let dir = std::env::temp_dir().join(format!("roster-sessions-{}", Uuid::new_v4().simple()));
+    let dir_arg = dir.to_str().unwrap().to_owned();
+    let directory = ["--session-store", "directory", "--session-dir", dir_arg.as_str()];
+    let ttl = |app: &crate::helpers::TestApp| app.state.sessions.cache().ttl();
+    let default = std::time::Duration::from_secs(30);
+
+    let sqlite = crate::helpers::spawn_app_with(Backend::Sqlite, &directory).await;
+    assert_eq!(ttl(&sqlite), roster::startup::DIRECTORY_STORE_CACHE_TTL);
+    let postgres = crate::helpers::spawn_app_with(Backend::Postgres, &directory).await;
+    assert_eq!(ttl(&postgres), default);
+    let database_store = crate::helpers::spawn_app(Backend::Sqlite).await;
+    assert_eq!(ttl(&database_store), default);
+    let _ = std::fs::remove_dir_all(dir);
+}
