@@ -128,7 +128,9 @@ async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<()
     Migrator::up(&db, None)
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
-    let state = crate::startup::build_state(settings, db).map_err(|e| e.to_string())?;
+    let state = crate::startup::build_state(settings, db)
+        .await
+        .map_err(|e| e.to_string())?;
     match state.users.create_or_promote_admin(email, name, &password).await {
         Ok((user, true)) => println!("created administrator {} ({})", user.email, user.id),
         Ok((user, false)) => println!("promoted {} to administrator and set the password", user.email),

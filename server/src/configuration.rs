@@ -124,6 +124,8 @@ pub enum SessionStoreKind {
     Database,
     /// One file per session under `ROSTER_SESSION_DIR` (development).
     Directory,
+    /// Redis at `REDIS_URL` (production, several servers).
+    Redis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -157,7 +159,7 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_SESSION_IDLE_TIMEOUT", default_value = "24h", value_parser = parse_duration, global = true)]
     pub session_idle_timeout: Duration,
 
-    /// Where sessions are kept: `database` or `directory`.
+    /// Where sessions are kept: `database`, `directory` or `redis`.
     #[arg(
         long,
         env = "ROSTER_SESSION_STORE",
@@ -170,6 +172,15 @@ pub struct Settings {
     /// The directory store's root (created, mode 0700, on first use).
     #[arg(long, env = "ROSTER_SESSION_DIR", default_value = "data/sessions", global = true)]
     pub session_dir: std::path::PathBuf,
+
+    /// The Redis store's server: `redis://` or `rediss://` (TLS), with the database
+    /// number and password in the URL (`redis://:PASSWORD@host:6379/2`).
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379", global = true)]
+    pub redis_url: String,
+
+    /// Every Redis key Roster writes starts with this, so apps can share one Redis.
+    #[arg(long, env = "ROSTER_REDIS_PREFIX", default_value = "roster:", global = true)]
+    pub redis_prefix: String,
 
     /// How long a signed-in session may be answered from memory without a database
     /// read (`0s` turns the cache off). Revocations in this process take effect at

@@ -8,7 +8,7 @@ use app::ssr::auth::AuthService;
 use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
-use app::ssr::sessions::{DbSessionStore, DirectorySessionStore, SessionService, SessionStore};
+use app::ssr::sessions::{DbSessionStore, DirectorySessionStore, RedisSessionStore, SessionService, SessionStore};
 use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
@@ -57,12 +57,24 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
 pub const DIRECTORY_STORE_CACHE_TTL: Duration = Duration::from_secs(2);
 
 /// The session store the settings name.
-pub fn session_store(settings: &Settings, db: &DatabaseConnection) -> Result<Arc<dyn SessionStore>, StartupError> {
+pub async fn session_store(
+    settings: &Settings,
+    db: &DatabaseConnection,
+) -> Result<Arc<dyn SessionStore>, StartupError> {
     Ok(match settings.session_store {
         SessionStoreKind::Database => Arc::new(DbSessionStore::new(db.clone())),
         SessionStoreKind::Directory => {
             Arc::new(DirectorySessionStore::open(&settings.session_dir).map_err(StartupError::SessionStore)?)
         }
+        SessionStoreKind::Redis => Arc::new(
+            RedisSessionStore::connect(
+                &settings.redis_url,
+                &settings.redis_prefix,
+                settings.session_policy().idle_timeout,
+            )
+            .await
+            .map_err(StartupError::SessionStore)?,
+        ),
     })
 }
 
@@ -78,9 +90,9 @@ fn auth_cache_ttl(settings: &Settings, db: &DatabaseConnection) -> Duration {
 }
 
 /// Wires the services together from the settings: one instance of each, shared.
-pub fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
+pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
     let policy = settings.session_policy();
-    let store = session_store(settings, &db)?;
+    let store = session_store(settings, &db).await?;
     let hasher = PasswordHasher::new(settings.hash_concurrency());
     let cache = PrincipalCache::new(auth_cache_ttl(settings, &db), settings.auth_cache_capacity);
     cache.publish_via(&db);
@@ -209,7 +221,7 @@ impl Application {
         telemetry_metrics::install();
         let db = connect_database(settings).await?;
         Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
-        let state = build_state(settings, db)?;
+        let state = build_state(settings, db).await?;
         let page_cache = settings.page_cache.then(|| PageCache::new(settings.cookie_config()));
         let router = router(settings, state.clone(), page_cache.clone());
         let listener = TcpListener::bind(settings.addr)

@@ -11,7 +11,7 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
     }
 });
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,

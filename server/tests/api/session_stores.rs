@@ -16,10 +16,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Database(Backend),
     Directory,
+    Redis,
+}
+
+/// The Redis the tests use (a database number of its own; every fixture also has
+/// its own key prefix).
+fn test_redis_url() -> String {
+    std::env::var("ROSTER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/15".into())
 }
 
 /// Generates one test per store for each scenario.
@@ -41,6 +48,12 @@ macro_rules! on_every_store {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() { super::$name(super::Kind::Directory).await }
+            )*
+        }
+        mod redis_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Kind::Redis).await }
             )*
         }
     };
@@ -65,13 +78,14 @@ struct Fixture {
     other_process: Arc<dyn SessionStore>,
     db: DatabaseConnection,
     dir: Option<PathBuf>,
+    redis_prefix: Option<String>,
 }
 
 impl Fixture {
     async fn new(kind: Kind) -> Self {
         let backend = match kind {
             Kind::Database(backend) => backend,
-            Kind::Directory => Backend::Sqlite,
+            Kind::Directory | Kind::Redis => Backend::Sqlite,
         };
         let url = fresh_database_url(backend).await;
         let settings = test_settings(&url, &[]);
@@ -85,6 +99,19 @@ impl Fixture {
                     other_process: Arc::new(DbSessionStore::new(second)),
                     db,
                     dir: None,
+                    redis_prefix: None,
+                }
+            }
+            Kind::Redis => {
+                let prefix = format!("roster_test:{}:", Uuid::new_v4().simple());
+                let url = test_redis_url();
+                let connect = || app::ssr::sessions::RedisSessionStore::connect(&url, &prefix, Duration::hours(24));
+                Self {
+                    store: Arc::new(connect().await.expect("Redis must be running for these tests")),
+                    other_process: Arc::new(connect().await.unwrap()),
+                    db,
+                    dir: None,
+                    redis_prefix: Some(prefix),
                 }
             }
             Kind::Directory => {
@@ -94,6 +121,7 @@ impl Fixture {
                     other_process: Arc::new(DirectorySessionStore::open(&dir).unwrap()),
                     db,
                     dir: Some(dir),
+                    redis_prefix: None,
                 }
             }
         }
@@ -123,6 +151,20 @@ impl Fixture {
 
     /// Everything the store keeps, as text.
     async fn raw_contents(&self) -> String {
+        if let Some(prefix) = &self.redis_prefix {
+            let mut redis = redis_connection();
+            let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query(&mut redis).unwrap();
+            let mut all = String::new();
+            for key in keys {
+                let kind: String = redis::cmd("TYPE").arg(&key).query(&mut redis).unwrap();
+                let values: Vec<String> = match kind.as_str() {
+                    "hash" => redis::cmd("HGETALL").arg(&key).query(&mut redis).unwrap(),
+                    _ => redis::cmd("SMEMBERS").arg(&key).query(&mut redis).unwrap(),
+                };
+                all.push_str(&format!("{key} {values:?}\n"));
+            }
+            return all;
+        }
         match &self.dir {
             Some(dir) => {
                 let mut all = String::new();
@@ -159,7 +201,21 @@ impl Drop for Fixture {
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+        if let Some(prefix) = &self.redis_prefix {
+            let mut redis = redis_connection();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}*"))
+                .query(&mut redis)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(keys).query(&mut redis);
+            }
+        }
     }
+}
+
+fn redis_connection() -> redis::Connection {
+    redis::Client::open(test_redis_url()).unwrap().get_connection().unwrap()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
@@ -379,7 +435,9 @@ async fn the_sweep_removes_expired_sessions_only(kind: Kind) {
         f.store.insert(r).await.unwrap();
         ended.push(token);
     }
-    assert_eq!(f.store.remove_expired(now()).await.unwrap(), 2);
+    let swept = f.store.remove_expired(now()).await.unwrap();
+    // Redis expires sessions by itself: its sweep has nothing left to remove.
+    assert_eq!(swept, if kind == Kind::Redis { 0 } else { 2 });
     assert!(f.store.get(&live.hash()).await.unwrap().is_some());
     for token in &ended {
         assert_eq!(f.store.get(&token.hash()).await.unwrap(), None);
@@ -546,4 +604,37 @@ async fn the_directory_store_shortens_the_authentication_cache_without_notices()
     let database_store = crate::helpers::spawn_app(Backend::Sqlite).await;
     assert_eq!(ttl(&database_store), default);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Redis forgets a session by itself at the earlier of its idle and absolute
+/// deadlines, and a touch moves the idle one.
+#[tokio::test]
+async fn redis_expires_a_session_at_its_earlier_deadline_and_a_touch_moves_it() {
+    let f = Fixture::new(Kind::Redis).await;
+    let prefix = f.redis_prefix.clone().unwrap();
+    let user = f.user().await;
+    let expiry_ms = |token: &SessionToken| -> i64 {
+        ::redis::cmd("PEXPIRETIME")
+            .arg(format!("{prefix}session:{}", token.hash()))
+            .query(&mut redis_connection())
+            .unwrap()
+    };
+    let close = |a: i64, b: DateTime<Utc>| (a - b.timestamp_millis()).abs() < 1_000;
+
+    // Idle for 23 of its 24 hours: an hour left.
+    let token = SessionToken::generate();
+    let seen = now() - Duration::hours(23);
+    f.store.insert(record(user, &token, seen)).await.unwrap();
+    assert!(close(expiry_ms(&token), seen + Duration::hours(24)));
+    let at = now();
+    f.store.touch(&token.hash(), at).await.unwrap();
+    assert!(close(expiry_ms(&token), at + Duration::hours(24)), "the touch moved it");
+
+    // Two hours of lifetime left: the absolute deadline comes first, touch or not.
+    let ending = SessionToken::generate();
+    let mut r = record(user, &ending, now());
+    r.expires_at = now() + Duration::hours(2);
+    f.store.insert(r.clone()).await.unwrap();
+    f.store.touch(&ending.hash(), now()).await.unwrap();
+    assert!(close(expiry_ms(&ending), r.expires_at));
 }

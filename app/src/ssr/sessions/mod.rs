@@ -6,11 +6,13 @@
 
 mod database;
 mod directory;
+mod redis;
 mod store;
 mod token;
 
 pub use database::DbSessionStore;
 pub use directory::DirectorySessionStore;
+pub use redis::RedisSessionStore;
 pub use store::{SessionRecord, SessionStore, StoreError};
 pub use token::SessionToken;
 
