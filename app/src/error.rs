@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
+/// When to try again after a 503: the session store's client reconnects well within this.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum AppError {
@@ -37,7 +40,9 @@ pub enum AppError {
     NotFound,
     #[error("This method is not allowed here.")]
     MethodNotAllowed,
-    #[error("The server could not be reached. Check your connection and try again.")]
+    /// Something the request needs cannot be reached just now (in the browser: the
+    /// server; on the server: the session store). Answered with Retry-After.
+    #[error("Roster cannot be reached just now. Please try again in a few seconds.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -98,6 +103,16 @@ impl AppError {
 
     pub fn validation(fields: FieldErrors) -> Self {
         Self::ValidationFailed { fields }
+    }
+
+    /// When the client may try again (the `Retry-After` header), for the errors
+    /// that pass.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Self::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => None,
+        }
     }
 
     /// One value of every variant: for tests and documentation that must cover them all.

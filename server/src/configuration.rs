@@ -185,7 +185,7 @@ pub struct Settings {
     /// How long a signed-in session may be answered from memory without a database
     /// read (`0s` turns the cache off). Revocations in this process take effect at
     /// once; on PostgreSQL, other processes are told at once too.
-    #[arg(long, env = "ROSTER_AUTH_CACHE_TTL", default_value = "30s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "ROSTER_AUTH_CACHE_TTL", default_value = "30s", value_parser = parse_duration_or_zero, global = true)]
     pub auth_cache_ttl: Duration,
 
     /// Render the signed-out sign-in, registration and home pages once and serve
@@ -348,6 +348,14 @@ fn parse_duration(raw: &str) -> Result<Duration, String> {
     }
 }
 
+/// A duration where zero means "off" (`0s`).
+fn parse_duration_or_zero(raw: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(raw) {
+        Ok(zero) if zero.is_zero() => Ok(zero),
+        _ => parse_duration(raw),
+    }
+}
+
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
@@ -367,6 +375,14 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("roster").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_zero_cache_ttl_turns_the_cache_off_but_a_zero_session_ttl_is_refused() {
+        let cli = parse(&["--auth-cache-ttl", "0s"]).unwrap();
+        assert!(cli.settings.auth_cache_ttl.is_zero());
+        assert!(parse(&["--session-ttl", "0s"]).is_err());
+        assert!(parse(&["--auth-cache-ttl", "soon"]).is_err());
     }
 
     #[test]

@@ -39,10 +39,10 @@ impl IntoResponse for AppError {
         metrics::counter!("roster_errors_total", "code" => self.code()).increment(1);
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(Envelope::err(&self))).into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()
-                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after_secs));
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
         response
     }

@@ -86,5 +86,8 @@ fn set_status(err: &AppError) {
         )
     {
         response.set_status(status);
+        if let Some(secs) = err.retry_after_secs() {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
     }
 }

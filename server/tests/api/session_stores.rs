@@ -638,3 +638,152 @@ async fn redis_expires_a_session_at_its_earlier_deadline_and_a_touch_moves_it() 
     f.store.touch(&ending.hash(), now()).await.unwrap();
     assert!(close(expiry_ms(&ending), r.expires_at));
 }
+
+/// A `redis-server` of the test's own on a free port, with its data kept on disk
+/// so that stopping and starting it again keeps the sessions.
+struct OwnRedis {
+    port: u16,
+    dir: PathBuf,
+    process: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("roster-redis-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = Self {
+            port,
+            dir,
+            process: None,
+        };
+        redis.resume();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn answers(&self) -> bool {
+        ::redis::Client::open(self.url())
+            .and_then(|c| c.get_connection_with_timeout(std::time::Duration::from_millis(200)))
+            .and_then(|mut c| ::redis::cmd("PING").query::<String>(&mut c))
+            .is_ok()
+    }
+
+    /// Starts the server (again) on the same port and data directory.
+    fn resume(&mut self) {
+        let process = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (Debian: redis-server)");
+        self.process = Some(process);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.answers() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Stops it the way an operator or a crash would: the process is gone.
+    fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill().unwrap();
+            process.wait().unwrap();
+        }
+        assert!(!self.answers());
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// While Redis is down nobody is signed out and nothing answers 500: requests that
+/// need a session get 503 `unavailable` with Retry-After, readiness names the
+/// session store, and a sign-in changes nothing. When Redis is back, the same
+/// sessions work again, with no restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_is_503_for_a_while_and_signs_no_one_out() {
+    let mut redis = OwnRedis::start();
+    let url = redis.url();
+    // The authentication cache off: every request asks Redis.
+    let app = crate::helpers::spawn_app_with(
+        Backend::Sqlite,
+        &[
+            "--session-store",
+            "redis",
+            "--redis-url",
+            &url,
+            "--auth-cache-ttl",
+            "0s",
+        ],
+    )
+    .await;
+    let password = "correct horse battery";
+    let (_, token) = app.register("Grace Hopper", "grace@example.com", password).await;
+    assert_eq!(app.me(Some(&token)).await.status, 200);
+    let events_before = recorded(&app).await;
+
+    redis.stop();
+    let me = app.me(Some(&token)).await;
+    me.assert_error(503, "unavailable");
+    assert_eq!(me.headers["retry-after"], "5");
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.body["checks"]["session_store"], "failing");
+    assert_eq!(ready.body["checks"]["database"], "ok");
+    app.login_as("grace@example.com", password, None)
+        .await
+        .assert_error(503, "unavailable");
+    app.logout(Some(&token)).await.assert_error(503, "unavailable");
+    let page = app.get("/account", Some(&token)).await;
+    assert_eq!(page.status, 503, "a page that needs the session says so");
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(html.contains("cannot be reached just now"), "and shows why: {html}");
+
+    redis.resume();
+    crate::helpers::eventually(10, "the session works again", || async {
+        app.me(Some(&token)).await.status == 200
+    })
+    .await;
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+    assert_eq!(
+        recorded(&app).await,
+        events_before,
+        "nothing the outage refused was recorded as done"
+    );
+}
+
+/// What the audit log and the sign-in throttle hold, as text.
+async fn recorded(app: &crate::helpers::TestApp) -> String {
+    let backend = app.db.get_database_backend();
+    let mut all = String::new();
+    for sql in [
+        "SELECT action FROM audit_events ORDER BY id",
+        "SELECT CAST(failures AS TEXT) AS action FROM login_throttles",
+    ] {
+        let rows = app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+        for row in rows {
+            all.push_str(&row.try_get::<String>("", "action").unwrap());
+            all.push('\n');
+        }
+    }
+    all
+}

@@ -198,7 +198,7 @@ impl SessionFiles {
             user_agent: r.user_agent,
             ip: r.ip,
         };
-        let bytes = serde_json::to_vec(&stored).map_err(|e| StoreError(e.to_string()))?;
+        let bytes = serde_json::to_vec(&stored).map_err(|e| StoreError::Failed(e.to_string()))?;
         self.write_atomically(&self.record_path(hash), &bytes)
     }
 
@@ -208,7 +208,7 @@ impl SessionFiles {
             return Ok(None);
         };
         let stored: StoredSession = serde_json::from_slice(&bytes)
-            .map_err(|e| StoreError(format!("unreadable session file {hash}.json: {e}")))?;
+            .map_err(|e| StoreError::Failed(format!("unreadable session file {hash}.json: {e}")))?;
         let mut record = SessionRecord {
             token_hash: hash.to_owned(),
             public_id: stored.public_id,
@@ -312,7 +312,7 @@ where
 {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| StoreError(format!("session file task: {e}")))?
+        .map_err(|e| StoreError::Failed(format!("session file task: {e}")))?
 }
 
 /// Token hashes are lowercase hex; anything else never becomes part of a path.
@@ -325,12 +325,12 @@ fn checked_hash(token_hash: &str) -> Result<&str, StoreError> {
     if valid {
         Ok(token_hash)
     } else {
-        Err(StoreError("a token hash that is not lowercase hex".into()))
+        Err(StoreError::Failed("a token hash that is not lowercase hex".into()))
     }
 }
 
 fn io_error(what: &str, err: std::io::Error) -> StoreError {
-    StoreError(format!("{what}: {err}"))
+    StoreError::Failed(format!("{what}: {err}"))
 }
 
 fn private_file_options() -> std::fs::OpenOptions {

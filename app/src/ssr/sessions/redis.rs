@@ -91,7 +91,7 @@ impl RedisSessionStore {
     /// Connects to `url` (`redis://` or `rediss://`, with the database number and
     /// password in it). Sessions idle for `idle_timeout` expire in Redis too.
     pub async fn connect(url: &str, prefix: &str, idle_timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError(format!("REDIS_URL: {e}")))?;
+        let client = redis::Client::open(url).map_err(|e| StoreError::Failed(format!("REDIS_URL: {e}")))?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(RESPONSE_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -266,8 +266,19 @@ impl SessionStore for RedisSessionStore {
     }
 }
 
+/// Connection trouble is "unreachable" (503, nothing changed); anything Redis
+/// itself answered with is a failure.
 fn redis_error(err: redis::RedisError) -> StoreError {
-    StoreError(format!("redis: {err}"))
+    let unreachable = err.is_io_error()
+        || err.is_timeout()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+        || err.is_unrecoverable_error();
+    if unreachable {
+        StoreError::Unreachable(format!("redis: {err}"))
+    } else {
+        StoreError::Failed(format!("redis: {err}"))
+    }
 }
 
 /// The record as hash fields (absent optional fields are not written).
@@ -293,7 +304,7 @@ fn parse(token_hash: &str, fields: &HashMap<String, String>) -> Result<Option<Se
     if fields.is_empty() {
         return Ok(None);
     }
-    let bad = |what: &str| StoreError(format!("redis: session {token_hash} has a bad {what}"));
+    let bad = |what: &str| StoreError::Failed(format!("redis: session {token_hash} has a bad {what}"));
     let uuid = |name: &str| {
         fields
             .get(name)

@@ -22,12 +22,19 @@ pub struct SessionRecord {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("session store: {0}")]
-pub struct StoreError(pub String);
+pub enum StoreError {
+    /// The store answered with a failure, or holds something it cannot read.
+    #[error("session store: {0}")]
+    Failed(String),
+    /// The store cannot be reached (refused, timed out, connection lost): the
+    /// request is answered 503 and the session is left as it was.
+    #[error("session store unreachable: {0}")]
+    Unreachable(String),
+}
 
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
-        Self(err.to_string())
+        Self::Failed(err.to_string())
     }
 }
 
@@ -48,10 +55,18 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// A store that fails is an internal error; the log line names where.
+/// A store that fails is an internal error, one that cannot be reached a temporary
+/// one (503 with Retry-After); either way the log line names where.
 impl From<StoreError> for crate::error::AppError {
     #[track_caller]
     fn from(err: StoreError) -> Self {
-        crate::error::AppError::internal(err)
+        match err {
+            StoreError::Unreachable(_) => {
+                let at = std::panic::Location::caller();
+                tracing::warn!(error = %err, at = %at, "session store unreachable");
+                crate::error::AppError::Unavailable
+            }
+            StoreError::Failed(_) => crate::error::AppError::internal(err),
+        }
     }
 }
