@@ -8,7 +8,9 @@ use app::ssr::auth::AuthService;
 use app::ssr::db::{DbSettings, connect};
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
-use app::ssr::sessions::{DbSessionStore, DirectorySessionStore, RedisSessionStore, SessionService, SessionStore};
+use app::ssr::sessions::{
+    DbSessionStore, DirectorySessionStore, MeteredStore, RedisSessionStore, SessionService, SessionStore,
+};
 use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
@@ -62,11 +64,13 @@ pub async fn session_store(
     db: &DatabaseConnection,
 ) -> Result<Arc<dyn SessionStore>, StartupError> {
     Ok(match settings.session_store {
-        SessionStoreKind::Database => Arc::new(DbSessionStore::new(db.clone())),
-        SessionStoreKind::Directory => {
-            Arc::new(DirectorySessionStore::open(&settings.session_dir).map_err(StartupError::SessionStore)?)
-        }
-        SessionStoreKind::Redis => Arc::new(
+        SessionStoreKind::Database => Arc::new(MeteredStore::new("database", DbSessionStore::new(db.clone()))),
+        SessionStoreKind::Directory => Arc::new(MeteredStore::new(
+            "directory",
+            DirectorySessionStore::open(&settings.session_dir).map_err(StartupError::SessionStore)?,
+        )),
+        SessionStoreKind::Redis => Arc::new(MeteredStore::new(
+            "redis",
             RedisSessionStore::connect(
                 &settings.redis_url,
                 &settings.redis_prefix,
@@ -74,7 +78,7 @@ pub async fn session_store(
             )
             .await
             .map_err(StartupError::SessionStore)?,
-        ),
+        )),
     })
 }
 

@@ -147,6 +147,13 @@ async fn prometheus_metrics_are_scraped(backend: Backend) {
     assert!(delta("roster_db_query_duration_seconds_count", &["outcome=\"ok\""]) >= 5.0);
     assert!(delta("roster_password_hash_duration_seconds_count", &[]) >= 3.0);
     assert!(delta("roster_errors_total", &["code=\"unauthenticated\""]) >= 1.0);
+    for operation in ["insert", "get"] {
+        let series = ["store=\"database\"", &format!("operation=\"{operation}\"")];
+        assert!(
+            delta("roster_session_store_seconds_count", &series) >= 1.0,
+            "{operation}"
+        );
+    }
     // Gauges are process-wide and set at scrape time; parallel tests may scrape in between.
     assert!(after.iter().any(|(s, _)| s.starts_with("roster_active_sessions")));
     assert!(

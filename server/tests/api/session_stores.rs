@@ -749,6 +749,14 @@ async fn a_redis_outage_is_503_for_a_while_and_signs_no_one_out() {
         .await
         .assert_error(503, "unavailable");
     app.logout(Some(&token)).await.assert_error(503, "unavailable");
+    let metrics = app.get("/metrics", None).await;
+    let unreachable = metrics.body.as_str().unwrap().lines().any(|line| {
+        line.starts_with("roster_session_store_errors_total{")
+            && line.contains("store=\"redis\"")
+            && line.contains("kind=\"unreachable\"")
+            && !line.ends_with(" 0")
+    });
+    assert!(unreachable, "the store's failures are counted");
     let page = app.get("/account", Some(&token)).await;
     assert_eq!(page.status, 503, "a page that needs the session says so");
     let html = page.body.as_str().unwrap_or_default();

@@ -6,12 +6,14 @@
 
 mod database;
 mod directory;
+mod metered;
 mod redis;
 mod store;
 mod token;
 
 pub use database::DbSessionStore;
 pub use directory::DirectorySessionStore;
+pub use metered::MeteredStore;
 pub use redis::RedisSessionStore;
 pub use store::{SessionRecord, SessionStore, StoreError};
 pub use token::SessionToken;
