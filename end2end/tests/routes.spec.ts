@@ -5,8 +5,10 @@ const ADMIN = { email: 'admin@example.com', password: 'admin password 123' };
 /**
  * Every page is its own lazily loaded WASM chunk in the release build these tests
  * run against. A hard load of each route must hydrate with every file it asks for
- * present (the shared fixture fails the test on any asset that does not load), and
- * moving between pages in the browser must load the chunks it has not seen yet.
+ * present (the shared fixture fails the test on any asset that does not load), the
+ * server must announce the chunks of the page it rendered (`<link rel="preload">`,
+ * so a direct load does not wait for the main bundle to ask for them), and moving
+ * between pages in the browser must load the chunks it has not seen yet.
  */
 test('a hard load of every route hydrates, and so does navigating between them', async ({ page }) => {
   const wasm = new Set<string>();
@@ -23,6 +25,7 @@ test('a hard load of every route hydrates, and so does navigating between them',
     await page.goto(path);
     await waitForHydration(page);
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+    await expectPreloadedChunks(page, path);
   }
 
   await page.getByLabel('Email').fill(ADMIN.email);
@@ -38,6 +41,7 @@ test('a hard load of every route hydrates, and so does navigating between them',
     await page.goto(path);
     await waitForHydration(page);
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+    await expectPreloadedChunks(page, path);
   }
   expect(wasm.size, `the main bundle and page chunks: ${[...wasm].join(', ')}`).toBeGreaterThan(2);
 
@@ -53,3 +57,14 @@ test('a hard load of every route hydrates, and so does navigating between them',
   await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
   await expect(page.getByTestId('account-email')).toHaveText(ADMIN.email);
 });
+
+/** The rendered page names its own route's chunk among the WASM it preloads. */
+async function expectPreloadedChunks(page: import('@playwright/test').Page, path: string) {
+  const preloaded = await page
+    .locator('link[rel="preload"][type="application/wasm"]')
+    .evaluateAll((links) => links.map((link) => (link as HTMLLinkElement).href));
+  expect(
+    preloaded.some((href) => /\/pkg\/split_[^/]*_route_view_/.test(href)),
+    `${path} preloads its page chunk: ${preloaded.join(', ')}`,
+  ).toBe(true);
+}
