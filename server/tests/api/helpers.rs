@@ -98,6 +98,26 @@ pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settin
         "--hash-concurrency",
         "2",
     ];
+    // `ROSTER_TEST_SESSION_STORE=redis` runs the suite again with sessions in Redis,
+    // under a key prefix per database (servers sharing a database share sessions, as
+    // they would in production); a test's own flags come after and win.
+    let redis_prefix = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        url.hash(&mut hasher);
+        format!("roster_test:{:016x}:", hasher.finish())
+    };
+    let redis_url = std::env::var("ROSTER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/15".into());
+    if std::env::var("ROSTER_TEST_SESSION_STORE").as_deref() == Ok("redis") {
+        args.extend_from_slice(&[
+            "--session-store",
+            "redis",
+            "--redis-url",
+            &redis_url,
+            "--redis-prefix",
+            &redis_prefix,
+        ]);
+    }
     args.extend_from_slice(extra);
     Cli::try_parse_flags_only(args).expect("test settings parse").settings
 }
