@@ -77,7 +77,13 @@ test('the last admin cannot demote themselves: the error shows inline', async ({
   await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto('/admin/users');
   await waitForHydration(page);
+  // The unfiltered list already shows this row: act only once the search's own
+  // answer has replaced it, or the re-rendered row drops the error it showed.
+  const searched = page.waitForResponse(
+    (r) => r.url().includes('/rpc/users/list') && (r.request().postData() ?? '').includes('admin%40example.com'),
+  );
   await page.getByLabel('Search').fill(ADMIN.email);
+  await searched;
   const row = page.getByTestId('user-row').filter({ hasText: ADMIN.email });
   await expect(row).toHaveCount(1);
   await row.getByLabel(/Role of/).selectOption('user');
