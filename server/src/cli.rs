@@ -62,6 +62,7 @@ async fn serve(settings: &Settings) -> Result<(), String> {
     let app = Application::build(settings).await.map_err(|e| e.to_string())?;
     tracing::info!(
         database = %settings.database_url_redacted(),
+        session_store = ?settings.session_store,
         production = settings.production,
         "roster {} started",
         env!("CARGO_PKG_VERSION")
