@@ -48,6 +48,12 @@ pub struct TestApp {
     pub page_cache: Option<roster::page_cache::PageCache>,
 }
 
+/// The Redis the tests keep sessions in: a database number of its own, and a key
+/// prefix per test database or fixture.
+pub fn test_redis_url() -> String {
+    std::env::var("ROSTER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/15".into())
+}
+
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("ROSTER_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
@@ -107,7 +113,7 @@ pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settin
         url.hash(&mut hasher);
         format!("roster_test:{:016x}:", hasher.finish())
     };
-    let redis_url = std::env::var("ROSTER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/15".into());
+    let redis_url = test_redis_url();
     if std::env::var("ROSTER_TEST_SESSION_STORE").as_deref() == Ok("redis") {
         args.extend_from_slice(&[
             "--session-store",

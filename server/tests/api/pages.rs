@@ -269,12 +269,13 @@ async fn every_named_path_is_a_route() {
 /// 401, …) and the error, not a blanket 500; a plain form post gets a redirect back.
 async fn a_failed_server_function_answers_with_its_own_status(backend: Backend) {
     let app = spawn_app(backend).await;
-    let req = app
-        .http
-        .post(app.url("/rpc/register"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("name=Ada&email=nope&password=correct+horse+battery");
-    let reply = app.send(req).await;
+    let reply = app
+        .post_raw(
+            "/rpc/register",
+            Some("application/x-www-form-urlencoded"),
+            "name=Ada&email=nope&password=correct+horse+battery".into(),
+        )
+        .await;
     assert_eq!(reply.status, 422, "{}", reply.body);
     assert_eq!(reply.body["code"], "validation_failed", "{}", reply.body);
     let anonymous = app.send(app.http.post(app.url("/rpc/account/sessions"))).await;

@@ -3,7 +3,7 @@
 //! `SessionStore` trait and through `SessionService`, which enforces expiry on top of
 //! whichever store it is given. A store that passes behaves like the others.
 
-use crate::helpers::{Backend, fresh_database_url, test_settings};
+use crate::helpers::{Backend, fresh_database_url, test_redis_url, test_settings};
 use app::ssr::audit::AuditLog;
 use app::ssr::principal_cache::PrincipalCache;
 use app::ssr::sessions::{
@@ -21,12 +21,6 @@ enum Kind {
     Database(Backend),
     Directory,
     Redis,
-}
-
-/// The Redis the tests use (a database number of its own; every fixture also has
-/// its own key prefix).
-fn test_redis_url() -> String {
-    std::env::var("ROSTER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/15".into())
 }
 
 /// Generates one test per store for each scenario.
