@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and Redis answer on 127.0.0.1, starting them if they are
-# down. With --drop-test-databases, removes the databases the tests created.
+# down. With --drop-test-databases, removes the databases (and Redis keys) the tests created.
 set -euo pipefail
 pg_url="${ROSTER_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 
@@ -11,6 +11,10 @@ if [ "${1:-}" = "--drop-test-databases" ]; then
   for db in $(psql "$pg_url/postgres" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'roster_test_%'"); do
     psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
   done
+  # And the session keys the tests left in their Redis database.
+  if redis_up; then
+    redis-cli -n 15 --scan --pattern 'roster_test:*' | xargs -r redis-cli -n 15 del >/dev/null
+  fi
   exit 0
 fi
 

@@ -1,7 +1,8 @@
-//! The command line: `roster [serve]` and `roster migrate up|down|status|fresh`.
+//! The command line: `roster [serve]`, `roster migrate up|down|status|fresh`, and
+//! the operator commands (`create-admin`, `backup`, `restore`, `seed`, `sessions`).
 //! Every failure ends in one line on stderr and a non-zero exit code.
 
-use crate::configuration::{Cli, Command, MigrateAction, Settings};
+use crate::configuration::{Cli, Command, MigrateAction, SessionStoreKind, SessionsAction, Settings};
 use crate::startup::{Application, connect_database};
 use crate::telemetry;
 use clap::Parser;
@@ -41,6 +42,9 @@ pub async fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.settings).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,
+        Command::Sessions {
+            action: SessionsAction::Migrate { from, to },
+        } => migrate_sessions(&cli.settings, from, to).await,
         Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
         Command::Backup { out } => backup(&cli.settings, out).await,
         Command::Seed { users, first } => seed(&cli.settings, first, users).await,
@@ -100,6 +104,49 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Strin
             }
         }
     }
+    Ok(())
+}
+
+async fn migrate_sessions(settings: &Settings, from: SessionStoreKind, to: SessionStoreKind) -> Result<(), String> {
+    let name = |kind: SessionStoreKind| {
+        clap::ValueEnum::to_possible_value(&kind).map_or_else(|| format!("{kind:?}"), |v| v.get_name().to_owned())
+    };
+    if from == to {
+        return Err(format!("--from and --to are both {}: nothing to move", name(from)));
+    }
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let open = |kind: SessionStoreKind| {
+        let settings = Settings {
+            session_store: kind,
+            ..settings.clone()
+        };
+        let db = db.clone();
+        async move {
+            crate::startup::session_store(&settings, &db)
+                .await
+                .map(|(store, _)| store)
+                .map_err(|e| format!("{} store: {e}", name(kind)))
+        }
+    };
+    let (source, target) = (open(from).await?, open(to).await?);
+    let done = app::ssr::sessions::move_sessions(
+        source.as_ref(),
+        target.as_ref(),
+        settings.session_policy(),
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| format!("moving sessions stopped (run it again to finish): {e}"))?;
+    println!(
+        "moved {} live session(s) from {} to {}; dropped {} expired",
+        done.moved,
+        name(from),
+        name(to),
+        done.dropped
+    );
     Ok(())
 }
 

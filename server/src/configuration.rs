@@ -74,6 +74,11 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         first: u64,
     },
+    /// Operator work on sessions.
+    Sessions {
+        #[command(subcommand)]
+        action: SessionsAction,
+    },
     /// Inspect or change the database schema.
     Migrate {
         #[command(subcommand)]
@@ -115,6 +120,20 @@ pub enum PerRequestFeature {
     PanicGuard,
     /// Compressing HTML and JSON responses for clients that accept it.
     Compression,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SessionsAction {
+    /// Move every live session from one store to another, so ROSTER_SESSION_STORE
+    /// can change without signing anyone out. Stop the servers first; start them
+    /// again on the new store. Each store's own settings (ROSTER_SESSION_DIR,
+    /// REDIS_URL, ROSTER_REDIS_PREFIX, DATABASE_URL) say where it is.
+    Migrate {
+        #[arg(long, value_enum)]
+        from: SessionStoreKind,
+        #[arg(long, value_enum)]
+        to: SessionStoreKind,
+    },
 }
 
 /// Where sessions are kept.

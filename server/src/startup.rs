@@ -6,10 +6,11 @@ use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
 use app::ssr::auth::AuthService;
 use app::ssr::db::{DbSettings, connect};
+use app::ssr::invalidations::InvalidationChannel;
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
 use app::ssr::sessions::{
-    DbSessionStore, DirectorySessionStore, MeteredStore, RedisSessionStore, SessionService, SessionStore,
+    DbSessionStore, DirectorySessionStore, MeteredStore, RedisSessionStore, SessionService, SessionStore, StoreError,
 };
 use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
@@ -58,27 +59,37 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
 /// a session at most this long, so a revocation elsewhere takes effect within it.
 pub const DIRECTORY_STORE_CACHE_TTL: Duration = Duration::from_secs(2);
 
-/// The session store the settings name.
+/// The session store the settings name, and the channel that carries the
+/// authentication cache's forgets between processes: Redis pub/sub beside Redis
+/// sessions, else PostgreSQL NOTIFY on PostgreSQL, else none.
 pub async fn session_store(
     settings: &Settings,
     db: &DatabaseConnection,
-) -> Result<Arc<dyn SessionStore>, StartupError> {
+) -> Result<(Arc<dyn SessionStore>, Option<InvalidationChannel>), StartupError> {
     Ok(match settings.session_store {
-        SessionStoreKind::Database => Arc::new(MeteredStore::new("database", DbSessionStore::new(db.clone()))),
-        SessionStoreKind::Directory => Arc::new(MeteredStore::new(
-            "directory",
-            DirectorySessionStore::open(&settings.session_dir).map_err(StartupError::SessionStore)?,
-        )),
-        SessionStoreKind::Redis => Arc::new(MeteredStore::new(
-            "redis",
-            RedisSessionStore::connect(
+        SessionStoreKind::Database => (
+            Arc::new(MeteredStore::new("database", DbSessionStore::new(db.clone()))),
+            InvalidationChannel::postgres(db),
+        ),
+        SessionStoreKind::Directory => (
+            Arc::new(MeteredStore::new(
+                "directory",
+                DirectorySessionStore::open(&settings.session_dir).map_err(StartupError::SessionStore)?,
+            )),
+            InvalidationChannel::postgres(db),
+        ),
+        SessionStoreKind::Redis => {
+            let store = RedisSessionStore::connect(
                 &settings.redis_url,
                 &settings.redis_prefix,
                 settings.session_policy().idle_timeout,
             )
             .await
-            .map_err(StartupError::SessionStore)?,
-        )),
+            .map_err(StartupError::SessionStore)?;
+            let channel = InvalidationChannel::redis(&settings.redis_url, &settings.redis_prefix, store.connection())
+                .map_err(|e| StartupError::SessionStore(StoreError::Failed(e.to_string())))?;
+            (Arc::new(MeteredStore::new("redis", store)), Some(channel))
+        }
     })
 }
 
@@ -96,10 +107,12 @@ fn auth_cache_ttl(settings: &Settings, db: &DatabaseConnection) -> Duration {
 /// Wires the services together from the settings: one instance of each, shared.
 pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
     let policy = settings.session_policy();
-    let store = session_store(settings, &db).await?;
+    let (store, invalidations) = session_store(settings, &db).await?;
     let hasher = PasswordHasher::new(settings.hash_concurrency());
     let cache = PrincipalCache::new(auth_cache_ttl(settings, &db), settings.auth_cache_capacity);
-    cache.publish_via(&db);
+    if let Some(channel) = invalidations {
+        cache.publish_via(channel);
+    }
     let audit = AuditLog::new(db.clone());
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
@@ -282,7 +295,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired_sessions(self.state.clone()));
         let cache = self.state.sessions.cache().clone();
-        tokio::spawn(cache.listen_for_invalidations(self.state.db.clone()));
+        tokio::spawn(cache.listen_for_invalidations());
         if let Some((url, schedule)) = self.backups.clone() {
             tokio::spawn(crate::backup::run_schedule(self.state.db.clone(), url, schedule));
         }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use sea_orm::DatabaseBackend;
 use std::sync::OnceLock;
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -40,14 +40,9 @@ pub fn router() -> Router<AppState> {
 
 async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
     let backend = state.db.get_database_backend();
-    let now = match backend {
-        DatabaseBackend::Postgres => "now()",
-        _ => "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
-    };
-    let sql = format!("SELECT COUNT(*) FROM sessions WHERE expires_at > {now}");
-    if let Ok(Some(row)) = state.db.query_one_raw(Statement::from_string(backend, sql)).await
-        && let Ok(active) = row.try_get_by_index::<i64>(0)
-    {
+    // Only a store that counts cheaply (the database) reports it: counting Redis
+    // keys or session files on every scrape would cost more than it tells.
+    if let Ok(Some(active)) = state.sessions.store().count_live(chrono::Utc::now()).await {
         metrics::gauge!("roster_active_sessions").set(active as f64);
     }
     let (size, idle) = match backend {

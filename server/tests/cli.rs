@@ -555,3 +555,115 @@ fn sigterm_under_load_loses_no_acknowledged_request() {
         );
     }
 }
+
+/// `roster sessions migrate` moves live sessions between stores: a session made
+/// on the database store still works after a move to Redis, then to the directory
+/// store and back to the database, and each move empties the store it left.
+#[test]
+fn sessions_move_between_stores_without_signing_anyone_out() {
+    let dir = temp_dir("sessions-migrate");
+    let database = format!("sqlite://{}/roster.db", dir.display());
+    let redis_url = std::env::var("ROSTER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/15".into());
+    let prefix = format!("roster_test:{}:", uuid::Uuid::new_v4().simple());
+    let on = |store: &str| {
+        let mut cmd = roster(&dir);
+        cmd.env("DATABASE_URL", &database)
+            .env("ROSTER_SESSION_STORE", store)
+            .env("ROSTER_SESSION_DIR", dir.join("sessions"))
+            .env("REDIS_URL", &redis_url)
+            .env("ROSTER_REDIS_PREFIX", &prefix);
+        cmd
+    };
+    let me = |store: &str, token: &str| -> String {
+        let port = free_port();
+        let child = on(store)
+            .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port);
+        let reply = http(
+            port,
+            &format!("GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: roster_session={token}\r\nConnection: close\r\n\r\n"),
+        );
+        send_sigterm(child.id());
+        child.wait_with_output().unwrap();
+        reply
+    };
+    let migrate = |from: &str, to: &str| -> Output {
+        on(from)
+            .args(["sessions", "migrate", "--from", from, "--to", to])
+            .output()
+            .unwrap()
+    };
+
+    // A session made while the database store is in use, and one already expired.
+    let port = free_port();
+    let child = on("database")
+        .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let body = r#"{"name":"Ada","email":"ada@example.com","password":"correct horse battery"}"#;
+    let registered = http(
+        port,
+        &format!(
+            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    send_sigterm(child.id());
+    child.wait_with_output().unwrap();
+    let token = registered
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: roster_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    sql(
+        &database,
+        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) \
+         SELECT 'ab', user_id, created_at, created_at, '2000-01-01 00:00:00+00:00' FROM sessions",
+    );
+
+    let out = migrate("database", "database");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nothing to move"), "{}", stderr(&out));
+
+    for (from, to) in [("database", "redis"), ("redis", "directory"), ("directory", "database")] {
+        let out = migrate(from, to);
+        assert!(out.status.success(), "{from} → {to}: {}", stderr(&out));
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        let dropped = if from == "database" && to == "redis" { 1 } else { 0 };
+        assert!(
+            said.contains(&format!(
+                "moved 1 live session(s) from {from} to {to}; dropped {dropped} expired"
+            )),
+            "{said}"
+        );
+        assert!(me(to, &token).starts_with("HTTP/1.1 200"), "the session works on {to}");
+        assert!(!me(from, &token).starts_with("HTTP/1.1 200"), "and is gone from {from}");
+    }
+    let redis_keys: Vec<String> = redis::Client::open(redis_url.as_str())
+        .unwrap()
+        .get_connection()
+        .and_then(|mut c| redis::cmd("KEYS").arg(format!("{prefix}session:*")).query(&mut c))
+        .unwrap();
+    assert!(
+        redis_keys.is_empty(),
+        "Redis holds none after the move away: {redis_keys:?}"
+    );
+}
+
+/// Runs one SQL statement on a database.
+fn sql(url: &str, statement: &str) {
+    use sea_orm::{ConnectionTrait, Database};
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = Database::connect(url).await.unwrap();
+        db.execute_unprepared(statement).await.unwrap();
+        db.close().await.ok();
+    });
+}

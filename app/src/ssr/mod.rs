@@ -10,6 +10,7 @@ pub mod db;
 pub mod entity;
 pub mod hash_pool;
 pub mod http;
+pub mod invalidations;
 pub mod keyset;
 pub mod password;
 pub mod password_policy;

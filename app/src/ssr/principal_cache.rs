@@ -3,17 +3,19 @@
 //! most `ttl`; anything that ends a session or changes an account forgets the
 //! affected entries at once, before the change is acknowledged.
 //!
-//! Other processes: on PostgreSQL every forget is also published with NOTIFY before
-//! it returns, and every server LISTENs and forgets the same entries, so a session
-//! revoked through one server stops working on all of them at once. While a
-//! server's listener is disconnected its cache answers nothing (it may have missed
-//! a message). On SQLite, which one server process uses at a time, a change made by
-//! another process (the `roster` CLI promoting an account) is seen within `ttl`.
+//! Other processes: every forget is also published before it returns (PostgreSQL
+//! NOTIFY, or Redis pub/sub when sessions live in Redis: `invalidations`), and every
+//! server listens and forgets the same entries, so a session revoked through one
+//! server stops working on all of them at once. While a server's subscription is
+//! down its cache answers nothing (it may have missed a message). On SQLite with the
+//! database or directory store, which one server process uses at a time, a change
+//! made by another process (the `roster` CLI promoting an account) is seen within
+//! `ttl`.
 
 use crate::model::User;
+use crate::ssr::invalidations::InvalidationChannel;
 use crate::ssr::sessions::SessionRecord;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -52,8 +54,8 @@ struct Inner {
     trusted: AtomicBool,
     /// Whether this process is listening for other processes' forgets right now.
     listening: AtomicBool,
-    /// Where forgets are published to other processes (PostgreSQL only).
-    broadcast: RwLock<Option<DatabaseConnection>>,
+    /// Where forgets are published to other processes, if anywhere.
+    broadcast: RwLock<Option<InvalidationChannel>>,
     /// Resolved once: `get` runs on every authenticated request.
     hit_metric: metrics::Counter,
     miss_metric: metrics::Counter,
@@ -68,9 +70,6 @@ pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,
 }
-
-/// The PostgreSQL NOTIFY channel that carries forgets between server processes.
-pub const CHANNEL: &str = "roster_principals";
 
 /// Cheap to clone; all clones share one cache. `disabled()` remembers nothing.
 #[derive(Clone)]
@@ -139,8 +138,8 @@ impl PrincipalCache {
         })
     }
 
-    /// False while changes made by other processes may be going unheard (on
-    /// PostgreSQL, before the listener connects and while it is reconnecting).
+    /// False while changes made by other processes may be going unheard (with an
+    /// invalidation channel, before it is subscribed and while it reconnects).
     pub fn is_listening(&self) -> bool {
         self.0
             .as_ref()
@@ -275,73 +274,48 @@ impl PrincipalCache {
 
     async fn publish(&self, payload: String) {
         let Some(inner) = self.0.as_ref() else { return };
-        let db = inner.broadcast.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let Some(db) = db else { return };
-        let statement = Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), payload.into()],
-        );
-        if let Err(err) = db.execute_raw(statement).await {
+        let channel = inner.broadcast.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(channel) = channel else { return };
+        if let Err(err) = channel.publish(&payload).await {
             // Other servers still drop the entry within the TTL.
-            tracing::warn!(error = %err, "could not publish a session invalidation");
+            tracing::warn!(error = %err, channel = channel.name(), "could not publish a session invalidation");
         }
     }
 
-    /// On PostgreSQL: publish this process's forgets to the others. Until
-    /// `listen_for_invalidations` is connected, nothing is answered from memory.
-    pub fn publish_via(&self, db: &DatabaseConnection) {
+    /// Publish this process's forgets to the others through `channel`. Until
+    /// `listen_for_invalidations` is subscribed, nothing is answered from memory.
+    pub fn publish_via(&self, channel: InvalidationChannel) {
         let Some(inner) = self.0.as_ref() else { return };
-        if db.get_database_backend() != DatabaseBackend::Postgres {
-            return;
-        }
         inner.trusted.store(false, Ordering::Release);
-        *inner.broadcast.write().unwrap_or_else(|e| e.into_inner()) = Some(db.clone());
+        *inner.broadcast.write().unwrap_or_else(|e| e.into_inner()) = Some(channel);
     }
 
-    /// On PostgreSQL: applies other processes' forgets for as long as the process
-    /// runs. Elsewhere it returns at once.
-    pub async fn listen_for_invalidations(self, db: DatabaseConnection) {
+    /// Applies other processes' forgets for as long as the process runs, through
+    /// the channel given to `publish_via`; without one it returns at once.
+    pub async fn listen_for_invalidations(self) {
         let Some(inner) = self.0.clone() else { return };
-        if db.get_database_backend() != DatabaseBackend::Postgres {
-            return;
-        }
-        // Its own connection, outside the request pool: a listener holds its
-        // connection for good, and the pool's are for requests.
-        let options = (*db.get_postgres_connection_pool().connect_options()).clone();
-        let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .min_connections(0)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(options);
+        let channel = inner.broadcast.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(channel) = channel else { return };
         loop {
-            let mut listener = match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot listen for session invalidations; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if let Err(err) = listener.listen(CHANNEL).await {
-                tracing::warn!(error = %err, "cannot listen for session invalidations; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            // Listening from here on; whatever was cached before may be stale.
-            self.forget_all_here();
-            inner.listening.store(true, Ordering::Release);
-            inner.trusted.store(true, Ordering::Release);
-            // Until the connection is lost: messages may have been missed meanwhile.
-            while let Ok(Some(message)) = listener.try_recv().await {
-                self.apply(message.payload());
-            }
+            let mut subscribed = false;
+            let why = channel
+                .listen(
+                    || {
+                        // Listening from here on; whatever was cached before may be stale.
+                        self.forget_all_here();
+                        inner.listening.store(true, Ordering::Release);
+                        inner.trusted.store(true, Ordering::Release);
+                        subscribed = true;
+                    },
+                    |payload| self.apply(payload),
+                )
+                .await;
+            // Messages may be missed from here until the next subscription.
             inner.trusted.store(false, Ordering::Release);
             inner.listening.store(false, Ordering::Release);
-            tracing::warn!("session invalidation listener disconnected; reconnecting");
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tracing::warn!(channel = channel.name(), error = %why, "not listening for session invalidations; reconnecting");
+            let pause = if subscribed { 200 } else { 1000 };
+            tokio::time::sleep(Duration::from_millis(pause)).await;
         }
     }
 
@@ -473,7 +447,7 @@ mod tests {
 
     #[test]
     fn a_cache_that_may_miss_forgets_answers_nothing() {
-        // `publish_via` on a PostgreSQL connection and a lost listener mark the cache
+        // `publish_via` and a lost subscription mark the cache
         // untrusted until the listener is back; the flag is what `get` obeys.
         let c = cache();
         c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());

@@ -1,14 +1,29 @@
 //! The authentication cache: reads are answered from memory, and anything that ends
 //! a session or changes an account takes effect on the very next request — in this
-//! server and, on PostgreSQL, in every other server on the same database.
+//! server and in every other server sharing its stores (told through PostgreSQL
+//! NOTIFY, or Redis pub/sub when sessions live in Redis).
 
 use crate::helpers::{
-    Backend, TestApp, TestUser, database_name, eventually, postgres_admin, spawn_app, spawn_app_on, spawn_app_with,
+    Backend, OwnRedis, TestApp, TestUser, database_name, eventually, postgres_admin, spawn_app, spawn_app_on,
+    spawn_app_with, test_redis_url,
 };
 use crate::on_both_backends;
 use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
+
+/// Sessions in the database, so that PostgreSQL NOTIFY carries the forgets, even in
+/// the suite's pass with Redis sessions.
+const DATABASE_SESSIONS: &[&str] = &["--session-store", "database"];
+
+/// The flags that keep a server's sessions in the Redis at `url`, under `prefix`.
+fn redis_sessions<'a>(url: &'a str, prefix: &'a str) -> [&'a str; 6] {
+    ["--session-store", "redis", "--redis-url", url, "--redis-prefix", prefix]
+}
+
+fn fresh_redis_prefix() -> String {
+    format!("roster_test:{}:", uuid::Uuid::new_v4().simple())
+}
 
 on_both_backends!(
     reads_are_served_from_the_cache,
@@ -134,8 +149,8 @@ async fn account_changes_show_on_the_next_request(backend: Backend) {
 /// cached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_servers_tell_each_other() {
-    let a = spawn_app(Backend::Postgres).await;
-    let b = spawn_app_on(&a.url, &[]).await;
+    let a = spawn_app_with(Backend::Postgres, DATABASE_SESSIONS).await;
+    let b = spawn_app_on(&a.url, DATABASE_SESSIONS).await;
     let (_, token) = a.register("Shared", "s@example.com", PASSWORD).await;
     // Connecting, b's listener forgets everything: wait for it, so the cache is
     // warmed after and only a notice can empty it.
@@ -153,8 +168,8 @@ async fn postgres_servers_tell_each_other() {
 /// is refused. Once it listens again, it uses its cache again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_cannot_hear_the_others_answers_nothing_from_memory() {
-    let a = spawn_app(Backend::Postgres).await;
-    let b = spawn_app_on(&a.url, &[]).await;
+    let a = spawn_app_with(Backend::Postgres, DATABASE_SESSIONS).await;
+    let b = spawn_app_on(&a.url, DATABASE_SESSIONS).await;
     let db = database_name(&a.url).to_owned();
     let (_, token) = a.register("Shared", "deaf@example.com", PASSWORD).await;
     let (_, other) = a.register("Other", "other@example.com", PASSWORD).await;
@@ -179,6 +194,62 @@ async fn a_server_that_cannot_hear_the_others_answers_nothing_from_memory() {
     assert_eq!(b_cache.stats().hits, before.hits, "nothing answered from memory");
     postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).await;
     eventually(20, "b listens again", || async { b_cache.is_listening() }).await;
+    warm(&b, &other).await;
+}
+
+/// Two servers keeping sessions in one Redis, on SQLite (so no PostgreSQL NOTIFY can
+/// carry anything): a sign-out through one reaches the other's cache through Redis
+/// pub/sub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_sharing_redis_sessions_tell_each_other() {
+    let (url, prefix) = (test_redis_url(), fresh_redis_prefix());
+    let flags = redis_sessions(&url, &prefix);
+    let a = spawn_app_with(Backend::Sqlite, &flags).await;
+    let b = spawn_app_on(&a.url, &flags).await;
+    let (_, token) = a.register("Shared", "r@example.com", PASSWORD).await;
+    let (_, other) = a.register("Other", "o@example.com", PASSWORD).await;
+    let b_cache = b.state.sessions.cache();
+    eventually(10, "b subscribes", || async { b_cache.is_listening() }).await;
+    warm(&b, &token).await;
+    warm(&b, &other).await;
+    assert_eq!(b_cache.len(), 2, "b answers from its cache");
+    assert_eq!(a.logout(Some(&token)).await.status, 200);
+    eventually(10, "b hears of the sign-out", || async { b_cache.len() == 1 }).await;
+    b.me(Some(&token)).await.assert_error(401, "unauthenticated");
+    assert_eq!(b.me(Some(&other)).await.status, 200);
+}
+
+/// A server whose Redis subscription is down (here: Redis forbids it the channel,
+/// so it cannot subscribe again) answers nothing from memory, while the sessions
+/// themselves are still read from Redis; once it is subscribed again, it uses its
+/// cache again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_whose_redis_subscription_is_down_answers_nothing_from_memory() {
+    let redis = OwnRedis::start();
+    let (url, prefix) = (redis.url(), fresh_redis_prefix());
+    let flags = redis_sessions(&url, &prefix);
+    let a = spawn_app_with(Backend::Sqlite, &flags).await;
+    let b = spawn_app_on(&a.url, &flags).await;
+    let (_, token) = a.register("Shared", "deaf@example.com", PASSWORD).await;
+    let (_, other) = a.register("Other", "other@example.com", PASSWORD).await;
+    let b_cache = b.state.sessions.cache();
+    eventually(10, "b subscribes", || async { b_cache.is_listening() }).await;
+    warm(&b, &token).await;
+    warm(&b, &other).await;
+    // Redis 7 drops subscribers of channels their user loses, and refuses them again.
+    redis.command(&["ACL", "SETUSER", "default", "resetchannels"]);
+    eventually(10, "b notices its subscription is gone", || async {
+        !b_cache.is_listening()
+    })
+    .await;
+    // a's notice cannot be published either; the sign-out itself succeeds.
+    assert_eq!(a.logout(Some(&token)).await.status, 200);
+    let before = b_cache.stats();
+    b.me(Some(&token)).await.assert_error(401, "unauthenticated");
+    assert_eq!(b.me(Some(&other)).await.status, 200, "still served, from Redis");
+    assert_eq!(b_cache.stats().hits, before.hits, "nothing answered from memory");
+    redis.command(&["ACL", "SETUSER", "default", "allchannels"]);
+    eventually(20, "b subscribes again", || async { b_cache.is_listening() }).await;
     warm(&b, &other).await;
 }
 

@@ -2,7 +2,9 @@ use roster::configuration::Cli;
 use roster::startup::Application;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
+use std::path::PathBuf;
 use std::sync::LazyLock;
+use uuid::Uuid;
 
 /// Tests are quiet; `TEST_LOG=1 cargo test …` shows the servers' logs (debug level).
 static TRACING: LazyLock<()> = LazyLock::new(|| {
@@ -106,7 +108,7 @@ pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settin
     ];
     // `ROSTER_TEST_SESSION_STORE=redis` runs the suite again with sessions in Redis,
     // under a key prefix per database (servers sharing a database share sessions, as
-    // they would in production); a test's own flags come after and win.
+    // they would in production), unless the test names its own store.
     let redis_prefix = {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -114,7 +116,7 @@ pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settin
         format!("roster_test:{:016x}:", hasher.finish())
     };
     let redis_url = test_redis_url();
-    if std::env::var("ROSTER_TEST_SESSION_STORE").as_deref() == Ok("redis") {
+    if std::env::var("ROSTER_TEST_SESSION_STORE").as_deref() == Ok("redis") && !extra.contains(&"--session-store") {
         args.extend_from_slice(&[
             "--session-store",
             "redis",
@@ -324,6 +326,27 @@ impl TestApp {
 
     /// Changes sessions or accounts straight in the database, as an operator's SQL
     /// would, and tells the authentication cache (which cannot see such changes).
+    /// Every session the app's store holds, whichever store it is.
+    pub async fn stored_sessions(&self) -> Vec<app::ssr::sessions::SessionRecord> {
+        self.state
+            .sessions
+            .store()
+            .all()
+            .await
+            .expect("the session store answers")
+    }
+
+    /// Rewrites every stored session as `change` says, behind the application's
+    /// back (as time passing would), and empties the authentication cache.
+    pub async fn change_stored_sessions(&self, change: impl Fn(&mut app::ssr::sessions::SessionRecord)) {
+        let store = self.state.sessions.store();
+        for mut record in self.stored_sessions().await {
+            change(&mut record);
+            store.insert(record).await.expect("the session store answers");
+        }
+        self.state.sessions.cache().forget_all().await;
+    }
+
     pub async fn execute_sql(&self, sql: &str) -> u64 {
         let done = self.db.execute_unprepared(sql).await.expect("SQL runs");
         self.state.sessions.cache().forget_all().await;
@@ -424,4 +447,88 @@ pub async fn postgres_admin(sql: &str) {
 /// The database name in a PostgreSQL URL.
 pub fn database_name(url: &str) -> &str {
     url.rsplit('/').next().expect("a database name")
+}
+
+/// A `redis-server` of the test's own on a free port, with its data kept on disk
+/// so that stopping and starting it again keeps the sessions.
+pub struct OwnRedis {
+    port: u16,
+    dir: PathBuf,
+    process: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("roster-redis-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = Self {
+            port,
+            dir,
+            process: None,
+        };
+        redis.resume();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    pub fn answers(&self) -> bool {
+        ::redis::Client::open(self.url())
+            .and_then(|c| c.get_connection_with_timeout(std::time::Duration::from_millis(200)))
+            .and_then(|mut c| ::redis::cmd("PING").query::<String>(&mut c))
+            .is_ok()
+    }
+
+    /// Starts the server (again) on the same port and data directory.
+    pub fn resume(&mut self) {
+        let process = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (Debian: redis-server)");
+        self.process = Some(process);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.answers() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Runs one command on it, as `redis-cli` would.
+    pub fn command(&self, args: &[&str]) -> ::redis::Value {
+        let mut connection = ::redis::Client::open(self.url())
+            .and_then(|c| c.get_connection_with_timeout(std::time::Duration::from_secs(2)))
+            .expect("the test's own Redis answers");
+        let mut command = ::redis::cmd(args[0]);
+        for arg in &args[1..] {
+            command.arg(*arg);
+        }
+        command.query(&mut connection).expect("the command succeeds")
+    }
+
+    /// Stops it the way an operator or a crash would: the process is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill().unwrap();
+            process.wait().unwrap();
+        }
+        assert!(!self.answers());
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

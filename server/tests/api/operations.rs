@@ -1,6 +1,6 @@
 //! What operators rely on: health checks and request ids.
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use sea_orm::ConnectionTrait;
 
@@ -125,7 +125,8 @@ fn value(metrics: &[(String, f64)], series_prefix: &str, contains: &[&str]) -> f
 }
 
 async fn prometheus_metrics_are_scraped(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // The database store, whose series this checks, in every pass of the suite.
+    let app = spawn_app_with(backend, &["--session-store", "database"]).await;
     let before = parse_metrics(app.get("/metrics", None).await.body.as_str().unwrap());
     let (_, token) = app.register("Ada", "ada@example.com", "correct horse battery").await;
     app.login_as("ada@example.com", "wrong password", None).await;

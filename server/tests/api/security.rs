@@ -172,15 +172,7 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
                     .join("|")
             })
             .collect();
-        let sessions = app
-            .db
-            .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM sessions"))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get_by_index::<i64>(0)
-            .unwrap();
-        (users, sessions)
+        (users, app.stored_sessions().await.len())
     };
     let before = snapshot().await;
     let payloads = [
@@ -192,7 +184,7 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
         "%' OR 1=1 --",
         "x') UNION SELECT password_hash FROM users --",
     ];
-    let mut registered: i64 = 0;
+    let mut registered: usize = 0;
     for p in payloads {
         // Every body field of every endpoint.
         let r = app.login_as(p, p, None).await;
@@ -209,7 +201,7 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
         // Most payloads make an invalid email; some (admin'--) are valid addresses, stored as data.
         let r = app.post_json("/api/register", body.clone(), None).await;
         assert!(r.status == 422 || r.status == 201, "{p}: {}", r.body);
-        registered += i64::from(r.status == 201);
+        registered += usize::from(r.status == 201);
         let r = app
             .post_json(
                 "/api/register",
@@ -387,11 +379,8 @@ async fn idle_sessions_end(backend: Backend) {
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
     assert_eq!(app.me(Some(&token)).await.status, 200);
     // Last seen 31 minutes ago, well inside the 14-day lifetime.
-    let past = (chrono::Utc::now() - chrono::Duration::minutes(31))
-        .format("%Y-%m-%d %H:%M:%S+00:00")
-        .to_string();
-    app.execute_sql(&format!("UPDATE sessions SET last_seen_at = '{past}'"))
-        .await;
+    let past = chrono::Utc::now() - chrono::Duration::minutes(31);
+    app.change_stored_sessions(|s| s.last_seen_at = past).await;
     app.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }
 
@@ -446,38 +435,21 @@ async fn role_changes_end_the_targets_sessions(backend: Backend) {
 /// "Last seen" is written at most once a minute per session, so reads stay reads;
 /// a session unused for longer gets it refreshed by its next request.
 async fn reads_touch_last_seen_at_most_once_a_minute(backend: Backend) {
-    use sea_orm::{ConnectionTrait, Statement};
     let app = spawn_app(backend).await;
     let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
     let last_seen = || async {
-        let row = app
-            .db
-            .query_one_raw(Statement::from_string(
-                app.db.get_database_backend(),
-                "SELECT CAST(last_seen_at AS TEXT), CAST(created_at AS TEXT) FROM sessions",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        (
-            row.try_get_by_index::<String>(0).unwrap(),
-            row.try_get_by_index::<String>(1).unwrap(),
-        )
+        let sessions = app.stored_sessions().await;
+        assert_eq!(sessions.len(), 1);
+        (sessions[0].last_seen_at, sessions[0].created_at)
     };
     for _ in 0..3 {
         assert_eq!(app.me(Some(&token)).await.status, 200);
     }
     let (seen, created) = last_seen().await;
     assert_eq!(seen, created, "three reads within the minute wrote nothing");
-    let two_minutes_ago = (chrono::Utc::now() - chrono::Duration::minutes(2))
-        .format("%Y-%m-%d %H:%M:%S+00:00")
-        .to_string();
-    app.execute_sql(&format!("UPDATE sessions SET last_seen_at = '{two_minutes_ago}'"))
-        .await;
+    let two_minutes_ago = chrono::Utc::now() - chrono::Duration::minutes(2);
+    app.change_stored_sessions(|s| s.last_seen_at = two_minutes_ago).await;
     assert_eq!(app.me(Some(&token)).await.status, 200);
     let (seen, _) = last_seen().await;
-    assert!(
-        seen.as_str() > two_minutes_ago.as_str(),
-        "refreshed by the next request: {seen}"
-    );
+    assert!(seen > two_minutes_ago, "refreshed by the next request: {seen}");
 }

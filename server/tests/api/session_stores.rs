@@ -3,7 +3,7 @@
 //! `SessionStore` trait and through `SessionService`, which enforces expiry on top of
 //! whichever store it is given. A store that passes behaves like the others.
 
-use crate::helpers::{Backend, fresh_database_url, test_redis_url, test_settings};
+use crate::helpers::{Backend, OwnRedis, fresh_database_url, test_redis_url, test_settings};
 use app::ssr::audit::AuditLog;
 use app::ssr::principal_cache::PrincipalCache;
 use app::ssr::sessions::{
@@ -63,6 +63,8 @@ on_every_store!(
     the_sweep_removes_expired_sessions_only,
     two_processes_racing_on_one_user_stay_consistent,
     tokens_are_never_stored_in_the_clear,
+    writing_a_session_again_replaces_it,
+    every_session_can_be_listed_and_moved_to_another_store,
 );
 
 /// A store on fresh storage, a second handle on the same storage (another process),
@@ -73,6 +75,7 @@ struct Fixture {
     db: DatabaseConnection,
     dir: Option<PathBuf>,
     redis_prefix: Option<String>,
+    extra_dirs: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 impl Fixture {
@@ -94,6 +97,7 @@ impl Fixture {
                     db,
                     dir: None,
                     redis_prefix: None,
+                    extra_dirs: Default::default(),
                 }
             }
             Kind::Redis => {
@@ -106,6 +110,7 @@ impl Fixture {
                     db,
                     dir: None,
                     redis_prefix: Some(prefix),
+                    extra_dirs: Default::default(),
                 }
             }
             Kind::Directory => {
@@ -116,6 +121,7 @@ impl Fixture {
                     db,
                     dir: Some(dir),
                     redis_prefix: None,
+                    extra_dirs: Default::default(),
                 }
             }
         }
@@ -190,9 +196,21 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// A fresh directory for a second store, removed with the fixture.
+    fn dir_for_target(&self) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("roster-sessions-{}", Uuid::new_v4().simple()));
+        self.extra_dirs.lock().unwrap().push(dir.clone());
+        dir
+    }
+}
+
 impl Drop for Fixture {
     fn drop(&mut self) {
         if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        for dir in self.extra_dirs.lock().unwrap().iter() {
             let _ = std::fs::remove_dir_all(dir);
         }
         if let Some(prefix) = &self.redis_prefix {
@@ -241,6 +259,72 @@ fn record(user_id: Uuid, token: &SessionToken, created_at: DateTime<Utc>) -> Ses
         user_agent: Some("Conformance/1.0".into()),
         ip: Some("192.0.2.7".into()),
     }
+}
+
+/// Replacing is what a move between stores relies on (running it twice is
+/// harmless): the second write wins whole, including over a later touch.
+async fn writing_a_session_again_replaces_it(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    let token = SessionToken::generate();
+    let first = record(user, &token, now());
+    f.store.insert(first.clone()).await.unwrap();
+    f.store
+        .touch(&token.hash(), now() + Duration::seconds(5))
+        .await
+        .unwrap();
+    let mut second = record(user, &token, now() - Duration::hours(1));
+    second.public_id = first.public_id;
+    second.user_agent = Some("Replaced/2.0".into());
+    f.other_process.insert(second.clone()).await.unwrap();
+    assert_eq!(f.store.get(&token.hash()).await.unwrap(), Some(second.clone()));
+    assert_eq!(f.store.list_for_user(user).await.unwrap(), vec![second]);
+}
+
+/// `all` lists every session the store holds, for `roster sessions migrate`, which
+/// moves the live ones to another store and empties this one.
+async fn every_session_can_be_listed_and_moved_to_another_store(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let (ada, bob) = (f.user().await, f.user().await);
+    let mut written = Vec::new();
+    // Bob's was last used two hours ago: live for the stores (a day's idle timeout),
+    // but not for the stricter policy the move is given below.
+    for (user, age) in [
+        (ada, Duration::zero()),
+        (ada, Duration::minutes(5)),
+        (bob, Duration::hours(2)),
+    ] {
+        let r = record(user, &SessionToken::generate(), now() - age);
+        f.store.insert(r.clone()).await.unwrap();
+        written.push(r);
+    }
+    let by_hash = |mut records: Vec<SessionRecord>| {
+        records.sort_by(|a, b| a.token_hash.cmp(&b.token_hash));
+        records
+    };
+    assert_eq!(by_hash(f.other_process.all().await.unwrap()), by_hash(written.clone()));
+
+    // Into a store of another kind: a directory, or the database for the directory store.
+    let target: Arc<dyn SessionStore> = match kind {
+        Kind::Directory => Arc::new(DbSessionStore::new(f.db.clone())),
+        _ => Arc::new(DirectorySessionStore::open(f.dir_for_target()).unwrap()),
+    };
+    let policy = SessionPolicy {
+        lifetime: Duration::days(14),
+        idle_timeout: Duration::hours(1),
+    };
+    let done = app::ssr::sessions::move_sessions(f.store.as_ref(), target.as_ref(), policy, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(done, app::ssr::sessions::Moved { moved: 2, dropped: 1 });
+    assert_eq!(by_hash(target.all().await.unwrap()), by_hash(written[..2].to_vec()));
+    assert!(f.store.all().await.unwrap().is_empty(), "the source keeps none");
+    // Again: nothing left to move, and the target is unchanged.
+    let again = app::ssr::sessions::move_sessions(f.store.as_ref(), target.as_ref(), policy, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again, app::ssr::sessions::Moved::default());
+    assert_eq!(target.all().await.unwrap().len(), 2);
 }
 
 async fn a_session_reads_back_as_it_was_written(kind: Kind) {
@@ -631,78 +715,6 @@ async fn redis_expires_a_session_at_its_earlier_deadline_and_a_touch_moves_it() 
     f.store.insert(r.clone()).await.unwrap();
     f.store.touch(&ending.hash(), now()).await.unwrap();
     assert!(close(expiry_ms(&ending), r.expires_at));
-}
-
-/// A `redis-server` of the test's own on a free port, with its data kept on disk
-/// so that stopping and starting it again keeps the sessions.
-struct OwnRedis {
-    port: u16,
-    dir: PathBuf,
-    process: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = std::env::temp_dir().join(format!("roster-redis-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut redis = Self {
-            port,
-            dir,
-            process: None,
-        };
-        redis.resume();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn answers(&self) -> bool {
-        ::redis::Client::open(self.url())
-            .and_then(|c| c.get_connection_with_timeout(std::time::Duration::from_millis(200)))
-            .and_then(|mut c| ::redis::cmd("PING").query::<String>(&mut c))
-            .is_ok()
-    }
-
-    /// Starts the server (again) on the same port and data directory.
-    fn resume(&mut self) {
-        let process = std::process::Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (Debian: redis-server)");
-        self.process = Some(process);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !self.answers() {
-            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-
-    /// Stops it the way an operator or a crash would: the process is gone.
-    fn stop(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            process.kill().unwrap();
-            process.wait().unwrap();
-        }
-        assert!(!self.answers());
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// While Redis is down nobody is signed out and nothing answers 500: requests that

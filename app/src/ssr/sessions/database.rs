@@ -47,7 +47,22 @@ impl SessionStore for DbSessionStore {
             ip: Set(r.ip),
             public_id: Set(Some(r.public_id)),
         };
-        sessions::Entity::insert(row).exec_without_returning(&self.db).await?;
+        use sea_orm::sea_query::OnConflict;
+        let replace = OnConflict::column(sessions::Column::Id)
+            .update_columns([
+                sessions::Column::UserId,
+                sessions::Column::CreatedAt,
+                sessions::Column::LastSeenAt,
+                sessions::Column::ExpiresAt,
+                sessions::Column::UserAgent,
+                sessions::Column::Ip,
+                sessions::Column::PublicId,
+            ])
+            .to_owned();
+        sessions::Entity::insert(row)
+            .on_conflict(replace)
+            .exec_without_returning(&self.db)
+            .await?;
         Ok(())
     }
 
@@ -107,6 +122,20 @@ impl SessionStore for DbSessionStore {
             .exec(&self.db)
             .await?;
         Ok(res.rows_affected)
+    }
+
+    async fn count_live(&self, now: DateTime<Utc>) -> Result<Option<u64>, StoreError> {
+        use sea_orm::PaginatorTrait;
+        let live = sessions::Entity::find()
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .count(&self.db)
+            .await?;
+        Ok(Some(live))
+    }
+
+    async fn all(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sessions::Entity::find().all(&self.db).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

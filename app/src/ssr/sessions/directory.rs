@@ -121,6 +121,10 @@ impl SessionStore for DirectorySessionStore {
         self.with_files(move |files| files.sweep(now)).await
     }
 
+    async fn all(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        self.with_files(|files| files.all()).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         // Readiness means sessions can be written, not only that the path exists.
         self.with_files(|files| {
@@ -199,7 +203,10 @@ impl SessionFiles {
             ip: r.ip,
         };
         let bytes = serde_json::to_vec(&stored).map_err(|e| StoreError::Failed(e.to_string()))?;
-        self.write_atomically(&self.record_path(hash), &bytes)
+        self.write_atomically(&self.record_path(hash), &bytes)?;
+        // A replaced record's later touches belong to the old one.
+        remove_if_exists(&self.seen_path(hash))?;
+        Ok(())
     }
 
     /// The record, with its latest "last seen"; `None` if there is no such session.
@@ -266,6 +273,21 @@ impl SessionFiles {
             }
         }
         sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(sessions)
+    }
+
+    /// Every readable session record (an unreadable one is logged and left out).
+    fn all(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sessions = Vec::new();
+        for name in list_names(&self.sessions_dir())? {
+            if let Some(hash) = name.strip_suffix(".json").filter(|h| checked_hash(h).is_ok()) {
+                match self.read(hash) {
+                    Ok(Some(record)) => sessions.push(record),
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!(%err, "left out a session file that cannot be read"),
+                }
+            }
+        }
         Ok(sessions)
     }
 

@@ -14,7 +14,7 @@ pub const LATENCY: &str = "roster_session_store_seconds";
 /// `roster_session_store_errors_total{store, operation, kind="unreachable"|"failed"}`.
 pub const ERRORS: &str = "roster_session_store_errors_total";
 
-const OPERATIONS: [&str; 9] = [
+const OPERATIONS: [&str; 11] = [
     "insert",
     "get",
     "touch",
@@ -24,6 +24,8 @@ const OPERATIONS: [&str; 9] = [
     "remove_all_for_user",
     "remove_expired",
     "ping",
+    "all",
+    "count_live",
 ];
 
 #[derive(Clone, Copy)]
@@ -37,6 +39,8 @@ enum Op {
     RemoveAllForUser,
     RemoveExpired,
     Ping,
+    All,
+    CountLive,
 }
 
 struct OpMetrics {
@@ -116,5 +120,13 @@ impl<S: SessionStore> SessionStore for MeteredStore<S> {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.measure(Op::Ping, self.inner.ping()).await
+    }
+
+    async fn all(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        self.measure(Op::All, self.inner.all()).await
+    }
+
+    async fn count_live(&self, now: DateTime<Utc>) -> Result<Option<u64>, StoreError> {
+        self.measure(Op::CountLive, self.inner.count_live(now)).await
     }
 }

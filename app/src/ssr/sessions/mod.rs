@@ -7,6 +7,7 @@
 mod database;
 mod directory;
 mod metered;
+mod migrate;
 mod redis;
 mod store;
 mod token;
@@ -14,6 +15,7 @@ mod token;
 pub use database::DbSessionStore;
 pub use directory::DirectorySessionStore;
 pub use metered::MeteredStore;
+pub use migrate::{Moved, move_sessions};
 pub use redis::RedisSessionStore;
 pub use store::{SessionRecord, SessionStore, StoreError};
 pub use token::SessionToken;
@@ -47,7 +49,9 @@ pub struct SessionPolicy {
 }
 
 impl SessionPolicy {
-    fn is_live(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
+    /// Whether the session may still be used at `now`: before its absolute expiry
+    /// and used within the idle timeout.
+    pub fn is_live(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
         session.expires_at > now && now - session.last_seen_at <= self.idle_timeout
     }
 }
@@ -80,6 +84,12 @@ impl SessionService {
 
     pub fn policy(&self) -> SessionPolicy {
         self.policy
+    }
+
+    /// The store behind the service, for operator commands and tests; requests go
+    /// through the methods below, which enforce expiry and keep the cache right.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
     }
 
     /// The authentication cache in front of the store.

@@ -120,7 +120,9 @@ impl RedisSessionStore {
         format!("{}{user_id}", self.user_prefix())
     }
 
-    fn connection(&self) -> ConnectionManager {
+    /// The store's connection (shared by clones), also used to publish cache
+    /// invalidations.
+    pub fn connection(&self) -> ConnectionManager {
         self.connection.clone()
     }
 
@@ -255,6 +257,37 @@ impl SessionStore for RedisSessionStore {
             }
         }
         Ok(0)
+    }
+
+    async fn all(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut connection = self.connection();
+        let key_prefix = self.session_key("");
+        let mut hashes = Vec::new();
+        {
+            let pattern = format!("{key_prefix}*");
+            let mut iter: redis::AsyncIter<String> = connection.scan_match(&pattern).await.map_err(redis_error)?;
+            while let Some(key) = iter.next_item().await {
+                let key = key.map_err(redis_error)?;
+                hashes.push(key[key_prefix.len()..].to_owned());
+            }
+        }
+        let mut sessions = Vec::with_capacity(hashes.len());
+        // Read in batches: one round trip per thousand sessions.
+        for batch in hashes.chunks(1000) {
+            let mut pipe = redis::pipe();
+            for hash in batch {
+                pipe.hgetall(self.session_key(hash));
+            }
+            let all_fields: Vec<HashMap<String, String>> =
+                pipe.query_async(&mut connection).await.map_err(redis_error)?;
+            for (hash, fields) in batch.iter().zip(all_fields) {
+                // Expired between the scan and the read: gone, not an error.
+                if let Some(record) = parse(hash, &fields)? {
+                    sessions.push(record);
+                }
+            }
+        }
+        Ok(sessions)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

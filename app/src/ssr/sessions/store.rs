@@ -1,6 +1,6 @@
-//! What every session store keeps and answers: the `SessionStore` trait. The
-//! database store implements it today; a directory or Redis store plugs in by
-//! configuration without touching the service layer.
+//! What every session store keeps and answers: the `SessionStore` trait, which the
+//! database, directory and Redis stores implement; which one runs is configuration,
+//! and the service layer never knows.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -40,6 +40,7 @@ impl From<DbErr> for StoreError {
 
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
+    /// Stores the session, replacing one with the same token hash.
     async fn insert(&self, record: SessionRecord) -> Result<(), StoreError>;
     async fn get(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
     async fn touch(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
@@ -51,6 +52,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Ends every session of the user except `keep` (a token hash), if given.
     async fn remove_all_for_user(&self, user_id: Uuid, keep: Option<&str>) -> Result<u64, StoreError>;
     async fn remove_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Every session held, expired or not, in no particular order: for moving
+    /// sessions to another store (`roster sessions migrate`), not for requests.
+    async fn all(&self) -> Result<Vec<SessionRecord>, StoreError>;
+    /// How many unexpired sessions there are, where the store can count them
+    /// cheaply (the database store); `None` elsewhere. For `/metrics`.
+    async fn count_live(&self, _now: DateTime<Utc>) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
     /// Cheap reachability check for readiness probes.
     async fn ping(&self) -> Result<(), StoreError>;
 }
