@@ -41,12 +41,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
+                <PageChunkHints />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Preloads the WASM chunks of the page being rendered, so that a direct load fetches
+/// them beside the main bundle (`ssr::page_chunks`). Only the server renders it.
+#[component]
+fn PageChunkHints() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let ssr::page_chunks::ChunkHints { wasm, loader } = ssr::page_chunks::hints_for_requested_page();
+    #[cfg(not(feature = "ssr"))]
+    let (wasm, loader): (Vec<String>, Option<String>) = (Vec::new(), None);
+    view! {
+        {wasm
+            .into_iter()
+            .map(|href| {
+                view! {
+                    <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin="anonymous" />
+                }
+            })
+            .collect_view()}
+        {loader.map(|href| view! { <link rel="modulepreload" href=href crossorigin="anonymous" /> })}
     }
 }
 

@@ -6,9 +6,8 @@ const ADMIN = { email: 'admin@example.com', password: 'admin password 123' };
  * Every page is its own lazily loaded WASM chunk in the release build these tests
  * run against. A hard load of each route must hydrate with every file it asks for
  * present (the shared fixture fails the test on any asset that does not load), the
- * server must announce the chunks of the signed-out pages it rendered
- * (`<link rel="preload">`, so a direct load does not wait for the main bundle to ask
- * for them), and moving
+ * server must announce the chunks of the page it rendered (`<link rel="preload">`, so
+ * a direct load does not wait for the main bundle to ask for them), and moving
  * between pages in the browser must load the chunks it has not seen yet.
  */
 test('a hard load of every route hydrates, and so does navigating between them', async ({ page }) => {
@@ -18,15 +17,15 @@ test('a hard load of every route hydrates, and so does navigating between them',
     if (path.endsWith('.wasm') && response.ok()) wasm.add(path);
   });
 
-  for (const [path, heading] of [
-    ['/', 'Roster'],
-    ['/register', 'Create your account'],
-    ['/login', 'Sign in'],
+  for (const [path, heading, chunk] of [
+    ['/', 'Roster', 'home'],
+    ['/register', 'Create your account', 'register'],
+    ['/login', 'Sign in', 'login'],
   ]) {
-    await page.goto(path);
+    const response = await page.goto(path);
     await waitForHydration(page);
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
-    await expectPreloadedChunks(page, path);
+    expectPreloadedChunk(await response!.text(), path, chunk);
   }
 
   await page.getByLabel('Email').fill(ADMIN.email);
@@ -34,16 +33,15 @@ test('a hard load of every route hydrates, and so does navigating between them',
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/account$/);
 
-  for (const [path, heading] of [
-    ['/account', 'Your account'],
-    ['/admin/users', 'Users'],
-    ['/admin/audit', 'Audit log'],
+  for (const [path, heading, chunk] of [
+    ['/account', 'Your account', 'account'],
+    ['/admin/users', 'Users', 'admin_users'],
+    ['/admin/audit', 'Audit log', 'admin_audit'],
   ]) {
-    await page.goto(path);
+    const response = await page.goto(path);
     await waitForHydration(page);
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
-    // Not checked here: pages rendered in SsrMode::Async (the signed-in ones) do
-    // not get preload hints for their chunks yet (issue 11).
+    expectPreloadedChunk(await response!.text(), path, chunk);
   }
   expect(wasm.size, `the main bundle and page chunks: ${[...wasm].join(', ')}`).toBeGreaterThan(2);
 
@@ -60,13 +58,14 @@ test('a hard load of every route hydrates, and so does navigating between them',
   await expect(page.getByTestId('account-email')).toHaveText(ADMIN.email);
 });
 
-/** The rendered page names its own route's chunk among the WASM it preloads. */
-async function expectPreloadedChunks(page: import('@playwright/test').Page, path: string) {
-  const preloaded = await page
-    .locator('link[rel="preload"][type="application/wasm"]')
-    .evaluateAll((links) => links.map((link) => (link as HTMLLinkElement).href));
+/** The HTML the server sent names the route's own chunk among the WASM it preloads. */
+function expectPreloadedChunk(html: string, path: string, chunk: string) {
+  const preloaded = [...html.matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
+    .map((link) => link[0])
+    .filter((link) => link.includes('type="application/wasm"'))
+    .map((link) => /href="([^"]*)"/.exec(link)?.[1] ?? '');
   expect(
-    preloaded.some((href) => /\/pkg\/split_[^/]*_route_view_/.test(href)),
-    `${path} preloads its page chunk: ${preloaded.join(', ')}`,
+    preloaded.some((href) => href.startsWith(`/pkg/split___${chunk}_route_view_`)),
+    `${path} preloads its page chunk (${chunk}): ${preloaded.join(', ')}`,
   ).toBe(true);
 }

@@ -8,6 +8,7 @@ mod register;
 
 pub use not_found::NotFoundPage;
 
+use crate::paths;
 use account::AccountPage;
 use admin::{AdminAuditPage, AdminUsersPage};
 use home::HomePage;
@@ -36,6 +37,19 @@ macro_rules! lazy_pages {
         }
     )*};
 }
+
+/// Where each lazily loaded page is served, and the start of the name its chunk has
+/// in cargo-leptos' split manifest (`__<route, snake case>_view_<hash>`): the server
+/// announces the chunk of the page it renders (`ssr::page_chunks`). A page added to
+/// `lazy_pages!` gets its line here (a server test checks that every route has one).
+pub const PAGE_CHUNKS: [(&str, &str); 6] = [
+    (paths::HOME, "__home_route_view_"),
+    (paths::REGISTER, "__register_route_view_"),
+    (paths::LOGIN, "__login_route_view_"),
+    (paths::ACCOUNT, "__account_route_view_"),
+    (paths::ADMIN_USERS, "__admin_users_route_view_"),
+    (paths::ADMIN_AUDIT, "__admin_audit_route_view_"),
+];
 
 lazy_pages! {
     HomeRoute => HomePage,

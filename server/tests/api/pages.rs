@@ -265,6 +265,19 @@ async fn every_named_path_is_a_route() {
     }
 }
 
+/// Every route is a lazily loaded page whose chunk the server announces when it
+/// renders it (`app::pages::PAGE_CHUNKS`, read by `app::ssr::page_chunks`).
+#[tokio::test]
+async fn every_route_has_its_chunk_named() {
+    for route in roster::startup::route_list() {
+        assert!(
+            app::pages::PAGE_CHUNKS.iter().any(|(path, _)| *path == route.path()),
+            "{} has no line in PAGE_CHUNKS",
+            route.path()
+        );
+    }
+}
+
 /// A hydrated page calling a server function gets the error's own status (422,
 /// 401, …) and the error, not a blanket 500; a plain form post gets a redirect back.
 async fn a_failed_server_function_answers_with_its_own_status(backend: Backend) {
