@@ -163,12 +163,21 @@ impl AppError {
 
 /// Database failures reach handlers through plain `?`. The log line names the
 /// statement's call site (`#[track_caller]`: the `?` that converted it) as well as
-/// the driver's message, so it says which operation failed.
+/// the driver's message, so it says which operation failed. A failure is internal,
+/// except a pool with no connection to give within its timeout: that is overload,
+/// and the client should come back shortly (503 with Retry-After).
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
     #[track_caller]
     fn from(err: sea_orm::DbErr) -> Self {
         let at = std::panic::Location::caller();
+        if matches!(
+            err,
+            sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)
+        ) {
+            tracing::warn!(error = %err, %at, "database busy: no connection within the pool's timeout");
+            return Self::Unavailable;
+        }
         tracing::error!(error = %err, %at, "internal error: database");
         Self::Internal
     }
@@ -277,5 +286,21 @@ mod tests {
     fn round_trips_through_the_server_fn_encoding() {
         let err = AppError::EmailTaken;
         assert_eq!(AppError::de(err.ser()), err);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_pool_without_a_free_connection_is_unavailable_not_internal() {
+        use sea_orm::DbErr;
+        use sea_orm::error::ConnAcquireErr;
+        assert_eq!(
+            AppError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+            AppError::Unavailable
+        );
+        assert_eq!(
+            AppError::from(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
+            AppError::Internal
+        );
+        assert_eq!(AppError::from(DbErr::Custom("boom".into())), AppError::Internal);
     }
 }

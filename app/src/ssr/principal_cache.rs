@@ -62,7 +62,15 @@ struct Inner {
     /// This cache's own counts (the metrics above are process-wide).
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Lookups of sessions the cache did not answer wait here, one lock per stripe of
+    /// token hashes: many requests with one token after an expiry or a forget make
+    /// one store read between them, not one each (under 10,000 connections that
+    /// stampede ran the database pool dry).
+    lookups: Box<[tokio::sync::Mutex<()>]>,
 }
+
+/// How many lookups of sessions not in the cache may read the stores at once.
+const LOOKUP_STRIPES: usize = 64;
 
 /// How often this cache answered a session lookup, and how often it could not.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,6 +104,7 @@ impl PrincipalCache {
             miss_metric: metrics::counter!("roster_auth_cache_lookups_total", "outcome" => "miss"),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            lookups: (0..LOOKUP_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         })))
     }
 
@@ -201,15 +210,36 @@ impl PrincipalCache {
         maps.accounts.insert(user.id, (Arc::new(user), Instant::now()));
     }
 
-    /// Records a refreshed `last_seen_at` without extending the entry's life.
-    pub fn touched(&self, token_hash: &str, at: DateTime<Utc>) {
-        let Some(inner) = self.0.as_ref() else { return };
+    /// Whether this request is the one to write "last seen" for a session the cache
+    /// holds: true for the first caller once `interval` has passed since the recorded
+    /// value, which becomes `now` at once (without extending the entry's life), so
+    /// that concurrent requests do not all write it. True for a session not cached.
+    pub fn claim_touch(&self, token_hash: &str, now: DateTime<Utc>, interval: chrono::Duration) -> bool {
+        let Some(inner) = self.0.as_ref() else { return true };
         let mut maps = inner.maps.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = maps.by_token.get_mut(token_hash) {
-            let mut principal = (*entry.principal).clone();
-            principal.session.last_seen_at = at;
-            entry.principal = Arc::new(principal);
+        let Some(entry) = maps.by_token.get_mut(token_hash) else {
+            return true;
+        };
+        if now - entry.principal.session.last_seen_at < interval {
+            return false;
         }
+        let mut principal = (*entry.principal).clone();
+        principal.session.last_seen_at = now;
+        entry.principal = Arc::new(principal);
+        true
+    }
+
+    /// Held while reading the stores for a session the cache did not answer; check
+    /// the cache again once it is held. `None` when the cache is off: with nothing
+    /// remembered, waiting would only serialize the reads.
+    pub async fn lock_lookup(&self, token_hash: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        let inner = self.0.as_ref()?;
+        let stripe = token_hash
+            .get(..4)
+            .and_then(|prefix| usize::from_str_radix(prefix, 16).ok())
+            .unwrap_or(0)
+            % inner.lookups.len();
+        Some(inner.lookups[stripe].lock().await)
     }
 
     /// One session ended: forget it here and in every other server process.
@@ -572,11 +602,33 @@ mod tests {
     }
 
     #[test]
-    fn touching_updates_last_seen() {
+    fn only_the_first_request_after_the_interval_writes_last_seen() {
         let c = cache();
         c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
-        let later = Utc::now() + chrono::Duration::minutes(5);
-        c.touched("t1", later);
+        let interval = chrono::Duration::minutes(1);
+        let seen = c.get("t1").unwrap().session.last_seen_at;
+        assert!(
+            !c.claim_touch("t1", seen + chrono::Duration::seconds(30), interval),
+            "not due yet"
+        );
+        let later = seen + chrono::Duration::minutes(5);
+        assert!(c.claim_touch("t1", later, interval));
+        assert!(!c.claim_touch("t1", later, interval), "claimed once");
         assert_eq!(c.get("t1").unwrap().session.last_seen_at, later);
+        assert!(
+            c.claim_touch("nope", later, interval),
+            "a session not cached is the caller's to touch"
+        );
+    }
+
+    #[tokio::test]
+    async fn lookups_of_one_token_wait_for_each_other() {
+        let c = cache();
+        let first = c.lock_lookup("abcd01").await.unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(50), c.lock_lookup("abcd01")).await;
+        assert!(waiting.is_err(), "the same token waits for the lookup in progress");
+        drop(first);
+        assert!(c.lock_lookup("abcd01").await.is_some());
+        assert!(PrincipalCache::disabled().lock_lookup("abcd01").await.is_none());
     }
 }

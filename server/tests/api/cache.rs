@@ -253,6 +253,31 @@ async fn a_server_whose_redis_subscription_is_down_answers_nothing_from_memory()
     warm(&b, &other).await;
 }
 
+/// A hundred lookups of one token right after the cache forgot it (as after an
+/// expiry) make one store read between them: the others wait for it and are
+/// answered from the cache. Without that, 10,000 connections ran the database pool
+/// dry every time the entry expired (docs/PERFORMANCE.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_with_one_token_share_one_lookup() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, token) = app.register("Busy", "busy@example.com", PASSWORD).await;
+    warm(&app, &token).await;
+    let cache = app.state.sessions.cache();
+    cache.forget_all().await;
+    let before = cache.stats();
+    // Through the service, so that all hundred are in flight before the first read
+    // returns (over HTTP the first is often done before the others have connected).
+    let token = app::ssr::sessions::SessionToken::from_cookie(&token).unwrap();
+    let sessions = &app.state.sessions;
+    let users = futures_util::future::join_all((0..100).map(|_| sessions.resolve(Some(&token)))).await;
+    assert!(users.iter().all(|user| matches!(user, Ok(Some(_)))));
+    assert_eq!(
+        cache.stats().hits - before.hits,
+        99,
+        "one request of the hundred read the stores"
+    );
+}
+
 /// The cache keeps the session's own lifetime: a session answered from memory
 /// still ends when its time is up, with nothing changed in the database.
 async fn a_cached_session_still_expires_on_time(backend: Backend) {

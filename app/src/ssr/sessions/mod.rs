@@ -130,12 +130,21 @@ impl SessionService {
             // Only a session that is plainly alive is answered from memory; expiry
             // and idle decisions are left to the store's own record.
             if self.policy.is_live(&cached.session, now) {
-                if now - cached.session.last_seen_at >= TOUCH_INTERVAL {
+                if now - cached.session.last_seen_at >= TOUCH_INTERVAL
+                    && self.cache.claim_touch(&hash, now, TOUCH_INTERVAL)
+                {
                     self.store.touch(&hash, now).await?;
-                    self.cache.touched(&hash, now);
                 }
                 return Ok(Some(cached.user.clone()));
             }
+        }
+        // One store read per token at a time: whoever waited finds the answer cached.
+        let lookup = self.cache.lock_lookup(&hash).await;
+        if lookup.is_some()
+            && let Some(cached) = self.cache.get(&hash)
+            && self.policy.is_live(&cached.session, now)
+        {
+            return Ok(Some(cached.user.clone()));
         }
         let seen = self.cache.generation();
         let Some(mut session) = self.store.get(&hash).await? else {
