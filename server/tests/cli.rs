@@ -346,6 +346,48 @@ fn wait_for_port(port: u16) {
     }
 }
 
+/// Starts `cmd` (a `roster` that serves) on a free port with its output discarded;
+/// returns the process and the port once it listens.
+fn serve_quietly(mut cmd: Command) -> (std::process::Child, u16) {
+    let port = free_port();
+    let child = cmd
+        .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    (child, port)
+}
+
+/// Registers an account; returns the raw response and the session token it set.
+fn register(port: u16, name: &str, email: &str, password: &str) -> (String, String) {
+    let body = format!(r#"{{"name":"{name}","email":"{email}","password":"{password}"}}"#);
+    let response = http(
+        port,
+        &format!(
+            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let token = response
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: roster_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    (response, token)
+}
+
+/// `GET /api/me` with the session cookie; the raw response.
+fn me(port: u16, token: &str) -> String {
+    http(
+        port,
+        &format!("GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: roster_session={token}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
 #[test]
 fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
     let dir = temp_dir("logs");
@@ -361,25 +403,8 @@ fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
         .spawn()
         .unwrap();
     wait_for_port(port);
-    let body = format!(r#"{{"name":"Ada","email":"ada@example.com","password":"{password}"}}"#);
-    let registered = http(
-        port,
-        &format!(
-            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    assert!(registered.starts_with("HTTP/1.1 201"), "{registered}");
-    let token = registered
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: roster_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let me = http(
-        port,
-        &format!("GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: roster_session={token}\r\nConnection: close\r\n\r\n"),
-    );
+    let (registered, token) = register(port, "Ada", "ada@example.com", password);
+    let me = me(port, &token);
     assert!(me.starts_with("HTTP/1.1 200"), "{me}");
     let wrong = r#"{"email":"ada@example.com","password":"wrong guess 12345"}"#;
     http(
@@ -487,15 +512,9 @@ fn sigterm_under_load_loses_no_acknowledged_request() {
     use std::sync::{Arc, Mutex};
     let dir = temp_dir("sigterm");
     let url = format!("sqlite://{}/s.db", dir.display());
-    let port = free_port();
-    let mut child = roster(&dir)
-        .env("DATABASE_URL", &url)
-        .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url);
+    let (mut child, port) = serve_quietly(server);
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let clients: Vec<_> = (0..4)
         .map(|client| {
@@ -574,19 +593,9 @@ fn sessions_move_between_stores_without_signing_anyone_out() {
             .env("ROSTER_REDIS_PREFIX", &prefix);
         cmd
     };
-    let me = |store: &str, token: &str| -> String {
-        let port = free_port();
-        let child = on(store)
-            .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port);
-        let reply = http(
-            port,
-            &format!("GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: roster_session={token}\r\nConnection: close\r\n\r\n"),
-        );
+    let me_on = |store: &str, token: &str| -> String {
+        let (child, port) = serve_quietly(on(store));
+        let reply = me(port, token);
         send_sigterm(child.id());
         child.wait_with_output().unwrap();
         reply
@@ -599,30 +608,10 @@ fn sessions_move_between_stores_without_signing_anyone_out() {
     };
 
     // A session made while the database store is in use, and one already expired.
-    let port = free_port();
-    let child = on("database")
-        .env("ROSTER_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    let body = r#"{"name":"Ada","email":"ada@example.com","password":"correct horse battery"}"#;
-    let registered = http(
-        port,
-        &format!(
-            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
+    let (child, port) = serve_quietly(on("database"));
+    let (_, token) = register(port, "Ada", "ada@example.com", "correct horse battery");
     send_sigterm(child.id());
     child.wait_with_output().unwrap();
-    let token = registered
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: roster_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
     sql(
         &database,
         "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) \
@@ -644,8 +633,14 @@ fn sessions_move_between_stores_without_signing_anyone_out() {
             )),
             "{said}"
         );
-        assert!(me(to, &token).starts_with("HTTP/1.1 200"), "the session works on {to}");
-        assert!(!me(from, &token).starts_with("HTTP/1.1 200"), "and is gone from {from}");
+        assert!(
+            me_on(to, &token).starts_with("HTTP/1.1 200"),
+            "the session works on {to}"
+        );
+        assert!(
+            !me_on(from, &token).starts_with("HTTP/1.1 200"),
+            "and is gone from {from}"
+        );
     }
     let redis_keys: Vec<String> = redis::Client::open(redis_url.as_str())
         .unwrap()
