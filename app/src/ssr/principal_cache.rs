@@ -118,6 +118,16 @@ impl PrincipalCache {
     }
 
     pub fn get(&self, token_hash: &str) -> Option<Arc<Principal>> {
+        self.lookup(token_hash, true)
+    }
+
+    /// `get` again after waiting in `lock_lookup`: a hit counts, a miss does not
+    /// (it was counted the first time).
+    pub fn get_after_wait(&self, token_hash: &str) -> Option<Arc<Principal>> {
+        self.lookup(token_hash, false)
+    }
+
+    fn lookup(&self, token_hash: &str, count_miss: bool) -> Option<Arc<Principal>> {
         let inner = self.0.as_ref()?;
         if !inner.trusted.load(Ordering::Acquire) {
             return None;
@@ -131,7 +141,7 @@ impl PrincipalCache {
         if hit.is_some() {
             inner.hit_metric.increment(1);
             inner.hits.fetch_add(1, Ordering::Relaxed);
-        } else {
+        } else if count_miss {
             inner.miss_metric.increment(1);
             inner.misses.fetch_add(1, Ordering::Relaxed);
         }
@@ -473,6 +483,17 @@ mod tests {
         c.get("nope");
         assert_eq!(c.stats(), CacheStats { hits: 1, misses: 1 });
         assert_eq!(PrincipalCache::disabled().stats(), CacheStats::default());
+    }
+
+    #[test]
+    fn a_lookup_after_waiting_counts_its_hit_but_not_its_miss_again() {
+        let c = cache();
+        c.get("t1");
+        c.get_after_wait("t1");
+        assert_eq!(c.stats(), CacheStats { hits: 0, misses: 1 });
+        c.put("t1", principal(Uuid::now_v7(), "t1"), c.generation());
+        assert!(c.get_after_wait("t1").is_some());
+        assert_eq!(c.stats(), CacheStats { hits: 1, misses: 1 });
     }
 
     #[test]

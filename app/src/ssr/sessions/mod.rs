@@ -141,7 +141,7 @@ impl SessionService {
         // One store read per token at a time: whoever waited finds the answer cached.
         let lookup = self.cache.lock_lookup(&hash).await;
         if lookup.is_some()
-            && let Some(cached) = self.cache.get(&hash)
+            && let Some(cached) = self.cache.get_after_wait(&hash)
             && self.policy.is_live(&cached.session, now)
         {
             return Ok(Some(cached.user.clone()));
