@@ -168,33 +168,19 @@ async fn postgres_servers_tell_each_other() {
 /// is refused. Once it listens again, it uses its cache again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_cannot_hear_the_others_answers_nothing_from_memory() {
-    let a = spawn_app_with(Backend::Postgres, DATABASE_SESSIONS).await;
-    let b = spawn_app_on(&a.url, DATABASE_SESSIONS).await;
-    let db = database_name(&a.url).to_owned();
-    let (_, token) = a.register("Shared", "deaf@example.com", PASSWORD).await;
-    let (_, other) = a.register("Other", "other@example.com", PASSWORD).await;
-    let b_cache = b.state.sessions.cache();
-    eventually(10, "b listens", || async { b_cache.is_listening() }).await;
-    warm(&b, &token).await;
-    warm(&b, &other).await;
+    let servers = two_servers(Backend::Postgres, DATABASE_SESSIONS).await;
+    let db = database_name(&servers.a.url).to_owned();
+    let b_cache = servers.b.state.sessions.cache();
     // No new connections to the database (the pools keep theirs), and the listeners' go.
     postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false")).await;
     postgres_admin(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND query LIKE 'LISTEN%'"
     ))
     .await;
-    eventually(10, "b notices its listener is gone", || async {
-        !b_cache.is_listening()
-    })
-    .await;
-    assert_eq!(a.logout(Some(&token)).await.status, 200);
-    let before = b_cache.stats();
-    b.me(Some(&token)).await.assert_error(401, "unauthenticated");
-    assert_eq!(b.me(Some(&other)).await.status, 200, "still served, from the store");
-    assert_eq!(b_cache.stats().hits, before.hits, "nothing answered from memory");
+    servers.b_answers_nothing_from_memory_while_deaf().await;
     postgres_admin(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).await;
     eventually(20, "b listens again", || async { b_cache.is_listening() }).await;
-    warm(&b, &other).await;
+    warm(&servers.b, &servers.other).await;
 }
 
 /// Two servers keeping sessions in one Redis, on SQLite (so no PostgreSQL NOTIFY can
@@ -203,15 +189,8 @@ async fn a_server_that_cannot_hear_the_others_answers_nothing_from_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_sharing_redis_sessions_tell_each_other() {
     let (url, prefix) = (test_redis_url(), fresh_redis_prefix());
-    let flags = redis_sessions(&url, &prefix);
-    let a = spawn_app_with(Backend::Sqlite, &flags).await;
-    let b = spawn_app_on(&a.url, &flags).await;
-    let (_, token) = a.register("Shared", "r@example.com", PASSWORD).await;
-    let (_, other) = a.register("Other", "o@example.com", PASSWORD).await;
+    let TwoServers { a, b, token, other } = two_servers(Backend::Sqlite, &redis_sessions(&url, &prefix)).await;
     let b_cache = b.state.sessions.cache();
-    eventually(10, "b subscribes", || async { b_cache.is_listening() }).await;
-    warm(&b, &token).await;
-    warm(&b, &other).await;
     assert_eq!(b_cache.len(), 2, "b answers from its cache");
     assert_eq!(a.logout(Some(&token)).await.status, 200);
     eventually(10, "b hears of the sign-out", || async { b_cache.len() == 1 }).await;
@@ -227,30 +206,59 @@ async fn servers_sharing_redis_sessions_tell_each_other() {
 async fn a_server_whose_redis_subscription_is_down_answers_nothing_from_memory() {
     let redis = OwnRedis::start();
     let (url, prefix) = (redis.url(), fresh_redis_prefix());
-    let flags = redis_sessions(&url, &prefix);
-    let a = spawn_app_with(Backend::Sqlite, &flags).await;
-    let b = spawn_app_on(&a.url, &flags).await;
+    let servers = two_servers(Backend::Sqlite, &redis_sessions(&url, &prefix)).await;
+    let b_cache = servers.b.state.sessions.cache();
+    // Redis 7 drops subscribers of channels their user loses, and refuses them again.
+    // a's notice cannot be published either; the sign-out itself succeeds.
+    redis.command(&["ACL", "SETUSER", "default", "resetchannels"]);
+    servers.b_answers_nothing_from_memory_while_deaf().await;
+    redis.command(&["ACL", "SETUSER", "default", "allchannels"]);
+    eventually(20, "b subscribes again", || async { b_cache.is_listening() }).await;
+    warm(&servers.b, &servers.other).await;
+}
+
+/// Two servers on one database sharing a session store (as `flags` say), two users
+/// signed in through `a`, and both sessions answered from `b`'s cache once `b`
+/// listens for the others' forgets.
+struct TwoServers {
+    a: TestApp,
+    b: TestApp,
+    token: String,
+    other: String,
+}
+
+async fn two_servers(backend: Backend, flags: &[&str]) -> TwoServers {
+    let a = spawn_app_with(backend, flags).await;
+    let b = spawn_app_on(&a.url, flags).await;
     let (_, token) = a.register("Shared", "deaf@example.com", PASSWORD).await;
     let (_, other) = a.register("Other", "other@example.com", PASSWORD).await;
     let b_cache = b.state.sessions.cache();
-    eventually(10, "b subscribes", || async { b_cache.is_listening() }).await;
+    eventually(10, "b listens", || async { b_cache.is_listening() }).await;
     warm(&b, &token).await;
     warm(&b, &other).await;
-    // Redis 7 drops subscribers of channels their user loses, and refuses them again.
-    redis.command(&["ACL", "SETUSER", "default", "resetchannels"]);
-    eventually(10, "b notices its subscription is gone", || async {
-        !b_cache.is_listening()
-    })
-    .await;
-    // a's notice cannot be published either; the sign-out itself succeeds.
-    assert_eq!(a.logout(Some(&token)).await.status, 200);
-    let before = b_cache.stats();
-    b.me(Some(&token)).await.assert_error(401, "unauthenticated");
-    assert_eq!(b.me(Some(&other)).await.status, 200, "still served, from Redis");
-    assert_eq!(b_cache.stats().hits, before.hits, "nothing answered from memory");
-    redis.command(&["ACL", "SETUSER", "default", "allchannels"]);
-    eventually(20, "b subscribes again", || async { b_cache.is_listening() }).await;
-    warm(&b, &other).await;
+    TwoServers { a, b, token, other }
+}
+
+impl TwoServers {
+    /// Once `b` has lost its subscription: a sign-out through `a` is refused by `b`,
+    /// the other session is still served from the store, and `b` answers nothing
+    /// from memory.
+    async fn b_answers_nothing_from_memory_while_deaf(&self) {
+        let b_cache = self.b.state.sessions.cache();
+        eventually(10, "b notices it is not listening", || async {
+            !b_cache.is_listening()
+        })
+        .await;
+        assert_eq!(self.a.logout(Some(&self.token)).await.status, 200);
+        let before = b_cache.stats();
+        self.b.me(Some(&self.token)).await.assert_error(401, "unauthenticated");
+        assert_eq!(
+            self.b.me(Some(&self.other)).await.status,
+            200,
+            "still served, from the store"
+        );
+        assert_eq!(b_cache.stats().hits, before.hits, "nothing answered from memory");
+    }
 }
 
 /// A hundred lookups of one token right after the cache forgot it (as after an
@@ -259,7 +267,9 @@ async fn a_server_whose_redis_subscription_is_down_answers_nothing_from_memory()
 /// dry every time the entry expired (docs/PERFORMANCE.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_with_one_token_share_one_lookup() {
-    let app = spawn_app(Backend::Sqlite).await;
+    // No invalidation channel: with one, the echo of this test's own forget could
+    // arrive mid-lookup and (rightly) keep that lookup's answer out of the cache.
+    let app = spawn_app_with(Backend::Sqlite, DATABASE_SESSIONS).await;
     let (_, token) = app.register("Busy", "busy@example.com", PASSWORD).await;
     warm(&app, &token).await;
     let cache = app.state.sessions.cache();
