@@ -131,3 +131,122 @@ pub async fn serve_cached(State(cache): State<PageCache>, request: Request, next
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The cache in front of stand-in pages that print their own path, so a page
+    //! served under the wrong key, or a response that should not have been kept,
+    //! shows in the body and in the counters.
+    use super::*;
+    use axum::Router;
+    use axum::response::{Html, IntoResponse};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// A page carrying its path and the request's nonce, as a rendered page does.
+    async fn page(request: Request) -> Html<String> {
+        let nonce = request.extensions().get::<CspNonce>().unwrap().value().to_owned();
+        Html(format!(
+            "<script nonce=\"{nonce}\"></script>page {}",
+            request.uri().path()
+        ))
+    }
+
+    async fn with_nonce(mut request: Request, next: Next) -> Response {
+        request.extensions_mut().insert(CspNonce::generate());
+        next.run(request).await
+    }
+
+    fn served(routes: Router, cache: &PageCache) -> Router {
+        routes
+            .layer(axum::middleware::from_fn_with_state(cache.clone(), serve_cached))
+            .layer(axum::middleware::from_fn(with_nonce))
+    }
+
+    async fn get_page(app: &Router, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn new_cache() -> PageCache {
+        PageCache::new(CookieConfig::new(false, 3600))
+    }
+
+    #[tokio::test]
+    async fn each_page_is_kept_under_its_own_path_and_no_other_page_is_kept() {
+        let cache = new_cache();
+        let routes = Router::new()
+            .route(paths::HOME, get(page))
+            .route(paths::LOGIN, get(page))
+            .route(paths::REGISTER, get(page))
+            .route("/account", get(page));
+        let app = served(routes, &cache);
+        for round in 0..2 {
+            for path in [paths::LOGIN, paths::REGISTER, paths::HOME] {
+                let (status, body) = get_page(&app, path).await;
+                assert_eq!(status, StatusCode::OK);
+                assert!(
+                    body.ends_with(&format!("page {path}")),
+                    "round {round}: {path} got {body}"
+                );
+            }
+        }
+        assert_eq!(cache.stats(), PageCacheStats { hits: 3, misses: 3 });
+        let (_, body) = get_page(&app, "/account").await;
+        assert!(body.ends_with("page /account"));
+        assert_eq!(
+            cache.stats(),
+            PageCacheStats { hits: 3, misses: 3 },
+            "a page outside the list is neither read from nor counted by the cache"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_render_a_page_setting_a_cookie_and_a_non_page_are_never_kept() {
+        let cache = new_cache();
+        let failed = |request: Request| async move { (StatusCode::INTERNAL_SERVER_ERROR, page(request).await) };
+        let with_cookie = |request: Request| async move { ([(header::SET_COOKIE, "a=b")], page(request).await) };
+        let not_html = |request: Request| async move { page(request).await.0.into_response() };
+        let routes = Router::new()
+            .route(paths::LOGIN, get(failed))
+            .route(paths::REGISTER, get(with_cookie))
+            .route(paths::HOME, get(not_html));
+        let app = served(routes, &cache);
+        for _ in 0..2 {
+            assert_eq!(get_page(&app, paths::LOGIN).await.0, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(get_page(&app, paths::REGISTER).await.0, StatusCode::OK);
+            assert_eq!(get_page(&app, paths::HOME).await.0, StatusCode::OK);
+        }
+        assert_eq!(
+            cache.stats(),
+            PageCacheStats { hits: 0, misses: 6 },
+            "every request rendered again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_page_up_to_the_size_limit_is_kept_and_a_larger_one_is_an_error() {
+        let cache = new_cache();
+        let sized = |size: usize| {
+            move |request: Request| async move {
+                let mut html = page(request).await.0;
+                html.push_str(&"x".repeat(size - html.len()));
+                Html(html)
+            }
+        };
+        let routes = Router::new()
+            .route(paths::LOGIN, get(sized(MAX_PAGE_BYTES)))
+            .route(paths::REGISTER, get(sized(MAX_PAGE_BYTES + 1)));
+        let app = served(routes, &cache);
+        for _ in 0..2 {
+            let (status, body) = get_page(&app, paths::LOGIN).await;
+            assert_eq!((status, body.len()), (StatusCode::OK, MAX_PAGE_BYTES));
+        }
+        assert_eq!(cache.stats(), PageCacheStats { hits: 1, misses: 1 });
+        let (status, _) = get_page(&app, paths::REGISTER).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -136,4 +136,16 @@ mod tests {
         let opaque = headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]);
         assert!(is_cross_site(&Method::POST, &opaque));
     }
+
+    /// An origin whose host cannot be read is not the server's own, even when the
+    /// request names no host to compare it with (HTTP/2 carries the host elsewhere).
+    #[test]
+    fn an_origin_without_a_host_is_cross_site() {
+        for origin in ["http://", "null", "not-a-url"] {
+            assert!(
+                is_cross_site(&Method::POST, &headers(&[("origin", origin)])),
+                "{origin} without a Host header"
+            );
+        }
+    }
 }

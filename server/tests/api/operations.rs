@@ -202,7 +202,8 @@ async fn metrics_can_live_on_a_separate_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_database_and_the_pool_reconnects() {
     use crate::helpers::{database_name, eventually, postgres_admin};
-    let app = spawn_app(Backend::Postgres).await;
+    // Sessions in the same database: its outage is the session store's too.
+    let app = spawn_app_with(Backend::Postgres, &["--session-store", "database"]).await;
     let db = database_name(&app.url).to_owned();
     let (_, token) = app.register("Ada", "ada@example.com", "correct horse battery").await;
     assert_eq!(app.get("/readyz", None).await.status, 200);
@@ -214,7 +215,10 @@ async fn readiness_follows_the_database_and_the_pool_reconnects() {
     .await;
     eventually(60, "readiness reports the database", || async {
         let r = app.get("/readyz", None).await;
-        r.status == 503 && r.body["checks"]["database"] == "failing" && r.body["status"] == "not_ready"
+        r.status == 503
+            && r.body["checks"]["database"] == "failing"
+            && r.body["checks"]["session_store"] == "failing"
+            && r.body["status"] == "not_ready"
     })
     .await;
     assert_eq!(app.get("/healthz", None).await.status, 200, "alive, just not ready");
