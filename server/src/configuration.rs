@@ -253,6 +253,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub backup_keep: u32,
 
+    /// Load balancers and proxies (comma-separated addresses or CIDR networks, e.g.
+    /// `127.0.0.1,10.0.0.0/8`) whose `X-Forwarded-For` and `X-Forwarded-Proto` name the
+    /// client. From any other peer those headers are ignored. Default: none.
+    #[arg(long, env = "ROSTER_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -284,12 +290,25 @@ pub struct Settings {
     )]
     pub bench_without: Vec<PerRequestFeature>,
 
-    /// Where the built site (pkg/, CSS, favicon) is served from.
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
-    pub site_root: String,
+    /// Where the built site (pkg/, CSS, favicon) is served from. Default: `site/`
+    /// beside the binary when it is there (a release directory from
+    /// scripts/build-release), otherwise `target/site` (a development build).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", global = true)]
+    pub site_root: Option<std::path::PathBuf>,
 }
 
 impl Settings {
+    pub fn site_root(&self) -> std::path::PathBuf {
+        if let Some(root) = &self.site_root {
+            return root.clone();
+        }
+        let beside_binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join("site")))
+            .filter(|site| site.join("pkg").is_dir());
+        beside_binary.unwrap_or_else(|| "target/site".into())
+    }
+
     pub fn hash_concurrency(&self) -> usize {
         match self.hash_concurrency {
             0 => std::thread::available_parallelism().map(usize::from).unwrap_or(2),
@@ -352,6 +371,15 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
     } else {
         Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
     }
+}
+
+/// A network in CIDR form, or one address (a /32 or /128).
+fn parse_network(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("`{raw}` is not an address or a CIDR network (examples: 127.0.0.1, 10.0.0.0/8)"))
 }
 
 fn parse_duration(raw: &str) -> Result<Duration, String> {

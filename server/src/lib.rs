@@ -5,6 +5,7 @@ pub mod backup;
 pub mod cli;
 pub mod compression;
 pub mod configuration;
+pub mod forwarded;
 pub mod health;
 pub mod page_cache;
 pub mod request_log;

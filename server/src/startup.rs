@@ -130,7 +130,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
 pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache>) -> Router {
     let mut leptos_options = LeptosOptions::builder()
         .output_name("roster")
-        .site_root(settings.site_root.as_str())
+        .site_root(settings.site_root().to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
         .build();
@@ -205,7 +205,16 @@ pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<P
         router = router.layer(crate::compression::layer());
     }
     let log = request_log::RequestLog::new(on(RequestId), on(Metrics), on(AccessLog));
-    router.layer(axum::middleware::from_fn_with_state(log, request_log::request_log))
+    router = router.layer(axum::middleware::from_fn_with_state(log, request_log::request_log));
+    // Outermost: everything inside sees the client, not the load balancer.
+    let proxies = crate::forwarded::TrustedProxies::new(&settings.trusted_proxies);
+    if !proxies.is_empty() {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            proxies,
+            crate::forwarded::take_forwarded,
+        ));
+    }
+    router
 }
 
 /// Runs inside the request's span, so the log line carries its request id.
