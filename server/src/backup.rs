@@ -175,6 +175,17 @@ pub async fn restore(file: &Path, url: &str, force: bool) -> Result<(), BackupEr
 /// Deletes all but the newest `keep` backups (and their checksums) in `dir`. Names
 /// carry a sortable UTC timestamp, so name order is age order.
 pub fn prune(dir: &Path, keep: usize) -> std::io::Result<usize> {
+    let backups = backups_oldest_first(dir)?;
+    let excess = backups.len().saturating_sub(keep);
+    for old in &backups[..excess] {
+        std::fs::remove_file(old)?;
+        let _ = std::fs::remove_file(checksum_path(old));
+    }
+    Ok(excess)
+}
+
+/// The backups in `dir`, by name, which is age order.
+fn backups_oldest_first(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
@@ -183,12 +194,13 @@ pub fn prune(dir: &Path, keep: usize) -> std::io::Result<usize> {
         })
         .collect();
     backups.sort();
-    let excess = backups.len().saturating_sub(keep);
-    for old in &backups[..excess] {
-        std::fs::remove_file(old)?;
-        let _ = std::fs::remove_file(checksum_path(old));
-    }
-    Ok(excess)
+    Ok(backups)
+}
+
+/// When the newest backup in `dir` was written, if there is one.
+fn newest_backup_time(dir: &Path) -> Option<std::time::SystemTime> {
+    let newest = backups_oldest_first(dir).ok()?.pop()?;
+    std::fs::metadata(newest).ok()?.modified().ok()
 }
 
 /// Backups taken by `serve` itself.
@@ -200,6 +212,14 @@ pub struct Schedule {
 }
 
 pub async fn run_schedule(db: DatabaseConnection, url: String, schedule: Schedule) {
+    // With the time of the last success, an alert can tell a schedule that stopped
+    // working (deploy/prometheus/alerts.yml: RosterBackupTooOld).
+    metrics::gauge!("roster_backup_interval_seconds").set(schedule.interval.as_secs_f64());
+    // Until this process writes one, the last success is the newest backup on disk, or
+    // the start: a schedule that never succeeds is noticed two intervals after start.
+    let last = newest_backup_time(&schedule.dir).unwrap_or_else(std::time::SystemTime::now);
+    let last = last.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    metrics::gauge!("roster_backup_last_success_timestamp_seconds").set(last.as_secs_f64());
     let mut ticker = tokio::time::interval(schedule.interval);
     ticker.tick().await; // the first tick is immediate; the first backup comes one interval in
     loop {
@@ -208,9 +228,14 @@ pub async fn run_schedule(db: DatabaseConnection, url: String, schedule: Schedul
         let started = std::time::Instant::now();
         match backup(&db, &url, &file).await {
             Ok(_) => {
+                metrics::gauge!("roster_backup_last_success_timestamp_seconds")
+                    .set(chrono::Utc::now().timestamp() as f64);
                 tracing::info!(file = %file.display(), seconds = started.elapsed().as_secs_f64(), "scheduled backup written")
             }
-            Err(err) => tracing::error!(error = %err, "scheduled backup failed"),
+            Err(err) => {
+                metrics::counter!("roster_backup_failures_total").increment(1);
+                tracing::error!(error = %err, "scheduled backup failed")
+            }
         }
         if let Err(err) = prune(&schedule.dir, schedule.keep) {
             tracing::warn!(error = %err, "pruning old backups failed");

@@ -22,31 +22,49 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// The answer `/readyz` gives, also exported as `roster_ready` at every scrape so an
+/// alert sees an instance the load balancer has stopped sending traffic to.
+pub struct Readiness {
+    pub checks: [(&'static str, Result<(), String>); 3],
+}
+
+impl Readiness {
+    pub async fn check(state: &AppState) -> Self {
+        let database = state.db.ping().await.map_err(|e| e.to_string());
+        let migrations = match &database {
+            Ok(()) => match Migrator::get_pending_migrations(&state.db).await {
+                Ok(pending) if pending.is_empty() => Ok(()),
+                Ok(pending) => Err(format!("{} pending", pending.len())),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(_) => Err("database unreachable".to_owned()),
+        };
+        let sessions = state.sessions.ping().await.map_err(|e| e.to_string());
+        Self {
+            checks: [
+                ("database", database),
+                ("migrations", migrations),
+                ("session_store", sessions),
+            ],
+        }
+    }
+
+    pub fn ready(&self) -> bool {
+        self.checks.iter().all(|(_, r)| r.is_ok())
+    }
+}
+
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = state.db.ping().await.map_err(|e| e.to_string());
-    let migrations = match &database {
-        Ok(()) => match Migrator::get_pending_migrations(&state.db).await {
-            Ok(pending) if pending.is_empty() => Ok(()),
-            Ok(pending) => Err(format!("{} pending", pending.len())),
-            Err(e) => Err(e.to_string()),
-        },
-        Err(_) => Err("database unreachable".to_owned()),
-    };
-    let sessions = state.sessions.ping().await.map_err(|e| e.to_string());
-    let checks = [
-        ("database", &database),
-        ("migrations", &migrations),
-        ("session_store", &sessions),
-    ];
-    let ready = checks.iter().all(|(_, r)| r.is_ok());
-    for (name, result) in &checks {
+    let readiness = Readiness::check(&state).await;
+    let ready = readiness.ready();
+    for (name, result) in &readiness.checks {
         if let Err(problem) = result {
             tracing::warn!(check = name, problem = %problem, "not ready");
         }
     }
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
-        "checks": checks.iter().map(|(name, r)| (name.to_string(), json!(if r.is_ok() { "ok" } else { "failing" }))).collect::<serde_json::Map<_, _>>(),
+        "checks": readiness.checks.iter().map(|(name, r)| (name.to_string(), json!(if r.is_ok() { "ok" } else { "failing" }))).collect::<serde_json::Map<_, _>>(),
     });
     let status = if ready {
         StatusCode::OK

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
+    let ready = crate::health::Readiness::check(&state).await.ready();
+    metrics::gauge!("roster_ready").set(if ready { 1.0 } else { 0.0 });
     let backend = state.db.get_database_backend();
     // Only a store that counts cheaply (the database) reports it: counting Redis
     // keys or session files on every scrape would cost more than it tells.
