@@ -51,12 +51,19 @@ if ! "$tools_dir/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "ve
 fi
 
 if [ "$want_test" = 1 ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    say "installing Chromium from Debian"
+  # From Debian: Chromium for the browser tests; nginx (with brotli_static) for the
+  # cluster test; promtool (in prometheus) to check and unit-test the alert rules.
+  debian_packages=()
+  [ -x /usr/bin/chromium ] || debian_packages+=(chromium)
+  [ -x /usr/sbin/nginx ] || debian_packages+=(nginx-light)
+  [ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || debian_packages+=(libnginx-mod-http-brotli-static)
+  command -v promtool >/dev/null || debian_packages+=(prometheus)
+  if [ "${#debian_packages[@]}" -gt 0 ]; then
+    say "installing ${debian_packages[*]} from Debian"
     apt_prefix=""
     [ "$(id -u)" = 0 ] || apt_prefix="sudo"
     $apt_prefix apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $apt_prefix apt-get install -y -qq chromium
+    DEBIAN_FRONTEND=noninteractive $apt_prefix apt-get install -y -qq --no-install-recommends "${debian_packages[@]}"
   fi
   if [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
     say "installing end-to-end test packages"
