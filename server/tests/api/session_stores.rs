@@ -615,19 +615,28 @@ async fn the_directory_store_keeps_private_files_and_cleans_up_after_crashes() {
     let abandoned = dir.join("tmp").join("abandoned");
     std::fs::write(&abandoned, b"half").unwrap();
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&abandoned)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    for crashed in [&abandoned, &user_dir.join(&ghost)] {
+        std::fs::File::options()
+            .write(true)
+            .open(crashed)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    // A young marker without its record is an insert in progress, not a crash.
+    let arriving = SessionToken::generate().hash();
+    std::fs::write(user_dir.join(&arriving), b"").unwrap();
 
     assert_eq!(
         f.store.list_for_user(user).await.unwrap().len(),
         1,
-        "a stale marker lists nothing"
+        "a marker without its record lists nothing"
     );
-    assert!(!user_dir.join(&ghost).exists(), "and is dropped when found");
+    assert!(!user_dir.join(&ghost).exists(), "an old one is dropped when found");
+    assert!(
+        user_dir.join(&arriving).exists(),
+        "a young one stays, so the session it announces is listed once written"
+    );
     assert_eq!(f.store.remove_expired(now()).await.unwrap(), 0);
     assert!(!dir.join("sessions").join(format!("{ghost}.seen")).exists());
     assert!(!abandoned.exists());

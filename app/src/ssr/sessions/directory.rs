@@ -144,7 +144,8 @@ struct SessionFiles {
     root: PathBuf,
 }
 
-/// Temp files older than this were left by a crash mid-write.
+/// Temp files and index markers without a record older than this were left by a
+/// crash mid-write.
 const ABANDONED_TEMP_FILE: Duration = Duration::from_secs(60);
 
 impl SessionFiles {
@@ -245,11 +246,17 @@ impl SessionFiles {
     }
 
     /// Removes the record first (that ends the session), then what belongs to it.
-    /// True if the record was there.
+    /// True if the record was there. A marker without a record may belong to an
+    /// insert still in progress (marker first, record second): it stays, so that the
+    /// session it is about to write is listed; a marker abandoned by a crash goes
+    /// once it is old.
     fn remove_record(&self, hash: &str, user_id: Uuid) -> Result<bool, StoreError> {
         let existed = remove_if_exists(&self.record_path(hash))?;
         remove_if_exists(&self.seen_path(hash))?;
-        remove_if_exists(&self.user_dir(user_id).join(hash))?;
+        let marker = self.user_dir(user_id).join(hash);
+        if existed || is_abandoned(&marker) {
+            remove_if_exists(&marker)?;
+        }
         Ok(existed)
     }
 
@@ -266,9 +273,13 @@ impl SessionFiles {
         for hash in self.indexed_for_user(user_id)? {
             match self.read(&hash)? {
                 Some(record) if record.user_id == user_id => sessions.push(record),
-                // A marker whose record is gone (a crash between the two): drop it.
+                // A marker whose record is gone: left by a crash between the two once
+                // it is old (a young one may be an insert in progress), so drop it then.
                 _ => {
-                    remove_if_exists(&self.user_dir(user_id).join(&hash))?;
+                    let marker = self.user_dir(user_id).join(&hash);
+                    if is_abandoned(&marker) {
+                        remove_if_exists(&marker)?;
+                    }
                 }
             }
         }
@@ -314,17 +325,22 @@ impl SessionFiles {
         }
         for name in list_names(&self.tmp_dir())? {
             let path = self.tmp_dir().join(&name);
-            let abandoned = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > ABANDONED_TEMP_FILE);
-            if abandoned {
+            if is_abandoned(&path) {
                 remove_if_exists(&path)?;
             }
         }
         Ok(removed)
     }
+}
+
+/// A temp file or an index marker this old was left by a crash mid-write: every
+/// write finishes (or fails) within milliseconds of its first file.
+fn is_abandoned(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > ABANDONED_TEMP_FILE)
 }
 
 async fn blocking<T, F>(work: F) -> Result<T, StoreError>
