@@ -216,6 +216,22 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_AUTH_CACHE_CAPACITY", default_value_t = 100_000, global = true)]
     pub auth_cache_capacity: usize,
 
+    /// A PostgreSQL streaming replica for reads that tolerate lag (the admin's
+    /// account list and search, the audit log). Writes, sign-in and session checks
+    /// always use DATABASE_URL. Default: none.
+    #[arg(long, env = "ROSTER_DATABASE_REPLICA_URL", value_parser = parse_replica_url, global = true)]
+    pub database_replica_url: Option<String>,
+
+    /// The replica is skipped (reads go to the primary) while its replay is further
+    /// behind than this.
+    #[arg(long, env = "ROSTER_REPLICA_MAX_LAG", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub replica_max_lag: Duration,
+
+    /// After a client writes, its reads go to the primary for this long, so it sees
+    /// its own writes whatever the replica's lag.
+    #[arg(long, env = "ROSTER_REPLICA_READ_YOUR_WRITES", default_value = "15s", value_parser = parse_duration, global = true)]
+    pub replica_read_your_writes: Duration,
+
     /// Database connection pool size.
     #[arg(long, env = "ROSTER_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_max_connections: u32,
@@ -370,6 +386,15 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
         Ok(url.to_owned())
     } else {
         Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
+    }
+}
+
+fn parse_replica_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url.to_owned())
+    } else {
+        Err("expected postgres://USER@HOST/DB (replicas are PostgreSQL's)".into())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod configuration;
 pub mod forwarded;
 pub mod health;
 pub mod page_cache;
+pub mod recent_writes;
 pub mod request_log;
 pub mod security;
 pub mod seed;

@@ -1,14 +1,15 @@
 //! Building and running the application: database, state, router, listener.
 
-use crate::configuration::{SessionStoreKind, Settings};
+use crate::configuration::{SessionStoreKind, Settings, redact_url};
 use crate::page_cache::PageCache;
 use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
 use app::ssr::auth::AuthService;
-use app::ssr::db::{DbSettings, connect};
+use app::ssr::db::{DbSettings, connect, connect_replica};
 use app::ssr::invalidations::InvalidationChannel;
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
+use app::ssr::replica::Reads;
 use app::ssr::sessions::{
     DbSessionStore, DirectorySessionStore, MeteredStore, RedisSessionStore, SessionService, SessionStore, StoreError,
 };
@@ -113,12 +114,26 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     if let Some(channel) = invalidations {
         cache.publish_via(channel);
     }
-    let audit = AuditLog::new(db.clone());
+    let reads = match &settings.database_replica_url {
+        None => Reads::primary_only(db.clone()),
+        Some(url) => {
+            let replica = connect_replica(url, settings.db_max_connections)
+                .await
+                .map_err(|source| StartupError::Database {
+                    url: redact_url(url),
+                    source,
+                })?;
+            Reads::with_replica(db.clone(), replica, settings.replica_max_lag)
+        }
+    };
+    let audit = AuditLog::new(db.clone()).reading_from(reads.clone());
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
     Ok(AppState::new(Services {
         auth: AuthService::new(db.clone(), sessions.clone(), hasher.clone(), throttle, audit.clone()),
-        users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), audit.clone()),
+        users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), audit.clone())
+            .reading_from(reads.clone()),
+        reads,
         sessions,
         audit,
         hasher,
@@ -178,6 +193,13 @@ pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<P
     use crate::configuration::PerRequestFeature::*;
     let on = |feature| settings.serves_with(feature);
     let mut router = router;
+    if settings.database_replica_url.is_some() {
+        let recent = crate::recent_writes::RecentWrites::new(settings.replica_read_your_writes, settings.production);
+        router = router.layer(axum::middleware::from_fn_with_state(
+            recent,
+            crate::recent_writes::mark_recent_writes,
+        ));
+    }
     if on(PanicGuard) {
         router = router.layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
     }

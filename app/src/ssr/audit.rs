@@ -8,6 +8,7 @@ use crate::policy::{Action, Target, authorize};
 use crate::ssr::caller::{Caller, ClientMeta};
 use crate::ssr::entity::{audit_events, users};
 use crate::ssr::keyset::{Keyset, contains_any};
+use crate::ssr::replica::Reads;
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -20,11 +21,21 @@ const LISTING: Keyset = Keyset {
 #[derive(Clone)]
 pub struct AuditLog {
     db: DatabaseConnection,
+    /// The admin's view may come from a replica.
+    reads: Reads,
 }
 
 impl AuditLog {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            reads: Reads::primary_only(db.clone()),
+            db,
+        }
+    }
+
+    /// Lists read through `reads` (a replica, when there is one).
+    pub fn reading_from(self, reads: Reads) -> Self {
+        Self { reads, ..self }
     }
 
     /// Writes one event. A failure is logged, not returned: losing an audit line
@@ -78,10 +89,13 @@ impl AuditLog {
         if let Some(after) = LISTING.after(query.cursor.as_deref())? {
             select = select.filter(audit_events::Column::Id.lt(after));
         }
-        let rows = select
-            .order_by_desc(audit_events::Column::Id)
-            .limit(size as u64 + 1)
-            .all(&self.db)
+        let select = select.order_by_desc(audit_events::Column::Id).limit(size as u64 + 1);
+        let rows = self
+            .reads
+            .run(caller, |db| {
+                let select = select.clone();
+                async move { select.all(&db).await }
+            })
             .await?;
         let (rows, next_cursor) = LISTING.finish(rows, size, |row| row.id);
         Ok(AuditPage {

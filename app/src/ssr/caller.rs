@@ -65,6 +65,9 @@ pub struct Caller {
     /// The session the request was made with, if any.
     pub token: Option<SessionToken>,
     pub client: ClientMeta,
+    /// This client wrote something moments ago (`replica.rs`): its reads go to the
+    /// primary, so it sees what it wrote.
+    pub recent_write: bool,
 }
 
 impl Caller {
@@ -81,6 +84,7 @@ impl Caller {
             user,
             token,
             client: ClientMeta::from_parts(parts),
+            recent_write: crate::ssr::replica::carries_recent_write(&parts.headers),
         })
     }
 

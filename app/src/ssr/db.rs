@@ -29,6 +29,7 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
     let mut db = Database::connect(opts).await?;
     // Every statement's latency, for /metrics (a no-op until a recorder is installed).
     db.set_metric_callback(|info| {
+        crate::ssr::replica::note_statement(&info.statement.sql);
         let outcome = if info.failed { "error" } else { "ok" };
         metrics::histogram!("roster_db_query_duration_seconds", "outcome" => outcome)
             .record(info.elapsed.as_secs_f64());
@@ -36,6 +37,26 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
     if db.get_database_backend() == DatabaseBackend::Sqlite {
         db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
     }
+    Ok(db)
+}
+
+/// Connects to a read replica without waiting for it: the server starts (and
+/// reads from the primary) even while the replica is down, and uses it once it
+/// answers. Waits are short, so a replica that stops answering is noticed quickly.
+pub async fn connect_replica(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(2))
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy(true)
+        .sqlx_logging(false);
+    let mut db = Database::connect(opts).await?;
+    db.set_metric_callback(|info| {
+        let outcome = if info.failed { "error" } else { "ok" };
+        metrics::histogram!("roster_db_query_duration_seconds", "outcome" => outcome)
+            .record(info.elapsed.as_secs_f64());
+    });
     Ok(db)
 }
 

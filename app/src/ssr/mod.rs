@@ -16,6 +16,7 @@ pub mod page_chunks;
 pub mod password;
 pub mod password_policy;
 pub mod principal_cache;
+pub mod replica;
 pub mod rpc;
 pub mod sessions;
 pub mod state;

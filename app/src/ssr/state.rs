@@ -6,6 +6,7 @@ use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::AuthService;
 use crate::ssr::cookie::CookieConfig;
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::replica::Reads;
 use crate::ssr::sessions::SessionService;
 use crate::ssr::users::UserService;
 use sea_orm::DatabaseConnection;
@@ -23,6 +24,8 @@ pub struct Services {
     pub users: UserService,
     /// The audit log.
     pub audit: AuditLog,
+    /// Where lag-tolerant reads go (a replica, when there is one).
+    pub reads: Reads,
     /// Password hashing (argon2id on its own threads).
     pub hasher: PasswordHasher,
     pub cookies: CookieConfig,

@@ -532,3 +532,190 @@ impl Drop for OwnRedis {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A PostgreSQL primary and a streaming replica of the test's own, on free ports in a
+/// temporary directory: `initdb`, then `pg_basebackup -R` from the primary and a second
+/// `postgres` on the copy. PostgreSQL refuses to run as root, so as root every
+/// command runs as the `postgres` user.
+pub struct OwnPostgresPair {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub primary_port: u16,
+    pub replica_port: u16,
+}
+
+impl OwnPostgresPair {
+    pub fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's server binaries (Debian: postgresql)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|b| b.join("pg_ctl").exists())
+            .max()
+            .expect("a PostgreSQL version under /usr/lib/postgresql");
+        let dir = std::env::temp_dir().join(format!("roster-pg-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let free_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let pair = Self {
+            dir,
+            bin,
+            primary_port: free_port(),
+            replica_port: free_port(),
+        };
+        if is_root() {
+            pair.run("chown", &["postgres:postgres", pair.dir.to_str().unwrap()], false);
+        }
+        let primary = pair.dir.join("primary");
+        pair.run_pg(
+            "initdb",
+            &["-D", primary.to_str().unwrap(), "-U", "postgres", "--auth=trust", "-N"],
+        );
+        pair.configure(&primary, pair.primary_port);
+        pair.pg_ctl(&primary, "start");
+        pair.psql(pair.primary_port, "postgres", "CREATE DATABASE roster");
+        let replica = pair.dir.join("replica");
+        pair.run_pg(
+            "pg_basebackup",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &pair.primary_port.to_string(),
+                "-U",
+                "postgres",
+                "-D",
+                replica.to_str().unwrap(),
+                "-R",
+                "-X",
+                "stream",
+                // A fast checkpoint: the default spreads it over minutes.
+                "--checkpoint=fast",
+            ],
+        );
+        pair.configure(&replica, pair.replica_port);
+        pair.start_replica();
+        pair
+    }
+
+    fn configure(&self, data: &std::path::Path, port: u16) {
+        use std::io::Write;
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .unwrap();
+        writeln!(
+            conf,
+            "port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nfsync = off\n\
+             max_wal_senders = 4\nhot_standby = on\nwal_receiver_status_interval = 1s",
+            self.dir.display()
+        )
+        .unwrap();
+    }
+
+    pub fn primary_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/roster", self.primary_port)
+    }
+
+    pub fn replica_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/roster", self.replica_port)
+    }
+
+    /// Runs SQL on the replica (`pg_wal_replay_pause()`, say).
+    pub fn on_replica(&self, sql: &str) -> String {
+        self.psql(self.replica_port, "roster", sql)
+    }
+
+    pub fn stop_replica(&self) {
+        self.pg_ctl(&self.dir.join("replica"), "stop");
+    }
+
+    pub fn start_replica(&self) {
+        self.pg_ctl(&self.dir.join("replica"), "start");
+    }
+
+    fn pg_ctl(&self, data: &std::path::Path, action: &str) {
+        let log = data.with_extension("log");
+        let mut args = vec!["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-w"];
+        if action == "stop" {
+            args.extend(["-m", "fast"]);
+        }
+        args.push(action);
+        self.run_pg("pg_ctl", &args);
+    }
+
+    fn psql(&self, port: u16, database: &str, sql: &str) -> String {
+        let port = port.to_string();
+        self.run(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtc",
+                sql,
+            ],
+            false,
+        )
+    }
+
+    fn run_pg(&self, program: &str, args: &[&str]) -> String {
+        let path = self.bin.join(program);
+        self.run(path.to_str().unwrap(), args, is_root())
+    }
+
+    fn run(&self, program: &str, args: &[&str], as_postgres: bool) -> String {
+        let mut command = if as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--", program]);
+            c
+        } else {
+            std::process::Command::new(program)
+        };
+        let out = command.args(args).current_dir(&self.dir).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for OwnPostgresPair {
+    fn drop(&mut self) {
+        for data in ["replica", "primary"] {
+            let data = self.dir.join(data);
+            let pg_ctl = self.bin.join("pg_ctl");
+            let mut command = if is_root() {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+                c
+            } else {
+                std::process::Command::new(pg_ctl)
+            };
+            let _ = command.arg("-D").arg(&data).args(["-m", "immediate", "stop"]).output();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false)
+}

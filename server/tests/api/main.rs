@@ -10,6 +10,7 @@ mod openapi;
 mod operations;
 mod pages;
 mod recovery;
+mod replica;
 mod schema;
 mod security;
 mod session_stores;

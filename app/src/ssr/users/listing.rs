@@ -10,7 +10,10 @@ use crate::ssr::caller::Caller;
 use crate::ssr::entity::users;
 use crate::ssr::keyset::{Keyset, contains_any};
 use crate::validation::ROLE_INVALID;
-use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
+use sea_orm::{
+    ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
+};
 use uuid::Uuid;
 
 const LISTING: Keyset = Keyset {
@@ -48,36 +51,14 @@ impl UserService {
             Some(q) if self.db.get_database_backend() == DatabaseBackend::Sqlite && q.chars().count() >= TRIGRAM => {
                 self.search_sqlite(q, &filters).await?
             }
-            _ => self.scan(&filters).await?,
+            // PostgreSQL: a replica, when there is one, may answer.
+            _ => self.reads.run(caller, |db| scan(db, &filters)).await?,
         };
         let (rows, next_cursor) = LISTING.finish(rows, filters.size, |row| row.id);
         Ok(UserPage {
             items: rows.iter().map(users::Model::to_user).collect(),
             next_cursor,
         })
-    }
-
-    /// Newest first by UUIDv7 id: unique and time-ordered, so the order is stable
-    /// and rows inserted while paging land before page one, never inside a page.
-    async fn scan(&self, f: &Filters<'_>) -> Result<Vec<users::Model>, AppError> {
-        let mut select = users::Entity::find();
-        if let Some(search) = contains_any(f.search, &[users::Column::Email, users::Column::Name]) {
-            select = select.filter(search);
-        }
-        if let Some(role) = f.role {
-            select = select.filter(users::Column::Role.eq(role.as_str()));
-        }
-        if let Some(disabled) = f.disabled {
-            select = select.filter(users::Column::Disabled.eq(disabled));
-        }
-        if let Some(after) = f.after {
-            select = select.filter(users::Column::Id.lt(after));
-        }
-        Ok(select
-            .order_by_desc(users::Column::Id)
-            .limit(f.size as u64 + 1)
-            .all(&self.db)
-            .await?)
     }
 
     /// Search on SQLite through the trigram index (migration `user_search`): the
@@ -113,4 +94,27 @@ impl UserService {
             .all(&self.db)
             .await?)
     }
+}
+
+/// Newest first by UUIDv7 id: unique and time-ordered, so the order is stable
+/// and rows inserted while paging land before page one, never inside a page.
+async fn scan(db: DatabaseConnection, f: &Filters<'_>) -> Result<Vec<users::Model>, DbErr> {
+    let mut select = users::Entity::find();
+    if let Some(search) = contains_any(f.search, &[users::Column::Email, users::Column::Name]) {
+        select = select.filter(search);
+    }
+    if let Some(role) = f.role {
+        select = select.filter(users::Column::Role.eq(role.as_str()));
+    }
+    if let Some(disabled) = f.disabled {
+        select = select.filter(users::Column::Disabled.eq(disabled));
+    }
+    if let Some(after) = f.after {
+        select = select.filter(users::Column::Id.lt(after));
+    }
+    select
+        .order_by_desc(users::Column::Id)
+        .limit(f.size as u64 + 1)
+        .all(&db)
+        .await
 }

@@ -12,6 +12,7 @@ use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::{Caller, ClientMeta};
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::replica::Reads;
 use crate::ssr::sessions::SessionService;
 use crate::validation::{CreateUserInput, DeleteUserInput, Email, Password, UserName};
 use chrono::Utc;
@@ -24,6 +25,8 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct UserService {
     db: DatabaseConnection,
+    /// Listing and search may read from a replica.
+    reads: Reads,
     sessions: SessionService,
     hasher: PasswordHasher,
     audit: AuditLog,
@@ -32,11 +35,17 @@ pub struct UserService {
 impl UserService {
     pub fn new(db: DatabaseConnection, sessions: SessionService, hasher: PasswordHasher, audit: AuditLog) -> Self {
         Self {
+            reads: Reads::primary_only(db.clone()),
             db,
             sessions,
             hasher,
             audit,
         }
+    }
+
+    /// Listing and search read through `reads` (a replica, when there is one).
+    pub fn reading_from(self, reads: Reads) -> Self {
+        Self { reads, ..self }
     }
 
     pub async fn create(&self, caller: &Caller, input: &CreateUserInput) -> Result<User, AppError> {
