@@ -27,11 +27,21 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Held until the process ends: dropping it sends the events still queued.
+    let error_tracking = match crate::error_tracking::init(cli.settings.sentry_dsn.as_deref(), cli.settings.production)
+    {
+        Ok(tracking) => tracking,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let _log_guard = match telemetry::init(
         &cli.settings.log,
         cli.settings.json_logs(),
         cli.settings.log_dir.as_deref(),
         cli.settings.log_keep,
+        error_tracking.enabled(),
     ) {
         Ok(guard) => guard,
         Err(err) => {

@@ -275,6 +275,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network, global = true)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Send internal errors and panics to Sentry (or any service that speaks its
+    /// protocol) at this DSN: `https://KEY@HOST/PROJECT`. Default: off.
+    #[arg(long, env = "SENTRY_DSN", hide_env_values = true, global = true)]
+    pub sentry_dsn: Option<String>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -441,6 +446,20 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Variables Roster reads outside its flags: the admin and seed passwords (never
+/// flags, so they stay out of the process list).
+pub const OTHER_VARIABLES: &[&str] = &["ROSTER_ADMIN_PASSWORD", "ROSTER_SEED_PASSWORD"];
+
+/// Every environment variable Roster reads.
+pub fn variables_read() -> Vec<String> {
+    Cli::command()
+        .get_arguments()
+        .filter_map(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
+        .chain(OTHER_VARIABLES.iter().map(|v| (*v).to_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,5 +538,51 @@ mod tests {
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    /// The App Platform spec and the image set only variables Roster reads: a typo
+    /// there would be silently ignored in production.
+    #[test]
+    fn the_deployment_files_set_only_variables_roster_reads() {
+        let known = variables_read();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let spec = std::fs::read_to_string(format!("{root}/.do/app.yaml")).unwrap();
+        let in_spec: Vec<&str> = spec
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("- key: "))
+            .map(str::trim)
+            .collect();
+        assert!(
+            in_spec.contains(&"DATABASE_URL") && in_spec.contains(&"REDIS_URL"),
+            "{in_spec:?}"
+        );
+        let dockerfile = std::fs::read_to_string(format!("{root}/Dockerfile")).unwrap();
+        let env_block = dockerfile
+            .split_once("\nENV ")
+            .map(|(_, rest)| {
+                rest.split("\n\n")
+                    .next()
+                    .unwrap_or("")
+                    .split("\nVOLUME")
+                    .next()
+                    .unwrap_or("")
+            })
+            .expect("the Dockerfile sets defaults with ENV");
+        let in_image: Vec<&str> = env_block
+            .split(['\\', '\n', ' '])
+            .filter_map(|word| word.split_once('=').map(|(name, _)| name))
+            .collect();
+        assert!(in_image.contains(&"ROSTER_PRODUCTION"), "{in_image:?}");
+        for variable in in_spec.iter().chain(&in_image) {
+            assert!(
+                known.iter().any(|k| k == variable),
+                "{variable} is set but Roster never reads it"
+            );
+        }
+        for secret in ["SENTRY_DSN"] {
+            let block = spec.split(&format!("- key: {secret}")).nth(1).unwrap_or("");
+            let entry = block.split("- key:").next().unwrap_or("");
+            assert!(entry.contains("type: SECRET"), "{secret} is an encrypted variable");
+        }
     }
 }

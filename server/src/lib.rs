@@ -5,6 +5,7 @@ pub mod backup;
 pub mod cli;
 pub mod compression;
 pub mod configuration;
+pub mod error_tracking;
 pub mod forwarded;
 pub mod health;
 pub mod page_cache;

@@ -36,6 +36,8 @@ pub struct RequestLog {
     request_ids: bool,
     metrics: Option<Arc<MetricHandles>>,
     access_log: Option<mpsc::Sender<AccessLine>>,
+    /// Each request gets its own Sentry scope (`error_tracking.rs`).
+    error_tracking: bool,
 }
 
 impl RequestLog {
@@ -45,6 +47,15 @@ impl RequestLog {
             request_ids,
             metrics: metrics.then(Arc::default),
             access_log: access_log.then(spawn_access_logger),
+            error_tracking: false,
+        }
+    }
+
+    /// Tags error events raised during a request with its id and route.
+    pub fn tracking_errors(self, on: bool) -> Self {
+        Self {
+            error_tracking: on,
+            ..self
         }
     }
 }
@@ -142,12 +153,21 @@ pub async fn request_log(State(config): State<RequestLog>, mut request: Request,
     request.extensions_mut().insert(caller.clone());
     let method = request.method().clone();
     let path = (config.metrics.is_some() || config.access_log.is_some()).then(|| request.uri().path().to_owned());
-    let mut response = match &id {
-        Some(id) => {
-            let span = tracing::info_span!("request", request_id = %id);
-            next.run(request).instrument(span).await
+    let route_for_errors = config
+        .error_tracking
+        .then(|| route_label(request.uri().path(), 200).into_owned());
+    let handle = async {
+        match &id {
+            Some(id) => {
+                let span = tracing::info_span!("request", request_id = %id);
+                next.run(request).instrument(span).await
+            }
+            None => next.run(request).await,
         }
-        None => next.run(request).await,
+    };
+    let mut response = match &route_for_errors {
+        Some(route) => crate::error_tracking::in_request_scope(id.as_deref(), route, handle).await,
+        None => handle.await,
     };
     let status = response.status().as_u16();
     if let Some(path) = path {

@@ -226,7 +226,8 @@ pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<P
     if on(Compression) {
         router = router.layer(crate::compression::layer());
     }
-    let log = request_log::RequestLog::new(on(RequestId), on(Metrics), on(AccessLog));
+    let log = request_log::RequestLog::new(on(RequestId), on(Metrics), on(AccessLog))
+        .tracking_errors(settings.sentry_dsn.is_some());
     router = router.layer(axum::middleware::from_fn_with_state(log, request_log::request_log));
     // Outermost: everything inside sees the client, not the load balancer.
     let proxies = crate::forwarded::TrustedProxies::new(&settings.trusted_proxies);
@@ -246,7 +247,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
-    tracing::error!(panic = message, "handler panicked");
+    tracing::error!(target: crate::error_tracking::PANIC_TARGET, panic = message, "handler panicked");
     axum::response::IntoResponse::into_response(app::error::AppError::Internal)
 }
 

@@ -12,7 +12,8 @@ use tracing_subscriber::{EnvFilter, Layer, fmt};
 /// writes out what is still queued).
 pub struct LogGuard(#[allow(dead_code)] Vec<WorkerGuard>);
 
-pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32) -> Result<LogGuard, String> {
+/// `error_tracking`: also send `error` events to Sentry (`error_tracking.rs`).
+pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32, error_tracking: bool) -> Result<LogGuard, String> {
     let filter = EnvFilter::try_new(filter).map_err(|e| format!("invalid ROSTER_LOG filter {filter:?}: {e}"))?;
     let (file_writer, guard) = match dir {
         None => (None, None),
@@ -53,6 +54,7 @@ pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32) -> Result<L
         .with(filter)
         .with(stdout)
         .with(file)
+        .with(error_tracking.then(crate::error_tracking::tracing_layer))
         .try_init();
     Ok(LogGuard(guard.into_iter().chain([stdout_guard]).collect()))
 }

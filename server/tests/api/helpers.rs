@@ -9,7 +9,7 @@ use uuid::Uuid;
 /// Tests are quiet; `TEST_LOG=1 cargo test …` shows the servers' logs (debug level).
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var_os("TEST_LOG").is_some() {
-        std::mem::forget(roster::telemetry::init("debug", false, None, 1));
+        std::mem::forget(roster::telemetry::init("debug", false, None, 1, false));
     }
 });
 
