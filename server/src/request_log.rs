@@ -36,6 +36,8 @@ pub struct RequestLog {
     request_ids: bool,
     metrics: Option<Arc<MetricHandles>>,
     access_log: Option<mpsc::Sender<AccessLine>>,
+    /// Lines the full queue refused (exported from the start, so it reads 0, not absent).
+    dropped: metrics::Counter,
     /// Each request gets its own Sentry scope (`error_tracking.rs`).
     error_tracking: bool,
 }
@@ -47,6 +49,7 @@ impl RequestLog {
             request_ids,
             metrics: metrics.then(Arc::default),
             access_log: access_log.then(spawn_access_logger),
+            dropped: metrics::counter!("roster_access_log_dropped_total"),
             error_tracking: false,
         }
     }
@@ -187,7 +190,7 @@ pub async fn request_log(State(config): State<RequestLog>, mut request: Request,
                 user_id: caller.get().and_then(|actor| actor.id()),
             };
             if lines.try_send(line).is_err() {
-                metrics::counter!("roster_access_log_dropped_total").increment(1);
+                config.dropped.increment(1);
             }
         }
     }

@@ -24,6 +24,12 @@ pub fn install() -> PrometheusHandle {
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), LATENCY_BUCKETS)
                 .expect("non-empty buckets")
+                // Histograms, not per-process summaries, so they add up across instances.
+                .set_buckets_for_metric(
+                    Matcher::Full(app::ssr::sessions::metered::LATENCY.into()),
+                    LATENCY_BUCKETS,
+                )
+                .expect("non-empty buckets")
                 .build_recorder();
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; then that one records.

@@ -156,3 +156,59 @@ async fn lag_tolerant_reads_use_the_replica_only_while_it_keeps_up() {
             .contains("roster_db_reads_total{pool=\"replica\"}")
     );
 }
+
+/// Every metric `deploy/grafana/roster.json` and `deploy/prometheus/alerts.yml` query
+/// is one Roster exports: scraped from a server with everything on that has a
+/// metric of its own (a replica, scheduled backups) after some traffic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_and_the_alerts_query_only_exported_metrics() {
+    let pair = tokio::task::spawn_blocking(OwnPostgresPair::start).await.unwrap();
+    let backups = std::env::temp_dir().join(format!("roster-backups-{}", uuid::Uuid::new_v4().simple()));
+    let replica_url = pair.replica_url();
+    let app = spawn_app_on(
+        &pair.primary_url(),
+        &[
+            // Only the database store reports roster_active_sessions.
+            "--session-store",
+            "database",
+            "--database-replica-url",
+            &replica_url,
+            "--backup-interval",
+            "1h",
+            "--backup-dir",
+            backups.to_str().unwrap(),
+        ],
+    )
+    .await;
+    app.register("Boss", "boss@example.com", PASSWORD).await;
+    app.make_admin("boss@example.com", PASSWORD).await;
+    let boss = app.login("boss@example.com", PASSWORD).await;
+    app.login_as("boss@example.com", "wrong password", None).await;
+    eventually(30, "the replica to be in use", || async {
+        app.state.reads.replica_usable()
+    })
+    .await;
+    assert_eq!(app.list_users("", Some(&boss)).await.status, 200);
+    app.get("/login", None).await;
+    app.get("/login", None).await;
+    app.me(None).await;
+    let scrape = app.get("/metrics", None).await;
+    let exported = scrape.body.as_str().unwrap();
+
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    for file in ["deploy/grafana/roster.json", "deploy/prometheus/alerts.yml"] {
+        let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+        let named: std::collections::BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("roster_") || word.starts_with("http_"))
+            .collect();
+        assert!(named.len() >= 8, "{file} names {named:?}");
+        for metric in named {
+            let present = exported
+                .lines()
+                .any(|line| line.starts_with(&format!("{metric}{{")) || line.starts_with(&format!("{metric} ")));
+            assert!(present, "{file} queries {metric}, which /metrics does not export");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&backups);
+}

@@ -6,7 +6,7 @@
 
 mod database;
 mod directory;
-mod metered;
+pub mod metered;
 mod migrate;
 mod redis;
 mod store;
