@@ -585,4 +585,16 @@ mod tests {
             assert!(entry.contains("type: SECRET"), "{secret} is an encrypted variable");
         }
     }
+
+    /// The README's configuration table lists every variable Roster reads.
+    #[test]
+    fn the_readme_lists_every_variable() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        for variable in variables_read() {
+            if variable == "ROSTER_BENCH_WITHOUT" {
+                continue; // for benchmarks only, hidden from --help too
+            }
+            assert!(readme.contains(&format!("| `{variable}` |")), "README's table misses {variable}");
+        }
+    }
 }
