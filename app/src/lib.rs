@@ -27,10 +27,17 @@ use leptos_router::{Lazy, SsrMode, path};
 use components::header::SiteHeader;
 use pages::{AccountRoute, AdminAuditRoute, AdminUsersRoute, HomeRoute, LoginRoute, NotFoundPage, RegisterRoute};
 
+/// Where the client files come from when not from this server: a CDN's base URL
+/// (`ROSTER_ASSET_BASE_URL`), provided by the server to the shell's render.
+#[derive(Debug, Clone)]
+pub struct AssetBase(pub String);
+
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     ssr::csp::CspNonce::provide_for_render();
+    // Both components put this before `/pkg/…`; empty means this server.
+    let root = use_context::<AssetBase>().map(|base| base.0).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -39,8 +46,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <HashedStylesheet options=options.clone() id="leptos" root=root.clone() />
+                <HydrationScripts options root />
                 <PageChunkHints />
                 <MetaTags />
             </head>

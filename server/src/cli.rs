@@ -2,7 +2,7 @@
 //! the operator commands (`create-admin`, `backup`, `restore`, `seed`, `sessions`).
 //! Every failure ends in one line on stderr and a non-zero exit code.
 
-use crate::configuration::{Cli, Command, MigrateAction, SessionStoreKind, SessionsAction, Settings};
+use crate::configuration::{AssetsAction, Cli, Command, MigrateAction, SessionStoreKind, SessionsAction, Settings};
 use crate::startup::{Application, connect_database};
 use crate::telemetry;
 use clap::Parser;
@@ -58,6 +58,9 @@ pub async fn run() -> ExitCode {
         Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
         Command::Backup { out } => backup(&cli.settings, out).await,
         Command::Seed { users, first } => seed(&cli.settings, first, users).await,
+        Command::Assets {
+            action: AssetsAction::List,
+        } => list_assets(&cli.settings),
         Command::Restore { file, force } => crate::backup::restore(&file, &cli.settings.database_url, force)
             .await
             .map(|()| println!("restored {}", file.display()))
@@ -199,6 +202,34 @@ async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<()
                 .unwrap_or_default();
             return Err(format!("{err} {detail}").trim().to_owned());
         }
+    }
+    Ok(())
+}
+
+/// Every file under the site's `pkg/` (hashed client files and their `.br`/`.gz`
+/// twins), relative to the site root: what a CDN at ROSTER_ASSET_BASE_URL must hold.
+fn list_assets(settings: &Settings) -> Result<(), String> {
+    let site = settings.site_root();
+    let pkg = site.join("pkg");
+    let mut files = Vec::new();
+    let mut dirs = vec![pkg.clone()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(relative) = path.strip_prefix(&site) {
+                files.push(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(format!("no client files under {} (build first)", pkg.display()));
+    }
+    files.sort();
+    for file in files {
+        println!("{file}");
     }
     Ok(())
 }

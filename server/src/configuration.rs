@@ -74,6 +74,11 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         first: u64,
     },
+    /// The client files, for serving them from a CDN (ROSTER_ASSET_BASE_URL).
+    Assets {
+        #[command(subcommand)]
+        action: AssetsAction,
+    },
     /// Operator work on sessions.
     Sessions {
         #[command(subcommand)]
@@ -120,6 +125,13 @@ pub enum PerRequestFeature {
     PanicGuard,
     /// Compressing HTML and JSON responses for clients that accept it.
     Compression,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AssetsAction {
+    /// Print the client files to upload to ROSTER_ASSET_BASE_URL, one path per line,
+    /// relative to the site root (the CDN serves each under the same path).
+    List,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -280,6 +292,12 @@ pub struct Settings {
     #[arg(long, env = "SENTRY_DSN", hide_env_values = true, global = true)]
     pub sentry_dsn: Option<String>,
 
+    /// Load the client files (CSS, WASM, JS) from this origin instead of this server,
+    /// e.g. `https://cdn.example.com`: upload what `roster assets list` prints there,
+    /// under the same paths. The CSP allows exactly this origin. Default: this server.
+    #[arg(long, env = "ROSTER_ASSET_BASE_URL", value_parser = parse_asset_base_url, global = true)]
+    pub asset_base_url: Option<String>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -391,6 +409,32 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
         Ok(url.to_owned())
     } else {
         Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
+    }
+}
+
+/// An `http(s)://host[:port][/path]` base with no trailing slash, query or fragment.
+fn parse_asset_base_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("expected https://HOST (e.g. https://cdn.example.com)")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || url.contains(['?', '#', ' ', '"', '\'', ';']) {
+        return Err("expected https://HOST[/PATH] with no query, fragment, quotes or spaces".into());
+    }
+    Ok(url.to_owned())
+}
+
+impl Settings {
+    /// The origin (scheme, host and port) the client files come from, for the CSP.
+    pub fn asset_origin(&self) -> Option<&str> {
+        let url = self.asset_base_url.as_deref()?;
+        let after_scheme = url.find("://")? + 3;
+        Some(match url[after_scheme..].find('/') {
+            Some(slash) => &url[..after_scheme + slash],
+            None => url,
+        })
     }
 }
 
@@ -594,7 +638,32 @@ mod tests {
             if variable == "ROSTER_BENCH_WITHOUT" {
                 continue; // for benchmarks only, hidden from --help too
             }
-            assert!(readme.contains(&format!("| `{variable}` |")), "README's table misses {variable}");
+            assert!(
+                readme.contains(&format!("| `{variable}` |")),
+                "README's table misses {variable}"
+            );
         }
+    }
+
+    #[test]
+    fn an_asset_base_url_is_an_http_origin_with_an_optional_path() {
+        let cli = parse(&["--asset-base-url", "https://cdn.example.com/roster/"]).unwrap();
+        assert_eq!(
+            cli.settings.asset_base_url.as_deref(),
+            Some("https://cdn.example.com/roster")
+        );
+        assert_eq!(cli.settings.asset_origin(), Some("https://cdn.example.com"));
+        let cli = parse(&["--asset-base-url", "http://127.0.0.1:9000"]).unwrap();
+        assert_eq!(cli.settings.asset_origin(), Some("http://127.0.0.1:9000"));
+        for bad in [
+            "cdn.example.com",
+            "ftp://cdn",
+            "https://",
+            "https://cdn/x?y=1",
+            "https://cdn/'; script-src *",
+        ] {
+            assert!(parse(&["--asset-base-url", bad]).is_err(), "{bad}");
+        }
+        assert_eq!(parse(&[]).unwrap().settings.asset_origin(), None);
     }
 }

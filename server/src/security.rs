@@ -10,10 +10,13 @@ use axum::response::{IntoResponse, Response};
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Method};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SecurityConfig {
     /// HSTS only makes sense behind HTTPS: production.
     pub hsts: bool,
+    /// The CDN origin the client files come from (`ROSTER_ASSET_BASE_URL`), if any:
+    /// pages may load scripts, styles and the WASM from it and from nowhere else.
+    pub asset_origin: Option<String>,
 }
 
 /// Browsers say where a request comes from (`Sec-Fetch-Site`, `Origin`). A
@@ -55,15 +58,16 @@ const DENY: HeaderValue = HeaderValue::from_static("DENY");
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
 
 /// A page's policy around this response's nonce: 'wasm-unsafe-eval' lets the page
-/// compile the WASM bundle; no inline script runs without the nonce.
-fn page_csp(nonce: &CspNonce) -> HeaderValue {
-    const BEFORE: &str = "default-src 'self'; script-src 'self' 'nonce-";
-    const AFTER: &str = "' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-                         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-    let mut policy = String::with_capacity(BEFORE.len() + nonce.value().len() + AFTER.len());
-    policy.push_str(BEFORE);
-    policy.push_str(nonce.value());
-    policy.push_str(AFTER);
+/// compile the WASM bundle; no inline script runs without the nonce. With a CDN, its
+/// origin is allowed for scripts, styles and fetches (the WASM), nothing more.
+fn page_csp(nonce: &CspNonce, asset_origin: Option<&str>) -> HeaderValue {
+    let assets = asset_origin.map(|origin| format!(" {origin}")).unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self'{assets} 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'{assets}; \
+         img-src 'self' data:; connect-src 'self'{assets}; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'",
+        nonce.value()
+    );
     HeaderValue::try_from(policy).expect("ASCII policy")
 }
 
@@ -85,7 +89,7 @@ pub async fn security_headers(State(config): State<SecurityConfig>, mut request:
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"));
     let csp = match (&nonce, is_html) {
-        (Some(nonce), true) => page_csp(nonce),
+        (Some(nonce), true) => page_csp(nonce, config.asset_origin.as_deref()),
         _ => CSP_NOT_A_PAGE,
     };
     let headers = response.headers_mut();

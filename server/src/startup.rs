@@ -155,9 +155,15 @@ pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache
     // content (listed in hash.txt beside the binary), so they can be cached forever.
     leptos_options.hash_files = option_env!("LEPTOS_HASH_FILES") == Some("true");
     let routes = route_list();
+    let asset_base = settings.asset_base_url.clone().map(app::AssetBase);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            if let Some(base) = &asset_base {
+                provide_context(base.clone());
+            }
+        }
     };
     let app = Router::new()
         .nest("/api", api::router(settings).with_state(state.clone()))
@@ -218,6 +224,7 @@ pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<P
         router = router.layer(axum::middleware::from_fn_with_state(
             security::SecurityConfig {
                 hsts: settings.production,
+                asset_origin: settings.asset_origin().map(str::to_owned),
             },
             security::security_headers,
         ));

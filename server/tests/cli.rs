@@ -662,3 +662,37 @@ fn sql(url: &str, statement: &str) {
         db.close().await.ok();
     });
 }
+
+/// `roster assets list` prints what a CDN must hold: every file under the site's
+/// `pkg/`, with its compressed twins, relative to the site root, in order.
+#[test]
+fn assets_list_names_every_client_file_to_upload() {
+    let dir = temp_dir("assets");
+    let pkg = dir.join("site").join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for file in [
+        "roster.AAAAAAAAAAAAAAAAAAAAAA.wasm",
+        "roster.AAAAAAAAAAAAAAAAAAAAAA.wasm.br",
+        "roster.BBBBBBBBBBBBBBBBBBBBBB.js",
+    ] {
+        std::fs::write(pkg.join(file), b"x").unwrap();
+    }
+    std::fs::write(dir.join("site").join("favicon.ico"), b"x").unwrap();
+    let out = roster(&dir)
+        .args(["assets", "list"])
+        .env("LEPTOS_SITE_ROOT", dir.join("site"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "pkg/roster.AAAAAAAAAAAAAAAAAAAAAA.wasm\npkg/roster.AAAAAAAAAAAAAAAAAAAAAA.wasm.br\npkg/roster.BBBBBBBBBBBBBBBBBBBBBB.js\n"
+    );
+    let empty = temp_dir("assets-empty");
+    let out = roster(&empty)
+        .args(["assets", "list"])
+        .env("LEPTOS_SITE_ROOT", empty.join("site"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "nothing built is an error, not an empty list");
+}

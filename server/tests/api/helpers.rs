@@ -706,7 +706,12 @@ impl Drop for OwnPostgresPair {
             } else {
                 std::process::Command::new(pg_ctl)
             };
+            let postmaster = std::fs::read_to_string(data.join("postmaster.pid")).ok();
             let _ = command.arg("-D").arg(&data).args(["-m", "immediate", "stop"]).output();
+            // Whatever pg_ctl could not stop must not outlive the test.
+            if let Some(pid) = postmaster.as_deref().and_then(|p| p.lines().next()) {
+                let _ = std::process::Command::new("kill").args(["-KILL", pid.trim()]).output();
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

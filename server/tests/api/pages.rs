@@ -1,7 +1,7 @@
 //! Server-rendered pages and the plain-HTML form path (no WASM): the same server
 //! functions answer form posts with redirects.
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -363,4 +363,46 @@ async fn text_responses_are_compressed_for_clients_that_accept_it() {
     let (headers, body) = fetch("/api/me", "br, gzip").await;
     assert_eq!(encoding(&headers), None, "a small envelope is sent as it is");
     assert!(String::from_utf8(body).unwrap().contains("unauthenticated"));
+}
+
+/// With a CDN (`ROSTER_ASSET_BASE_URL`), every page loads its CSS, JS and WASM from
+/// there, cached or not, and its CSP allows exactly that origin besides its own.
+#[tokio::test]
+async fn with_a_cdn_pages_load_their_files_from_it_and_the_csp_allows_it() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &["--asset-base-url", "https://cdn.example.com/roster/"],
+    )
+    .await;
+    for attempt in ["rendered", "cached"] {
+        let page = app.get("/login", None).await;
+        assert_eq!(page.status, 200);
+        let body = html(&page);
+        for kind in [".css\"", ".js\"", ".wasm\""] {
+            assert!(
+                body.contains("\"https://cdn.example.com/roster/pkg/") && body.contains(kind),
+                "{attempt}: no {kind} from the CDN in {body}"
+            );
+        }
+        assert!(
+            !body.contains("\"/pkg/"),
+            "{attempt}: a file still comes from this server"
+        );
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self' https://cdn.example.com 'nonce-"),
+            "{csp}"
+        );
+        assert!(csp.contains("style-src 'self' https://cdn.example.com;"), "{csp}");
+        assert!(csp.contains("connect-src 'self' https://cdn.example.com;"), "{csp}");
+        assert!(
+            !csp.contains("/roster"),
+            "the CSP names the origin, not the path: {csp}"
+        );
+    }
+    let api = app.get("/api/me", None).await;
+    assert!(
+        !api.headers["content-security-policy"].to_str().unwrap().contains("cdn"),
+        "only pages load files"
+    );
 }

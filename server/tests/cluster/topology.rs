@@ -278,7 +278,11 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM, not SIGKILL: the master then stops its workers (killed, it would
+        // leave them running, holding the port).
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
         if std::thread::panicking() {
             eprintln!("nginx's files are kept in {}", self.dir.display());
