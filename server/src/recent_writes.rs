@@ -3,7 +3,7 @@
 //! it reads from the primary, on whichever instance it lands. Only installed when a
 //! replica is configured.
 
-use app::ssr::replica::{RECENT_WRITE_COOKIE, tracking_writes};
+use app::ssr::replica::{RECENT_WRITE_COOKIE, RECENT_WRITE_COOKIE_SECURE, tracking_writes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -20,14 +20,37 @@ impl RecentWrites {
     /// The cookie lasts `window`; it holds nothing secret (forging it only sends
     /// the forger's own reads to the primary).
     pub fn new(window: Duration, secure: bool) -> Self {
-        let secure = if secure { "; Secure" } else { "" };
+        let (name, secure) = if secure {
+            (RECENT_WRITE_COOKIE_SECURE, "; Secure")
+        } else {
+            (RECENT_WRITE_COOKIE, "")
+        };
         let cookie = format!(
-            "{RECENT_WRITE_COOKIE}=1; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            "{name}=1; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
             window.as_secs().max(1)
         );
         Self {
             cookie: HeaderValue::try_from(cookie).expect("an ASCII cookie"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_production_the_marker_is_a_secure_host_cookie() {
+        let cookie = RecentWrites::new(Duration::from_secs(15), true).cookie;
+        assert_eq!(
+            cookie,
+            "__Host-roster_recent_write=1; Path=/; HttpOnly; SameSite=Lax; Max-Age=15; Secure"
+        );
+        let cookie = RecentWrites::new(Duration::from_secs(15), false).cookie;
+        assert_eq!(
+            cookie,
+            "roster_recent_write=1; Path=/; HttpOnly; SameSite=Lax; Max-Age=15"
+        );
     }
 }
 

@@ -56,6 +56,9 @@ const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const REFERRER_POLICY: HeaderValue = HeaderValue::from_static("strict-origin-when-cross-origin");
 const DENY: HeaderValue = HeaderValue::from_static("DENY");
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
+/// Pages and API answers depend on who asks: no browser or shared cache keeps them
+/// (after sign-out, the back button or a proxy must not show the account again).
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
 /// A page's policy around this response's nonce: 'wasm-unsafe-eval' lets the page
 /// compile the WASM bundle; no inline script runs without the nonce. With a CDN, its
@@ -64,7 +67,7 @@ fn page_csp(nonce: &CspNonce, asset_origin: Option<&str>) -> HeaderValue {
     let assets = asset_origin.map(|origin| format!(" {origin}")).unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self'{assets} 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'{assets}; \
-         img-src 'self' data:; connect-src 'self'{assets}; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         img-src 'self' data:; connect-src 'self'{assets}; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'",
         nonce.value()
     );
@@ -83,11 +86,14 @@ pub async fn security_headers(State(config): State<SecurityConfig>, mut request:
         request.extensions_mut().insert(nonce.clone());
     }
     let mut response = next.run(request).await;
-    let is_html = response
+    let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html"));
+        .unwrap_or("");
+    let is_html = content_type.starts_with("text/html");
+    // Files (the client, the favicon) keep the caching their own layer gave them.
+    let is_dynamic = is_html || content_type.starts_with("application/json");
     let csp = match (&nonce, is_html) {
         (Some(nonce), true) => page_csp(nonce, config.asset_origin.as_deref()),
         _ => CSP_NOT_A_PAGE,
@@ -97,6 +103,9 @@ pub async fn security_headers(State(config): State<SecurityConfig>, mut request:
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     headers.insert(header::REFERRER_POLICY, REFERRER_POLICY);
     headers.insert(header::X_FRAME_OPTIONS, DENY);
+    if is_dynamic && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, NO_STORE);
+    }
     if config.hsts {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }

@@ -18,6 +18,15 @@ pub fn init(filter: &str, json: bool, dir: Option<&Path>, keep: u32, error_track
     let (file_writer, guard) = match dir {
         None => (None, None),
         Some(dir) => {
+            // Only the service's own user may read or change its logs (they name
+            // people and addresses): the directory is private, whoever created it.
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot write logs to {}: {e}", dir.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|e| format!("cannot make {} private: {e}", dir.display()))?;
+            }
             let appender = RollingFileAppender::builder()
                 .rotation(Rotation::DAILY)
                 .filename_prefix("roster")

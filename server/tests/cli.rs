@@ -417,6 +417,9 @@ fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
     send_sigterm(child.id());
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&logs).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "only the service's user reads its logs");
     let files: Vec<_> = std::fs::read_dir(&logs).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let name = files[0].file_name().unwrap().to_string_lossy().into_owned();

@@ -38,6 +38,8 @@ pub async fn logout() -> Result<(), AppError> {
         let token = call.session_token();
         call.state.sessions.sign_out(token.as_ref(), &call.client()).await?;
         call.set_cookie(call.state.cookies.clear());
+        let (name, value) = crate::ssr::cookie::CLEAR_SITE_DATA;
+        call.append_header(name, value);
         call.redirect(crate::paths::LOGIN);
         Ok(())
     })

@@ -11,6 +11,15 @@ pub struct CookieConfig {
     pub max_age_secs: i64,
 }
 
+/// Sent with a sign-out: the browser drops this site's cookies and storage. Not its
+/// cache: signed-in answers are never stored (`Cache-Control: no-store`), and the
+/// cache holds only the public, content-hashed client files, which would otherwise
+/// be downloaded again at the next visit.
+pub const CLEAR_SITE_DATA: (http::HeaderName, HeaderValue) = (
+    http::HeaderName::from_static("clear-site-data"),
+    HeaderValue::from_static("\"cookies\", \"storage\""),
+);
+
 impl CookieConfig {
     /// In production the `__Host-` prefix makes browsers insist on Secure, Path=/
     /// and no Domain, so a sibling subdomain cannot plant or overwrite it.

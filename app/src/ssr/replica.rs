@@ -21,8 +21,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The cookie that marks a client's recent write.
+/// The cookie that marks a client's recent write; in production (Secure cookies) it
+/// carries the `__Host-` prefix, so no sibling host can set or read it.
 pub const RECENT_WRITE_COOKIE: &str = "roster_recent_write";
+pub const RECENT_WRITE_COOKIE_SECURE: &str = "__Host-roster_recent_write";
 
 /// How often the replica's lag is measured.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
@@ -70,7 +72,7 @@ pub fn carries_recent_write(headers: &http::HeaderMap) -> bool {
         .any(|pair| {
             pair.trim()
                 .split_once('=')
-                .is_some_and(|(name, _)| name == RECENT_WRITE_COOKIE)
+                .is_some_and(|(name, _)| name == RECENT_WRITE_COOKIE || name == RECENT_WRITE_COOKIE_SECURE)
         })
 }
 
@@ -260,6 +262,8 @@ mod tests {
     fn the_cookie_is_found_among_others_by_its_exact_name() {
         let mut headers = http::HeaderMap::new();
         headers.insert(http::header::COOKIE, "a=1; roster_recent_write=1".parse().unwrap());
+        assert!(carries_recent_write(&headers));
+        headers.insert(http::header::COOKIE, "__Host-roster_recent_write=1".parse().unwrap());
         assert!(carries_recent_write(&headers));
         headers.insert(
             http::header::COOKIE,

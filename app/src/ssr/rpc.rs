@@ -40,8 +40,12 @@ impl ServerCall {
     }
 
     pub fn set_cookie(&self, value: HeaderValue) {
+        self.append_header(http::header::SET_COOKIE, value);
+    }
+
+    pub fn append_header(&self, name: http::HeaderName, value: HeaderValue) {
         if let Some(response) = use_context::<ResponseOptions>() {
-            response.append_header(http::header::SET_COOKIE, value);
+            response.append_header(name, value);
         }
     }
 

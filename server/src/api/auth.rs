@@ -81,7 +81,7 @@ pub async fn logout(
 ) -> Result<Response, AppError> {
     state.sessions.sign_out(token.as_ref(), &client).await?;
     Ok((
-        [(SET_COOKIE, state.cookies.clear())],
+        [(SET_COOKIE, state.cookies.clear()), app::ssr::cookie::CLEAR_SITE_DATA],
         Json(Envelope::ok(serde_json::Value::Null)),
     )
         .into_response())

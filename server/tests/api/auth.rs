@@ -202,6 +202,10 @@ async fn logout_revokes_the_session_server_side(backend: Backend) {
     assert_eq!(reply.body["success"], true);
     let cleared = reply.set_cookie(&app.cookie_name).expect("cookie cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(
+        reply.headers["clear-site-data"], "\"cookies\", \"storage\"",
+        "the browser drops this site's cookies and storage too"
+    );
     // Replaying the old cookie no longer works: the session is gone, not just forgotten.
     app.me(Some(&token)).await.assert_error(401, "unauthenticated");
     // Signing out again is harmless.

@@ -137,6 +137,7 @@ async fn login_and_logout_forms_work_without_javascript(backend: Backend) {
     assert_eq!(out.status, 302);
     assert_eq!(location(&out), "/login");
     assert!(out.set_cookie(&app.cookie_name).unwrap().contains("Max-Age=0"));
+    assert_eq!(out.headers["clear-site-data"], "\"cookies\", \"storage\"");
     app.me(Some(&token)).await.assert_error(401, "unauthenticated");
 }
 

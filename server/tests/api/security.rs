@@ -119,7 +119,20 @@ async fn security_headers_and_a_nonce_csp_on_every_page(backend: Backend) {
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert!(h("strict-transport-security").is_empty(), "no HSTS outside production");
+        assert_eq!(
+            h("cache-control"),
+            "no-store",
+            "{path}: no cache keeps an answer that depends on who asks"
+        );
     }
+    // Signed in too.
+    let (_, token) = app.register("Ada", "ada@example.com", PASSWORD).await;
+    for path in ["/account", "/api/me"] {
+        let r = app.get(path, Some(&token)).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.headers["cache-control"], "no-store", "{path}");
+    }
+    // (Files keep theirs: `pages.rs::static_files_are_cached_by_name_and_sent_precompressed`.)
     // Pages: every inline script carries this response's nonce, and it differs per response.
     let first = app.get("/login", None).await;
     let second = app.get("/login", None).await;
@@ -129,6 +142,11 @@ async fn security_headers_and_a_nonce_csp_on_every_page(backend: Backend) {
         csp[start..start + csp[start..].find('\'').unwrap()].to_owned()
     };
     let nonce = nonce_of(&first);
+    let page_csp = first.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        page_csp.contains("object-src 'none'") && page_csp.contains("base-uri 'none'"),
+        "{page_csp}"
+    );
     assert_ne!(nonce, nonce_of(&second), "fresh per response");
     let html = first.body.as_str().unwrap();
     let scripts = html.matches("<script").count();

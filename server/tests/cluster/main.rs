@@ -296,6 +296,11 @@ async fn three_instances_behind_nginx_act_as_one() {
     .await
     .unwrap();
     assert_eq!(big.status, 413);
+    let metrics = send(http.get(format!("{base}/metrics"))).await.unwrap();
+    assert_eq!(
+        metrics.status, 404,
+        "metrics are for the scraper, which asks each instance"
+    );
     let hashed = "roster.AbCdEfGhIjKlMnOpQrStUv.js";
     std::fs::write(cluster.site.join("pkg").join(hashed), "console.log('plain')").unwrap();
     let mut gzipped = Vec::new();
