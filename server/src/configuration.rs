@@ -260,6 +260,10 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub login_max_failures_per_ip: u32,
 
+    /// Registrations per client IP within the window before further ones are refused.
+    #[arg(long, env = "ROSTER_REGISTER_MAX_PER_IP", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub register_max_per_ip: u32,
+
     /// The counting window, and how long a lockout lasts (e.g. `15m`).
     #[arg(long, env = "ROSTER_LOGIN_LOCKOUT", default_value = "15m", value_parser = parse_duration, global = true)]
     pub login_lockout: Duration,
@@ -373,6 +377,7 @@ impl Settings {
         app::ssr::throttle::ThrottlePolicy {
             max_failures_per_account: self.login_max_failures,
             max_failures_per_ip: self.login_max_failures_per_ip,
+            max_registrations_per_ip: self.register_max_per_ip,
             window: lockout,
             lockout,
         }

@@ -42,9 +42,14 @@ impl AuthService {
     /// Creates the account and signs it in.
     pub async fn register(&self, input: &RegisterInput, client: &ClientMeta) -> Result<(User, SessionToken), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
+        // Refused before any work while the client's address is over its limit.
+        let keys = self.throttle.registration_keys(client.ip.as_deref());
+        self.throttle.check(&keys).await?;
         // Fail fast on a taken email before paying for a hash; the unique index
         // decides a race.
         users::ensure_email_free(&self.db, valid.email.as_str()).await?;
+        // Counted before the hash it is about to cost, whatever comes of it.
+        self.throttle.record_failure(&keys).await?;
         let password_hash = self.hasher.hash(&valid.password).await?;
         let user = users::insert_new(
             &self.db,

@@ -1,7 +1,8 @@
 //! Brute-force and credential-stuffing defence: failed sign-ins are counted per
 //! account and per client IP in a sliding window; past the limit the key is
 //! locked out for a while and sign-in answers 429 with Retry-After — before any
-//! password is hashed.
+//! password is hashed. Registrations are counted per client IP the same way (each
+//! costs a password hash and makes an account), successful or not.
 
 use crate::error::AppError;
 use crate::ssr::entity::login_throttles::{self, Column, Entity};
@@ -13,6 +14,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 pub struct ThrottlePolicy {
     pub max_failures_per_account: u32,
     pub max_failures_per_ip: u32,
+    /// Registrations one client IP may attempt within the window.
+    pub max_registrations_per_ip: u32,
     /// Failures older than this are forgotten.
     pub window: Duration,
     /// How long a key stays locked once over its limit.
@@ -24,6 +27,7 @@ impl Default for ThrottlePolicy {
         Self {
             max_failures_per_account: 5,
             max_failures_per_ip: 50,
+            max_registrations_per_ip: 20,
             window: Duration::minutes(15),
             lockout: Duration::minutes(15),
         }
@@ -57,6 +61,15 @@ impl LoginThrottle {
         AttemptKeys(keys)
     }
 
+    /// The key a registration counts against: its client IP (none without one).
+    pub fn registration_keys(&self, ip: Option<&str>) -> AttemptKeys {
+        AttemptKeys(
+            ip.map(|ip| (format!("register-ip:{ip}"), self.policy.max_registrations_per_ip))
+                .into_iter()
+                .collect(),
+        )
+    }
+
     /// Refuses with `RateLimited` while any key is locked.
     pub async fn check(&self, keys: &AttemptKeys) -> Result<(), AppError> {
         let now = Utc::now();
@@ -74,6 +87,8 @@ impl LoginThrottle {
         }
     }
 
+    /// Counts one attempt against each key (a failed sign-in, or any registration),
+    /// locking a key that reaches its limit.
     pub async fn record_failure(&self, keys: &AttemptKeys) -> Result<(), AppError> {
         let now = Utc::now();
         for (key, limit) in &keys.0 {

@@ -106,6 +106,10 @@ pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settin
         "--hash-concurrency",
         "2",
     ];
+    // Tests register many accounts from one address; the limit has its own test.
+    if !extra.contains(&"--register-max-per-ip") {
+        args.extend(["--register-max-per-ip", "1000000"]);
+    }
     // `ROSTER_TEST_SESSION_STORE=redis` runs the suite again with sessions in Redis,
     // under a key prefix per database (servers sharing a database share sessions, as
     // they would in production), unless the test names its own store.

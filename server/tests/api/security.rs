@@ -12,6 +12,7 @@ on_both_backends!(
     input_limits_answer_with_clear_errors_never_500,
     failed_sign_ins_are_limited_per_account_and_per_ip,
     a_successful_sign_in_clears_the_accounts_failures,
+    registrations_are_limited_per_address_before_any_hashing,
     common_passwords_are_refused_wherever_a_password_is_set,
     idle_sessions_end,
     the_sweep_reclaims_expired_sessions_only,
@@ -383,6 +384,28 @@ async fn a_successful_sign_in_clears_the_accounts_failures(backend: Backend) {
         let r = app.post_json("/api/login", right.clone(), None).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
+}
+
+/// Each registration costs a password hash and makes an account: one address may
+/// attempt only so many in the window, and the one over the limit costs nothing.
+async fn registrations_are_limited_per_address_before_any_hashing(backend: Backend) {
+    let app = spawn_app_with(backend, &["--register-max-per-ip", "3"]).await;
+    for n in 0..3 {
+        app.register("Load", &format!("user{n}@example.com"), PASSWORD).await;
+    }
+    let hashed = app.state.hasher.computed();
+    let r = app
+        .post_json(
+            "/api/register",
+            json!({"name": "Load", "email": "user3@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    r.assert_error(429, "rate_limited");
+    assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(app.state.hasher.computed(), hashed, "refused before any hashing");
+    assert_eq!(app.me(None).await.status, 401, "and nothing else is refused");
+    app.login("user0@example.com", PASSWORD).await;
 }
 
 async fn common_passwords_are_refused_wherever_a_password_is_set(backend: Backend) {

@@ -339,6 +339,8 @@ impl Cluster {
                 ("ROSTER_LOG", "info".into()),
                 ("ROSTER_LOG_FORMAT", "json".into()),
                 ("ROSTER_HASH_CONCURRENCY", "2".into()),
+                // The load registers hundreds of accounts from one client address.
+                ("ROSTER_REGISTER_MAX_PER_IP", "1000000".into()),
                 ("LEPTOS_SITE_ROOT", site.display().to_string()),
             ]
             .into_iter()
