@@ -75,6 +75,13 @@ pub struct UserQuery {
     pub cursor: Option<String>,
 }
 
+/// How many sessions an administrator's "end sessions" ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionsEnded {
+    pub ended: u64,
+}
+
 /// A signed-in session of the current user, for "where am I signed in".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -45,10 +45,13 @@ pub enum Action {
     ListOwnSessions,
     /// Sign out one's other sessions.
     RevokeOwnSessions,
+    /// End every session of an account (an administrator's remedy for a stolen
+    /// device; users sign out their own other sessions with `RevokeOwnSessions`).
+    EndUserSessions,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -60,6 +63,7 @@ impl Action {
         Self::ViewAudit,
         Self::ListOwnSessions,
         Self::RevokeOwnSessions,
+        Self::EndUserSessions,
     ];
 }
 
@@ -145,6 +149,8 @@ mod tests {
             (ViewAudit, Target::Collection, Forbidden, Allow),
             (ListOwnSessions, Target::Myself, Allow, Allow),
             (RevokeOwnSessions, Target::Myself, Allow, Allow),
+            (EndUserSessions, Target::Myself, Forbidden, Allow),
+            (EndUserSessions, Target::Other, Forbidden, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(

@@ -55,6 +55,9 @@ pub async fn run() -> ExitCode {
         Command::Sessions {
             action: SessionsAction::Migrate { from, to },
         } => migrate_sessions(&cli.settings, from, to).await,
+        Command::Sessions {
+            action: SessionsAction::End { user, all: _ },
+        } => end_sessions(&cli.settings, user.as_deref()).await,
         Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
         Command::Backup { out } => backup(&cli.settings, out).await,
         Command::Seed { users, first } => seed(&cli.settings, first, users).await,
@@ -117,6 +120,53 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Strin
             }
         }
     }
+    Ok(())
+}
+
+/// Ends one account's sessions, or everyone's, through the same service a sign-out
+/// uses, so running servers drop them from their caches at once.
+async fn end_sessions(settings: &Settings, user: Option<&str>) -> Result<(), String> {
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let state = crate::startup::build_state(settings, db.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let accounts: Vec<uuid::Uuid> = match user {
+        Some(email) => {
+            let email = app::validation::Email::parse(email).map_err(|e| format!("--user: {e}"))?;
+            let account = app::ssr::entity::users::find_by_email(&db, email.as_str())
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account with the email {}", email.as_str()))?;
+            vec![account.id]
+        }
+        None => {
+            let mut ids: Vec<uuid::Uuid> = state
+                .sessions
+                .store()
+                .all()
+                .await
+                .map_err(|e| format!("cannot list the sessions: {e}"))?
+                .into_iter()
+                .map(|s| s.user_id)
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        }
+    };
+    let mut ended = 0;
+    for account in &accounts {
+        ended += state
+            .sessions
+            .end_all_for_user(*account, None)
+            .await
+            .map_err(|e| format!("ending sessions stopped (run it again to finish): {e}"))?;
+    }
+    // (Each end was published to the running servers before it returned.)
+    println!("ended {ended} session(s) of {} account(s)", accounts.len());
     Ok(())
 }
 

@@ -146,6 +146,17 @@ pub enum SessionsAction {
         #[arg(long, value_enum)]
         to: SessionStoreKind,
     },
+    /// End sessions now, on every running server (they are told through the same
+    /// channel as a sign-out): one account's (`--user EMAIL`) or everyone's (`--all`,
+    /// e.g. after a leak). The accounts are untouched; people sign in again.
+    End {
+        /// The account whose sessions end.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        user: Option<String>,
+        /// Every account's sessions.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// Where sessions are kept.

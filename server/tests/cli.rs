@@ -699,3 +699,76 @@ fn assets_list_names_every_client_file_to_upload() {
         .unwrap();
     assert!(!out.status.success(), "nothing built is an error, not an empty list");
 }
+
+/// `roster sessions end` ends sessions now, also in a running server's memory (on
+/// PostgreSQL the server is told through NOTIFY): one account's, then everyone's.
+#[test]
+fn sessions_end_for_one_account_or_all_reaches_a_running_server() {
+    let dir = temp_dir("sessions-end");
+    let database = format!("roster_test_cli_{}", uuid::Uuid::new_v4().simple());
+    let created = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-qc",
+            &format!("CREATE DATABASE {database}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", stderr(&created));
+    let url = format!("postgres://postgres@127.0.0.1:5432/{database}");
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url);
+    let (child, port) = serve_quietly(server);
+    let (_, ada) = register(port, "Ada", "ada@example.com", "correct horse battery");
+    let (_, bob) = register(port, "Bob", "bob@example.com", "correct horse battery");
+    let (_, cy) = register(port, "Cy", "cy@example.com", "correct horse battery");
+    for token in [&ada, &bob, &cy] {
+        assert!(me(port, token).starts_with("HTTP/1.1 200"), "answered, and now cached");
+    }
+    let end = |args: &[&str]| {
+        let out = roster(&dir)
+            .args(["sessions", "end"])
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("ROSTER_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        end(&["--user", "ADA@example.com"]),
+        "ended 1 session(s) of 1 account(s)\n"
+    );
+    assert!(
+        me(port, &ada).starts_with("HTTP/1.1 401"),
+        "the running server dropped it at once"
+    );
+    assert!(me(port, &bob).starts_with("HTTP/1.1 200"), "nobody else");
+    assert_eq!(end(&["--all"]), "ended 2 session(s) of 2 account(s)\n");
+    for token in [&bob, &cy] {
+        assert!(me(port, token).starts_with("HTTP/1.1 401"));
+    }
+    let out = roster(&dir)
+        .args(["sessions", "end", "--user", "nobody@example.com"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no account with the email nobody@example.com"),
+        "{}",
+        stderr(&out)
+    );
+    let out = roster(&dir)
+        .args(["sessions", "end"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "one of --user or --all is required");
+    send_sigterm(child.id());
+    child.wait_with_output().unwrap();
+}

@@ -2,7 +2,7 @@
 //! types, whose schemas are derived where they are defined (`app::model`,
 //! `app::validation`). The envelope types here exist only to describe responses.
 
-use app::model::{AuditEvent, AuditPage, Role, SessionInfo, User, UserData, UserPage};
+use app::model::{AuditEvent, AuditPage, Role, SessionInfo, SessionsEnded, User, UserData, UserPage};
 use app::validation::{CreateUserInput, DeleteUserInput, LoginInput, RegisterInput, UpdateUserInput};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -70,6 +70,14 @@ pub struct UserPageEnvelope {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
+pub struct SessionsEndedEnvelope {
+    success: bool,
+    data: SessionsEnded,
+    error: Option<ErrorBody>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
 pub struct AuditPageEnvelope {
     success: bool,
     data: AuditPage,
@@ -128,9 +136,10 @@ pub enum CallerRefused {
         super::users::get_user,
         super::users::update_user,
         super::users::delete_user,
+        super::users::end_sessions,
         super::audit::list_audit,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, CreateUserInput, UpdateUserInput, DeleteUserInput)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, CreateUserInput, UpdateUserInput, DeleteUserInput)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events")),
 )]
 pub struct ApiDoc;

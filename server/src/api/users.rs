@@ -1,10 +1,13 @@
 //! `/api/users`: account management over `UserService`, with the same policy,
 //! validation and errors as the admin and account pages.
 
-use super::openapi::{CallerRefused, EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, UserEnvelope, UserPageEnvelope};
+use super::openapi::{
+    CallerRefused, EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, SessionsEndedEnvelope, UserEnvelope,
+    UserPageEnvelope,
+};
 use super::{ApiJson, ApiQuery};
 use app::error::AppError;
-use app::model::{UserData, UserPage, UserQuery};
+use app::model::{SessionsEnded, UserData, UserPage, UserQuery};
 use app::ssr::caller::Caller;
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
@@ -22,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", get(get_user).put(update_user).delete(delete_user))
+        .route("/users/{id}/sessions", axum::routing::delete(end_sessions))
 }
 
 /// Ids are opaque: anything that is not one of ours is simply not found.
@@ -134,4 +138,23 @@ pub async fn delete_user(
     };
     state.users.delete(&caller, id, &input).await?;
     Ok(Json(Envelope::ok(Value::Null)))
+}
+
+/// End every session of a user (admin), on every server at once: for a lost or
+/// stolen device. The user signs in again; nothing else changes.
+#[utoipa::path(delete, path = "/api/users/{id}/sessions", tag = "users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "How many sessions were ended", body = SessionsEndedEnvelope),
+        CallerRefused,
+        (status = 404, description = "not_found", body = ErrorEnvelope),
+    ))]
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<SessionsEnded>>, AppError> {
+    let id = parse_id(&id)?;
+    let ended = state.users.end_sessions(&caller, id).await?;
+    Ok(Json(Envelope::ok(SessionsEnded { ended })))
 }

@@ -16,6 +16,7 @@ on_both_backends!(
     updating_profile_and_refusing_unknown_fields,
     changing_your_password_needs_the_current_one_and_ends_other_sessions,
     disabling_a_user_ends_their_sessions_and_blocks_sign_in,
+    an_admin_ends_every_session_of_a_user_who_can_sign_in_again,
     the_last_active_admin_cannot_be_demoted_disabled_or_deleted,
     deleting_removes_the_user_and_their_sessions,
 );
@@ -72,6 +73,15 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             "PUT",
             |id| format!("/api/users/{id}"),
             Some(json!({"disabled": false})),
+            401,
+            403,
+            403,
+            200,
+        ),
+        (
+            "DELETE",
+            |id| format!("/api/users/{id}/sessions"),
+            None,
             401,
             403,
             403,
@@ -414,6 +424,33 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in(backend: Backen
         .await;
     let login = app.login_as("ada@example.com", PASSWORD, None).await;
     assert_eq!(login.status, 200);
+}
+
+/// For a lost or stolen device: every session of the account ends at once, the
+/// account itself is untouched, and the act is in the audit log.
+async fn an_admin_ends_every_session_of_a_user_who_can_sign_in_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let laptop = app.login("ada@example.com", PASSWORD).await;
+    let path = format!("/api/users/{}/sessions", ada.id);
+    let r = app.call("DELETE", &path, None, Some(&boss.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["ended"], 2);
+    for token in [&ada.token, &laptop] {
+        app.me(Some(token)).await.assert_error(401, "unauthenticated");
+    }
+    assert_eq!(app.me(Some(&boss.token)).await.status, 200, "nobody else is signed out");
+    app.login("ada@example.com", PASSWORD).await;
+    let audit = app.audit("action=sessions_revoked", Some(&boss.token)).await;
+    let event = &audit.body["data"]["items"][0];
+    assert_eq!(event["target_email"], "ada@example.com");
+    assert_eq!(event["actor_email"], "boss@example.com");
+    assert_eq!(event["detail"], "2 ended by an administrator");
+    let missing = format!("/api/users/{}/sessions", uuid::Uuid::now_v7());
+    app.call("DELETE", &missing, None, Some(&boss.token))
+        .await
+        .assert_error(404, "not_found");
 }
 
 async fn the_last_active_admin_cannot_be_demoted_disabled_or_deleted(backend: Backend) {

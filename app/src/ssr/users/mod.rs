@@ -84,6 +84,24 @@ impl UserService {
             .ok_or(AppError::NotFound)
     }
 
+    /// Ends every session of the account, on every server at once (an admin's remedy
+    /// for a lost or stolen device); the number ended. Audited as `sessions_revoked`.
+    pub async fn end_sessions(&self, caller: &Caller, id: Uuid) -> Result<u64, AppError> {
+        authorize(caller.actor, Action::EndUserSessions, Target::of(caller.actor, id))?;
+        let target = self.find(id).await?;
+        let ended = self.sessions.end_all_for_user(id, None).await?;
+        self.audit
+            .record(
+                AuditAction::SessionsRevoked,
+                caller.actor.id(),
+                Some((id, &target.email)),
+                &caller.client,
+                Some(format!("{ended} ended by an administrator")),
+            )
+            .await;
+        Ok(ended)
+    }
+
     /// Authorization comes before existence, so a user cannot probe for other ids.
     pub async fn get(&self, caller: &Caller, id: Uuid) -> Result<User, AppError> {
         authorize(caller.actor, Action::ReadUser, Target::of(caller.actor, id))?;
