@@ -98,6 +98,13 @@ impl UserName {
     }
 }
 
+/// Words about this service that a new password may not contain (ASVS 6.2.11):
+/// the first an attacker tries against any of its accounts.
+pub const SERVICE_WORDS: &[&str] = &["roster"];
+
+pub const PASSWORD_GUESSABLE: &str =
+    "Choose a password that does not contain your name, your email address or the name of this site.";
+
 /// A password that passed the length policy. Never trimmed (spaces are allowed and
 /// significant) and never printed: `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq)]
@@ -126,6 +133,30 @@ impl Password {
             return Err(crate::ssr::password_policy::TOO_COMMON.into());
         }
         Ok(Self(raw.to_string()))
+    }
+
+    /// Refuses a new password that contains a word an attacker would try first for
+    /// this account: the service's name, or a part of the account's own name or
+    /// email address (four characters or more, any case). Runs in the browser and on
+    /// the server alike.
+    pub fn refuse_context_words(self, name: &str, email: &str) -> Result<Self, String> {
+        let password = self.0.to_lowercase();
+        let local_part = email.split('@').next().unwrap_or("");
+        let own_words = name
+            .split(|c: char| !c.is_alphanumeric())
+            .chain(local_part.split(|c: char| !c.is_alphanumeric()))
+            .chain(std::iter::once(local_part));
+        let guessable = SERVICE_WORDS
+            .iter()
+            .copied()
+            .map(str::to_owned)
+            .chain(own_words.filter(|w| w.chars().count() >= 4).map(str::to_lowercase))
+            .any(|word| password.contains(&word));
+        if guessable {
+            Err(PASSWORD_GUESSABLE.into())
+        } else {
+            Ok(self)
+        }
     }
 
     /// A password offered at sign-in: only bounded, so an over-long one is refused
@@ -253,7 +284,10 @@ impl RegisterInput {
         let mut checks = Checks::default();
         let name = checks.field("name", UserName::parse(&self.name));
         let email = checks.field("email", Email::parse(&self.email));
-        let password = checks.field("password", Password::parse_new(&self.password));
+        let password = checks.field(
+            "password",
+            Password::parse_new(&self.password).and_then(|p| p.refuse_context_words(&self.name, &self.email)),
+        );
         checks.done(|| {
             Some(ValidRegistration {
                 name: name?,
@@ -573,6 +607,31 @@ mod tests {
         assert!(UserName::parse(&"é".repeat(100)).is_ok(), "100 two-byte characters fit");
         assert!(UserName::parse(&"é".repeat(101)).is_err());
         assert!(UserName::parse("bad\u{0007}name").is_err());
+    }
+
+    #[test]
+    fn a_new_password_may_not_hold_the_accounts_own_words_or_the_sites_name() {
+        let ok = |p: &str| Password(p.into()).refuse_context_words("Ada Lovelace", "ada.king@example.com");
+        assert!(ok("plinth marrow cobalt").is_ok());
+        assert!(
+            ok("Ada is my name").is_ok(),
+            "words under four characters are not judged"
+        );
+        for guessable in [
+            "lovelace1234",
+            "my KING of passwords",
+            "ada.king@example",
+            "my roster pass",
+            "ROSTER2026!",
+        ] {
+            assert_eq!(ok(guessable).unwrap_err(), PASSWORD_GUESSABLE, "{guessable}");
+        }
+        let input = RegisterInput {
+            name: "Grace Hopper".into(),
+            email: "grace@example.com".into(),
+            password: "hopper rocks forever".into(),
+        };
+        assert_eq!(input.validate().unwrap_err()["password"], PASSWORD_GUESSABLE);
     }
 
     #[test]

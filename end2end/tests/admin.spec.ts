@@ -1,7 +1,7 @@
 import { expect, test, uniqueEmail, waitForHydration } from './helpers';
 import type { Page } from '@playwright/test';
 
-const ADMIN = { email: 'admin@example.com', password: 'admin password 123' };
+const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
 
 async function signIn(page: Page, email: string, password: string) {
   await page.goto('/login');
@@ -92,11 +92,11 @@ test('the last admin cannot demote themselves: the error shows inline', async ({
 
 test('non-admins get 403 and signed-out visitors the login page', async ({ page, request }) => {
   const email = uniqueEmail('plain');
-  const res = await request.post('/api/register', { data: { name: 'Plain', email, password: 'plain password 1' } });
+  const res = await request.post('/api/register', { data: { name: 'Plain', email, password: 'plinth marrow 1' } });
   expect(res.status()).toBe(201);
   let response = await page.goto('/admin/users');
   await expect(page).toHaveURL(/\/login$/);
-  await signIn(page, email, 'plain password 1');
+  await signIn(page, email, 'plinth marrow 1');
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
   response = await page.goto('/admin/users');
   expect(response?.status()).toBe(403);
@@ -108,7 +108,7 @@ test('the user table pages forwards and back', async ({ page, request }) => {
   const tag = `pager${Date.now()}`;
   for (let i = 0; i < 21; i++) {
     const res = await request.post('/api/register', {
-      data: { name: `${tag} ${i}`, email: `${tag}-${i}@example.com`, password: 'pager password 1' },
+      data: { name: `${tag} ${i}`, email: `${tag}-${i}@example.com`, password: 'cobalt marrow 1' },
     });
     expect(res.status()).toBe(201);
   }
@@ -136,7 +136,7 @@ test('the user table pages forwards and back', async ({ page, request }) => {
 
 test('the audit log shows sign-in failures, filterable by action', async ({ page, request }) => {
   const email = uniqueEmail('audited');
-  expect((await request.post('/api/register', { data: { name: 'Audited', email, password: 'audited password 1' } })).status()).toBe(201);
+  expect((await request.post('/api/register', { data: { name: 'Audited', email, password: 'ledger marrow 1' } })).status()).toBe(201);
   expect((await request.post('/api/login', { data: { email, password: 'not the password' } })).status()).toBe(401);
   await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto('/admin/users');

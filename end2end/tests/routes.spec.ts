@@ -1,6 +1,6 @@
 import { expect, test, waitForHydration } from './helpers';
 
-const ADMIN = { email: 'admin@example.com', password: 'admin password 123' };
+const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
 
 /**
  * Every page is its own lazily loaded WASM chunk in the release build these tests

@@ -13,6 +13,7 @@ on_both_backends!(
     failed_sign_ins_are_limited_per_account_and_per_ip,
     a_successful_sign_in_clears_the_accounts_failures,
     registrations_are_limited_per_address_before_any_hashing,
+    passwords_holding_the_accounts_own_words_are_refused,
     common_passwords_are_refused_wherever_a_password_is_set,
     idle_sessions_end,
     the_sweep_reclaims_expired_sessions_only,
@@ -226,7 +227,8 @@ async fn sql_injection_payloads_change_nothing(backend: Backend) {
         let r = app
             .post_json(
                 "/api/register",
-                json!({"name": p, "email": format!("a{registered}@example.com"), "password": format!("{p} padding")}),
+                // The password never reaches SQL (it is hashed), and holding the name it would be refused.
+                json!({"name": p, "email": format!("a{registered}@example.com"), "password": PASSWORD}),
                 None,
             )
             .await;
@@ -406,6 +408,38 @@ async fn registrations_are_limited_per_address_before_any_hashing(backend: Backe
     assert_eq!(app.state.hasher.computed(), hashed, "refused before any hashing");
     assert_eq!(app.me(None).await.status, 401, "and nothing else is refused");
     app.login("user0@example.com", PASSWORD).await;
+}
+
+/// The first guesses against an account: its owner's name, email address and the
+/// site's name. Refused at registration, at a password change (against the account
+/// as it will be) and when an admin creates an account.
+async fn passwords_holding_the_accounts_own_words_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let guessable = app
+        .post_json(
+            "/api/register",
+            json!({"name": "Ada Lovelace", "email": "ada@example.com", "password": "lovelace forever"}),
+            None,
+        )
+        .await;
+    guessable.assert_error(422, "validation_failed");
+    assert!(
+        guessable.body["error"]["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .contains("your name")
+    );
+    let (reply, token) = app.register("Ada", "ada.byron@example.com", PASSWORD).await;
+    let id = reply.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let change = |password: &str| json!({"password": password, "current_password": PASSWORD});
+    app.update_user(&id, change("byron and sons"), Some(&token))
+        .await
+        .assert_error(422, "validation_failed");
+    app.update_user(&id, change("my roster account"), Some(&token))
+        .await
+        .assert_error(422, "validation_failed");
+    let r = app.update_user(&id, change("plinth marrow cobalt"), Some(&token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 async fn common_passwords_are_refused_wherever_a_password_is_set(backend: Backend) {

@@ -168,7 +168,9 @@ impl UserService {
     ) -> Result<(User, bool), AppError> {
         let email = Email::parse(email).map_err(|e| AppError::invalid_field("email", e))?;
         let name = UserName::parse(name).map_err(|e| AppError::invalid_field("name", e))?;
-        let password = Password::parse_new(password).map_err(|e| AppError::invalid_field("password", e))?;
+        let password = Password::parse_new(password)
+            .and_then(|p| p.refuse_context_words(name.as_str(), email.as_str()))
+            .map_err(|e| AppError::invalid_field("password", e))?;
         let hash = self.hasher.hash(&password).await?;
         if let Some(existing) = users::find_by_email(&self.db, email.as_str()).await? {
             let mut row = existing.into_active_model();

@@ -43,13 +43,20 @@ impl UserService {
         let Some(password) = &change.password else {
             return Ok(None);
         };
+        // Judged against the account as it will be after this change.
+        let name = change.name.as_ref().map_or(existing.name.as_str(), |n| n.as_str());
+        let email = change.email.as_ref().map_or(existing.email.as_str(), |e| e.as_str());
+        let password = password
+            .clone()
+            .refuse_context_words(name, email)
+            .map_err(|e| AppError::invalid_field("password", e))?;
         if target == Target::Myself {
             let current = change.current_password.as_ref().ok_or_else(|| {
                 AppError::invalid_field("current_password", "Enter your current password to change it.")
             })?;
             self.require_password(existing, current, "current_password").await?;
         }
-        Ok(Some(self.hasher.hash(password).await?))
+        Ok(Some(self.hasher.hash(&password).await?))
     }
 
     /// Fails fast on an email another account has; the unique index decides a race.
