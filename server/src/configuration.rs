@@ -313,6 +313,15 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_ASSET_BASE_URL", value_parser = parse_asset_base_url, global = true)]
     pub asset_base_url: Option<String>,
 
+    /// Where to report a vulnerability, for `/.well-known/security.txt` (RFC 9116):
+    /// `mailto:` or `https://` URIs, comma-separated. Without one the file is not served.
+    #[arg(long, env = "ROSTER_SECURITY_CONTACT", value_delimiter = ',', value_parser = parse_security_contact, global = true)]
+    pub security_contact: Vec<String>,
+
+    /// The disclosure policy's URL, for security.txt's `Policy` field.
+    #[arg(long, env = "ROSTER_SECURITY_POLICY_URL", global = true)]
+    pub security_policy_url: Option<String>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -451,6 +460,16 @@ impl Settings {
             Some(slash) => &url[..after_scheme + slash],
             None => url,
         })
+    }
+}
+
+/// RFC 9116 contacts are URIs: an email as `mailto:`, a form or page as `https://`.
+fn parse_security_contact(raw: &str) -> Result<String, String> {
+    let contact = raw.trim();
+    if (contact.starts_with("mailto:") || contact.starts_with("https://")) && !contact.contains(char::is_whitespace) {
+        Ok(contact.to_owned())
+    } else {
+        Err("expected mailto:ADDRESS or https://URL".into())
     }
 }
 

@@ -12,6 +12,7 @@ pub mod page_cache;
 pub mod recent_writes;
 pub mod request_log;
 pub mod security;
+pub mod security_txt;
 pub mod seed;
 pub mod startup;
 pub mod static_cache;

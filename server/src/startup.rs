@@ -168,6 +168,11 @@ pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache
     let app = Router::new()
         .nest("/api", api::router(settings).with_state(state.clone()))
         .merge(health::router().with_state(state.clone()))
+        .merge(
+            crate::security_txt::SecurityTxt::new(&settings.security_contact, settings.security_policy_url.as_deref())
+                .map(crate::security_txt::router)
+                .unwrap_or_default(),
+        )
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

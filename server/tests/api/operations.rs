@@ -230,3 +230,33 @@ async fn readiness_follows_the_database_and_the_pool_reconnects() {
     assert_eq!(app.me(Some(&token)).await.status, 200, "sessions are served again");
     app.register("Bo", "bo@example.com", "correct horse battery").await;
 }
+
+/// `/.well-known/security.txt` (RFC 9116) from the configuration, and only with a
+/// contact to name.
+#[tokio::test]
+async fn security_txt_names_the_configured_contact() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            "--security-contact",
+            "mailto:security@example.com",
+            "--security-policy-url",
+            "https://example.com/policy",
+        ],
+    )
+    .await;
+    let r = app.get("/.well-known/security.txt", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-type"], "text/plain; charset=utf-8");
+    let text = r.body.as_str().unwrap();
+    assert!(text.contains("Contact: mailto:security@example.com\n"), "{text}");
+    assert!(text.contains("Policy: https://example.com/policy\n"), "{text}");
+    let expires = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Expires: "))
+        .expect("an expiry");
+    let expires = chrono::DateTime::parse_from_rfc3339(expires).unwrap();
+    assert!(expires > chrono::Utc::now() + chrono::Duration::days(300), "{expires}");
+    let without = spawn_app(Backend::Sqlite).await;
+    assert_eq!(without.get("/.well-known/security.txt", None).await.status, 404);
+}
