@@ -426,7 +426,7 @@ updatable_user_fields! {
     name: String,
     email: String,
     password: String,
-    /// Required to change one's own password.
+    /// Required to change one's own password or email.
     current_password: String,
     /// Admins only.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Role>))]

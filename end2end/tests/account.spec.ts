@@ -1,13 +1,13 @@
 import { expect, register, test, uniqueEmail } from './helpers';
 
 test('a person edits their profile, changes password and signs out another device', async ({ page, playwright, baseURL }) => {
-  const email = uniqueEmail('self');
-  await register(page, 'Self Service', email, 'first password 1');
+  const firstEmail = uniqueEmail('self');
+  await register(page, 'Self Service', firstEmail, 'first password 1');
   await expect(page).toHaveURL(/\/account$/);
 
   // A second device: an API client signed in as the same person.
   const other = await playwright.request.newContext({ baseURL });
-  const login = await other.post('/api/login', { data: { email, password: 'first password 1' } });
+  const login = await other.post('/api/login', { data: { email: firstEmail, password: 'first password 1' } });
   expect(login.status()).toBe(200);
   expect((await other.get('/api/me')).status()).toBe(200);
 
@@ -16,6 +16,16 @@ test('a person edits their profile, changes password and signs out another devic
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByText('Your profile was saved.')).toBeVisible();
   await expect(page.getByTestId('account-name')).toHaveText('Renamed Person');
+
+  // Email: a new address needs the current password.
+  const email = uniqueEmail('moved');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText('Enter your current password to change your email.')).toBeVisible();
+  await page.getByLabel('Password (to change your email)').fill('first password 1');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText('Your profile was saved.')).toBeVisible();
+  await expect(page.getByTestId('account-email')).toHaveText(email);
 
   // Sessions: this device and the other one; sign the other out.
   const sessions = page.getByTestId('session');

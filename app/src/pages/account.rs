@@ -67,7 +67,7 @@ fn AccountDetails(user: User, profile_saved: RwSignal<bool>) -> impl IntoView {
 fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
     let signed_in = SignedIn::expect();
     let action = ServerAction::<UpdateProfile>::new();
-    let fields = FormFields::new(["name", "email"]);
+    let fields = FormFields::new(["name", "email", "current_password"]);
     let server = action_error(action);
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
@@ -79,13 +79,18 @@ fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
         ev.prevent_default();
         saved.set(false);
         let (name, email) = (fields.value("name"), fields.value("email"));
+        let current_password = fields.value("current_password");
         let input = UpdateUserInput {
             name: Some(name.clone()),
             email: Some(email.clone()),
             ..Default::default()
         };
         if fields.check(input.validate()).is_some() {
-            action.dispatch(UpdateProfile { name, email });
+            action.dispatch(UpdateProfile {
+                name,
+                email,
+                current_password,
+            });
         }
     };
     view! {
@@ -98,6 +103,9 @@ fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
                     value=user.name error=fields.error(server, "name") />
                 <Field id="profile-email" name="email" label="Email" kind="email" autocomplete="email"
                     node_ref=fields.input("email") value=user.email error=fields.error(server, "email") />
+                <Field id="profile-current-password" name="current_password" label="Password (to change your email)"
+                    kind="password" autocomplete="current-password" node_ref=fields.input("current_password")
+                    error=fields.error(server, "current_password") />
                 <SubmitButton pending=action.pending() label="Save changes" pending_label="Saving…" />
             </form>
         </section>

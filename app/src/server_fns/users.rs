@@ -68,12 +68,19 @@ pub async fn delete_user(id: Uuid) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "account/profile")]
-pub async fn update_profile(name: String, email: String) -> Result<User, AppError> {
+pub async fn update_profile(
+    name: String,
+    email: String,
+    /// Needed only to change the email; a plain form sends it empty otherwise.
+    #[server(default)]
+    current_password: String,
+) -> Result<User, AppError> {
     serve(|call| async move {
         let caller = call.caller().await?;
         let input = UpdateUserInput {
             name: Some(name),
             email: Some(email),
+            current_password: Some(current_password).filter(|p| !p.is_empty()),
             ..Default::default()
         };
         call.state.users.update(&caller, caller.user_id()?, &input).await

@@ -106,6 +106,35 @@ async fn form_errors_travel_back_to_the_form(backend: Backend) {
     assert!(body.contains("Enter a valid email address"), "field error shown");
     assert!(body.contains("Password must be at least 8 characters"));
     assert!(body.contains("aria-invalid=\"true\""));
+
+    // The profile form: a new email without the password comes back with the message.
+    let (_, token) = app.register("Ada", "ada@example.com", "correct horse battery").await;
+    let fields = [
+        ("name", "Ada"),
+        ("email", "ada.new@example.com"),
+        ("current_password", ""),
+    ];
+    let reply = app
+        .post_form("/rpc/account/profile", "/account", &fields, Some(&token))
+        .await;
+    assert_eq!(reply.status, 302);
+    let page = app
+        .get(location(&reply).trim_start_matches(&app.base), Some(&token))
+        .await;
+    assert!(html(&page).contains("Enter your current password to change your email."));
+    let fields = [
+        ("name", "Ada"),
+        ("email", "ada.new@example.com"),
+        ("current_password", "correct horse battery"),
+    ];
+    let reply = app
+        .post_form("/rpc/account/profile", "/account", &fields, Some(&token))
+        .await;
+    assert_eq!(reply.status, 302);
+    assert_eq!(
+        app.me(Some(&token)).await.body["data"]["user"]["email"],
+        "ada.new@example.com"
+    );
 }
 
 async fn login_and_logout_forms_work_without_javascript(backend: Backend) {

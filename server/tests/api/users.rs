@@ -17,6 +17,7 @@ on_both_backends!(
     changing_your_password_needs_the_current_one_and_ends_other_sessions,
     disabling_a_user_ends_their_sessions_and_blocks_sign_in,
     an_admin_ends_every_session_of_a_user_who_can_sign_in_again,
+    changing_your_own_email_needs_your_password,
     the_last_active_admin_cannot_be_demoted_disabled_or_deleted,
     deleting_removes_the_user_and_their_sessions,
 );
@@ -424,6 +425,48 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in(backend: Backen
         .await;
     let login = app.login_as("ada@example.com", PASSWORD, None).await;
     assert_eq!(login.status, 200);
+}
+
+/// The email is the sign-in identifier: changing one's own needs the current
+/// password (a session left open elsewhere cannot take the account over); the name
+/// does not, nor does an administrator changing another's email.
+async fn changing_your_own_email_needs_your_password(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let r = app
+        .update_user(&ada.id, json!({"email": "ada.new@example.com"}), Some(&ada.token))
+        .await;
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.body["error"]["fields"]["current_password"]
+            .as_str()
+            .unwrap()
+            .contains("current password")
+    );
+    let wrong = json!({"email": "ada.new@example.com", "current_password": "not my password"});
+    app.update_user(&ada.id, wrong, Some(&ada.token))
+        .await
+        .assert_error(422, "validation_failed");
+    let same = json!({"name": "Ada L", "email": "ADA@example.com"});
+    let r = app.update_user(&ada.id, same, Some(&ada.token)).await;
+    assert_eq!(
+        r.status, 200,
+        "the same address (any case) and a new name need nothing: {}",
+        r.body
+    );
+    let right = json!({"email": "ada.new@example.com", "current_password": PASSWORD});
+    let r = app.update_user(&ada.id, right, Some(&ada.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["user"]["email"], "ada.new@example.com");
+    let r = app
+        .update_user(
+            &ada.id,
+            json!({"email": "ada.admin.set@example.com"}),
+            Some(&boss.token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 /// For a lost or stolen device: every session of the account ends at once, the

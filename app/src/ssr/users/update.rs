@@ -22,6 +22,7 @@ impl UserService {
         let change = input.validate().map_err(AppError::validation)?;
         authorize_change(caller.actor, target, &change)?;
         let existing = self.find(id).await?;
+        self.reauthenticate_for_new_email(&existing, target, &change).await?;
         let new_hash = self.new_password_hash(&existing, target, &change).await?;
         self.ensure_new_email_free(&existing, &change).await?;
         let updated = self.write(&existing, change, new_hash.clone()).await?;
@@ -30,6 +31,28 @@ impl UserService {
             .await?;
         self.record_update(caller, &existing, &updated, password_changed).await;
         Ok(updated.to_user())
+    }
+
+    /// The email is how one signs in (and, later, recovers an account): changing
+    /// one's own needs the current password, so a session left open on a shared
+    /// computer cannot take the account over. An admin changing another's does not.
+    async fn reauthenticate_for_new_email(
+        &self,
+        existing: &users::Model,
+        target: Target,
+        change: &ValidUserUpdate,
+    ) -> Result<(), AppError> {
+        let changes_email = change
+            .email
+            .as_ref()
+            .is_some_and(|e| !e.as_str().eq_ignore_ascii_case(&existing.email));
+        if target != Target::Myself || !changes_email {
+            return Ok(());
+        }
+        let current = change.current_password.as_ref().ok_or_else(|| {
+            AppError::invalid_field("current_password", "Enter your current password to change your email.")
+        })?;
+        self.require_password(existing, current, "current_password").await
     }
 
     /// The new password's hash, after checking the current password when the
