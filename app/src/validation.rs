@@ -127,7 +127,13 @@ impl Password {
             return Err(format!("Password must be at most {PASSWORD_MAX_CHARS} characters."));
         }
         // The list of common passwords is server-only (it would triple the bundle);
-        // the browser's check stops at length and the server answers for the rest.
+        // the browser's check stops at length and the server answers for the rest,
+        // including a deployment's higher minimum.
+        #[cfg(feature = "ssr")]
+        if chars < crate::ssr::password_policy::min_chars() {
+            let min = crate::ssr::password_policy::min_chars();
+            return Err(format!("Password must be at least {min} characters."));
+        }
         #[cfg(feature = "ssr")]
         if crate::ssr::password_policy::is_common(raw) {
             return Err(crate::ssr::password_policy::TOO_COMMON.into());

@@ -27,6 +27,7 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    app::ssr::password_policy::set_min_chars(usize::from(cli.settings.password_min_length));
     // Held until the process ends: dropping it sends the events still queued.
     let error_tracking = match crate::error_tracking::init(cli.settings.sentry_dsn.as_deref(), cli.settings.production)
     {

@@ -271,6 +271,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub login_max_failures_per_ip: u32,
 
+    /// Shortest new password accepted (8 to 64). NIST SP 800-63B rev. 4 asks for 15
+    /// where the password is the only factor; 8 is the floor the browser checks too.
+    #[arg(long, env = "ROSTER_PASSWORD_MIN_LENGTH", default_value_t = 8, value_parser = clap::value_parser!(u16).range(8..=64), global = true)]
+    pub password_min_length: u16,
+
     /// Registrations per client IP within the window before further ones are refused.
     #[arg(long, env = "ROSTER_REGISTER_MAX_PER_IP", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub register_max_per_ip: u32,

@@ -772,3 +772,49 @@ fn sessions_end_for_one_account_or_all_reaches_a_running_server() {
     send_sigterm(child.id());
     child.wait_with_output().unwrap();
 }
+
+/// `ROSTER_PASSWORD_MIN_LENGTH` raises the minimum for new passwords (the server's
+/// answer names it); accounts made under the old minimum still sign in.
+#[test]
+fn a_deployment_can_require_longer_passwords() {
+    let dir = temp_dir("password-min");
+    let url = format!("sqlite://{}/r.db", dir.display());
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url);
+    let (child, port) = serve_quietly(server);
+    register(port, "Ada", "ada@example.com", "twelve chars");
+    send_sigterm(child.id());
+    child.wait_with_output().unwrap();
+
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url).env("ROSTER_PASSWORD_MIN_LENGTH", "15");
+    let (child, port) = serve_quietly(server);
+    let body = r#"{"name":"Bo","email":"bo@example.com","password":"fourteen chars"}"#;
+    let refused = http(
+        port,
+        &format!(
+            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(refused.starts_with("HTTP/1.1 422"), "{refused}");
+    assert!(
+        refused.contains("Password must be at least 15 characters."),
+        "{refused}"
+    );
+    register(port, "Bo", "bo@example.com", "fifteen chars ok");
+    let login = r#"{"email":"ada@example.com","password":"twelve chars"}"#;
+    let signed_in = http(
+        port,
+        &format!(
+            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{login}",
+            login.len()
+        ),
+    );
+    assert!(
+        signed_in.starts_with("HTTP/1.1 200"),
+        "the old password still signs in: {signed_in}"
+    );
+    send_sigterm(child.id());
+    child.wait_with_output().unwrap();
+}

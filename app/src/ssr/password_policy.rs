@@ -4,6 +4,21 @@
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The deployment's minimum length for new passwords (`ROSTER_PASSWORD_MIN_LENGTH`),
+/// set once at start-up by the `roster` command, never below the built-in floor of
+/// 8 that the browser also checks. NIST SP 800-63B rev. 4 asks for 15 where the
+/// password is the only factor.
+static MIN_CHARS: AtomicUsize = AtomicUsize::new(crate::validation::PASSWORD_MIN_CHARS);
+
+pub fn set_min_chars(chars: usize) {
+    MIN_CHARS.store(chars.max(crate::validation::PASSWORD_MIN_CHARS), Ordering::Relaxed);
+}
+
+pub fn min_chars() -> usize {
+    MIN_CHARS.load(Ordering::Relaxed)
+}
 
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     include_str!("common_passwords.txt")
