@@ -312,7 +312,7 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
         .call(
             "PUT",
             &path,
-            Some(json!({"name": "  Ada King ", "email": "ada.king@example.com"})),
+            Some(json!({"name": "  Ada King ", "email": "ada.king@example.com", "current_password": PASSWORD})),
             Some(&ada.token),
         )
         .await;
@@ -343,7 +343,7 @@ async fn updating_profile_and_refusing_unknown_fields(backend: Backend) {
     app.call(
         "PUT",
         &path,
-        Some(json!({"email": "BOB@example.com"})),
+        Some(json!({"email": "BOB@example.com", "current_password": PASSWORD})),
         Some(&ada.token),
     )
     .await
