@@ -338,6 +338,17 @@ fn http(port: u16, request: &str) -> String {
     response
 }
 
+/// `POST path` with a JSON body, the connection closed after; the raw response.
+fn post_json(port: u16, path: &str, body: &str) -> String {
+    http(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
 fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -363,13 +374,7 @@ fn serve_quietly(mut cmd: Command) -> (std::process::Child, u16) {
 /// Registers an account; returns the raw response and the session token it set.
 fn register(port: u16, name: &str, email: &str, password: &str) -> (String, String) {
     let body = format!(r#"{{"name":"{name}","email":"{email}","password":"{password}"}}"#);
-    let response = http(
-        port,
-        &format!(
-            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
+    let response = post_json(port, "/api/register", &body);
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     let token = response
         .lines()
@@ -407,13 +412,7 @@ fn logs_go_to_rotated_files_and_never_hold_passwords_tokens_or_cookies() {
     let me = me(port, &token);
     assert!(me.starts_with("HTTP/1.1 200"), "{me}");
     let wrong = r#"{"email":"ada@example.com","password":"wrong guess 12345"}"#;
-    http(
-        port,
-        &format!(
-            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{wrong}",
-            wrong.len()
-        ),
-    );
+    post_json(port, "/api/login", &wrong);
     send_sigterm(child.id());
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
@@ -790,13 +789,7 @@ fn a_deployment_can_require_longer_passwords() {
     server.env("DATABASE_URL", &url).env("ROSTER_PASSWORD_MIN_LENGTH", "15");
     let (child, port) = serve_quietly(server);
     let body = r#"{"name":"Bo","email":"bo@example.com","password":"fourteen chars"}"#;
-    let refused = http(
-        port,
-        &format!(
-            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
+    let refused = post_json(port, "/api/register", &body);
     assert!(refused.starts_with("HTTP/1.1 422"), "{refused}");
     assert!(
         refused.contains("Password must be at least 15 characters."),
@@ -804,13 +797,7 @@ fn a_deployment_can_require_longer_passwords() {
     );
     register(port, "Bo", "bo@example.com", "fifteen chars ok");
     let login = r#"{"email":"ada@example.com","password":"twelve chars"}"#;
-    let signed_in = http(
-        port,
-        &format!(
-            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{login}",
-            login.len()
-        ),
-    );
+    let signed_in = post_json(port, "/api/login", &login);
     assert!(
         signed_in.starts_with("HTTP/1.1 200"),
         "the old password still signs in: {signed_in}"
