@@ -188,6 +188,15 @@ fn start_load(
     (tally, handles)
 }
 
+/// Stops the load, waits for every worker's last request, and hands over its tally.
+async fn finish_load(stop: &AtomicBool, workers: Vec<tokio::task::JoinHandle<()>>, tally: &Mutex<Tally>) -> Tally {
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    std::mem::take(&mut *tally.lock().await)
+}
+
 async fn wait_for_requests(tally: &Mutex<Tally>, at_least: usize) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while tally.lock().await.latencies.len() < at_least {
@@ -374,11 +383,7 @@ async fn three_instances_behind_nginx_act_as_one() {
     tokio::task::block_in_place(|| cluster.instances[1].kill());
     let at_kill = tally.lock().await.latencies.len();
     wait_for_requests(&tally, at_kill + 120).await;
-    stop.store(true, Ordering::Relaxed);
-    for worker in load {
-        worker.await.unwrap();
-    }
-    let crash = std::mem::take(&mut *tally.lock().await);
+    let crash = finish_load(&stop, load, &tally).await;
     println!("kill -9 of instance pid {killed} under load: {}", crash.summary());
     assert!(
         crash.failures.len() <= workers,
@@ -420,11 +425,7 @@ async fn three_instances_behind_nginx_act_as_one() {
         let so_far = tally.lock().await.latencies.len();
         wait_for_requests(&tally, so_far + 30).await;
     }
-    stop.store(true, Ordering::Relaxed);
-    for worker in load {
-        worker.await.unwrap();
-    }
-    let rolling = std::mem::take(&mut *tally.lock().await);
+    let rolling = finish_load(&stop, load, &tally).await;
     println!("rolling restart of 3 instances under load: {}", rolling.summary());
     assert!(
         rolling.failures.is_empty(),
