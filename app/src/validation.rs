@@ -313,12 +313,17 @@ pub struct LoginInput {
     pub email: String,
     #[cfg_attr(feature = "ssr", schema(required = true))]
     pub password: String,
+    /// "Keep me signed in": the session outlives the browser, for the long
+    /// lifetime (`ROSTER_SESSION_TTL`). Without it (the default) the cookie ends
+    /// with the browser and the session after `ROSTER_SESSION_SHORT_TTL`.
+    pub remember: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct ValidLogin {
     pub email: Email,
     pub password: Password,
+    pub remember: bool,
 }
 
 impl LoginInput {
@@ -330,6 +335,7 @@ impl LoginInput {
             Some(ValidLogin {
                 email: email?,
                 password: password?,
+                remember: self.remember,
             })
         })
     }

@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { expect, register, test, uniqueEmail, waitForHydration } from './helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -94,6 +95,53 @@ test('a strength hint as you type, and common passwords refused', async ({ page 
   await expect(page).toHaveURL(/\/register$/);
 });
 
+/** The session cookie as the browser keeps it: `expires` is -1 for a cookie that ends with the browser. */
+async function sessionCookie(page: Page) {
+  const cookies = await page.context().cookies();
+  const cookie = cookies.find((c) => c.name.endsWith('roster_session'));
+  expect(cookie, 'signed in').toBeDefined();
+  return cookie!;
+}
+
+/** Signs in through the form, ticking "Keep me signed in" or not; with JavaScript it waits for hydration first. */
+async function signIn(page: Page, email: string, remember: boolean, javaScript: boolean) {
+  await page.goto('/login');
+  if (javaScript) await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Keep me signed in on this device').setChecked(remember);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+}
+
+async function rememberMeChoice(page: Page, javaScript: boolean) {
+  const email = uniqueEmail(javaScript ? 'remember' : 'remember-nojs');
+  if (javaScript) {
+    await register(page, 'Ada Lovelace', email, PASSWORD);
+  } else {
+    await page.goto('/register');
+    await page.getByLabel('Name').fill('Ada Lovelace');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+  }
+  await expect(page).toHaveURL(/\/account$/);
+  expect((await sessionCookie(page)).expires, 'registration: until the browser closes').toBe(-1);
+
+  await page.context().clearCookies();
+  await signIn(page, email, false, javaScript);
+  expect((await sessionCookie(page)).expires, 'unticked: until the browser closes').toBe(-1);
+
+  await page.context().clearCookies();
+  await signIn(page, email, true, javaScript);
+  const thirteenDays = Date.now() / 1000 + 13 * 24 * 3600;
+  expect((await sessionCookie(page)).expires, 'ticked: kept for the long lifetime').toBeGreaterThan(thirteenDays);
+}
+
+test('staying signed in is a choice: only a ticked box outlives the browser', async ({ page }) => {
+  await rememberMeChoice(page, true);
+});
+
 test('unknown pages show a 404 page', async ({ page }) => {
   const response = await page.goto('/definitely/not/here');
   expect(response?.status()).toBe(404);
@@ -112,6 +160,10 @@ test.describe('without JavaScript', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await expect(page).toHaveURL(/\/account$/);
     await expect(page.getByTestId('account-email')).toHaveText(email);
+  });
+
+  test('staying signed in is a choice in the plain HTML form too', async ({ page }) => {
+    await rememberMeChoice(page, false);
   });
 
   test('server-side validation errors come back to the form', async ({ page }) => {

@@ -9,6 +9,7 @@ mod m20261125_000003_roles_and_session_ids;
 mod m20261125_000004_login_throttles;
 mod m20261125_000005_audit_events;
 mod m20261125_000006_user_search;
+mod m20261130_000007_breached_passwords;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_login_throttles::Migration),
             Box::new(m20261125_000005_audit_events::Migration),
             Box::new(m20261125_000006_user_search::Migration),
+            Box::new(m20261130_000007_breached_passwords::Migration),
         ]
     }
 }

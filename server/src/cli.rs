@@ -1,8 +1,11 @@
 //! The command line: `roster [serve]`, `roster migrate up|down|status|fresh`, and
-//! the operator commands (`create-admin`, `backup`, `restore`, `seed`, `sessions`).
+//! the operator commands (`create-admin`, `backup`, `restore`, `seed`, `sessions`,
+//! `assets`, `breached-passwords`).
 //! Every failure ends in one line on stderr and a non-zero exit code.
 
-use crate::configuration::{AssetsAction, Cli, Command, MigrateAction, SessionStoreKind, SessionsAction, Settings};
+use crate::configuration::{
+    AssetsAction, BreachedPasswordsAction, Cli, Command, MigrateAction, SessionStoreKind, SessionsAction, Settings,
+};
 use crate::startup::{Application, connect_database};
 use crate::telemetry;
 use clap::Parser;
@@ -62,6 +65,7 @@ pub async fn run() -> ExitCode {
         Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
         Command::Backup { out } => backup(&cli.settings, out).await,
         Command::Seed { users, first } => seed(&cli.settings, first, users).await,
+        Command::BreachedPasswords { action } => breached_passwords(&cli.settings, action).await,
         Command::Assets {
             action: AssetsAction::List,
         } => list_assets(&cli.settings),
@@ -281,6 +285,34 @@ fn list_assets(settings: &Settings) -> Result<(), String> {
     files.sort();
     for file in files {
         println!("{file}");
+    }
+    Ok(())
+}
+
+async fn breached_passwords(settings: &Settings, action: BreachedPasswordsAction) -> Result<(), String> {
+    use app::ssr::breached;
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    match action {
+        BreachedPasswordsAction::Import { file } => {
+            let report = if file.as_os_str() == "-" {
+                breached::import(&db, std::io::stdin().lock()).await
+            } else {
+                let opened = std::fs::File::open(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                breached::import(&db, std::io::BufReader::new(opened)).await
+            }
+            .map_err(|e| format!("import failed: {e}"))?;
+            println!(
+                "imported {} breached password hashes ({} lines skipped)",
+                report.imported, report.skipped
+            );
+        }
+        BreachedPasswordsAction::Clear => {
+            let cleared = breached::clear(&db).await.map_err(|e| e.to_string())?;
+            println!("forgot {cleared} breached password hashes");
+        }
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! precedence. Every setting has a working default; a bad value stops start-up
 //! with one line naming the setting.
 
+use app::ssr::breached::WhenUnavailable;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -84,11 +85,26 @@ pub enum Command {
         #[command(subcommand)]
         action: SessionsAction,
     },
+    /// Passwords known from data breaches, checked locally whenever a password is
+    /// chosen (no network needed; see also ROSTER_PWNED_PASSWORDS_URL).
+    BreachedPasswords {
+        #[command(subcommand)]
+        action: BreachedPasswordsAction,
+    },
     /// Inspect or change the database schema.
     Migrate {
         #[command(subcommand)]
         action: MigrateAction,
     },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BreachedPasswordsAction {
+    /// Add the SHA-1 hashes in FILE (`HASH` or `HASH:COUNT` per line, as Have I Been
+    /// Pwned publishes them; `-` reads standard input). Running it again is safe.
+    Import { file: std::path::PathBuf },
+    /// Forget every imported hash.
+    Clear,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -193,9 +209,15 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_PRODUCTION", global = true)]
     pub production: bool,
 
-    /// How long a session lasts after sign-in (e.g. `14d`, `12h`).
+    /// How long a session lasts after a sign-in with "keep me signed in" (e.g. `14d`).
     #[arg(long, env = "ROSTER_SESSION_TTL", default_value = "14d", value_parser = parse_duration, global = true)]
     pub session_ttl: Duration,
+
+    /// How long any other session lasts (registration, sign-in without "keep me
+    /// signed in"); its cookie also ends when the browser closes. Capped at
+    /// ROSTER_SESSION_TTL.
+    #[arg(long, env = "ROSTER_SESSION_SHORT_TTL", default_value = "12h", value_parser = parse_duration, global = true)]
+    pub session_short_ttl: Duration,
 
     /// A session unused for this long ends (e.g. `24h`, `30m`).
     #[arg(long, env = "ROSTER_SESSION_IDLE_TIMEOUT", default_value = "24h", value_parser = parse_duration, global = true)]
@@ -275,6 +297,18 @@ pub struct Settings {
     /// where the password is the only factor; 8 is the floor the browser checks too.
     #[arg(long, env = "ROSTER_PASSWORD_MIN_LENGTH", default_value_t = 8, value_parser = clap::value_parser!(u16).range(8..=64), global = true)]
     pub password_min_length: u16,
+
+    /// A k-anonymity range service for breached passwords (the Pwned Passwords
+    /// protocol, e.g. `https://api.pwnedpasswords.com`): new passwords it lists are
+    /// refused; only the first 5 hex digits of their SHA-1 are sent. Off when unset
+    /// (hashes imported with `roster breached-passwords import` are checked anyway).
+    #[arg(long, env = "ROSTER_PWNED_PASSWORDS_URL", value_parser = parse_service_url, global = true)]
+    pub pwned_passwords_url: Option<String>,
+
+    /// What a new password gets while the range service cannot be asked: `accept`
+    /// (logged and counted) or `refuse` (503 until it answers). Sign-in never asks it.
+    #[arg(long, env = "ROSTER_PWNED_PASSWORDS_UNAVAILABLE", default_value = "accept", value_parser = parse_when_unavailable, global = true)]
+    pub pwned_passwords_unavailable: WhenUnavailable,
 
     /// Registrations per client IP within the window before further ones are refused.
     #[arg(long, env = "ROSTER_REGISTER_MAX_PER_IP", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
@@ -388,11 +422,13 @@ impl Settings {
     pub fn session_policy(&self) -> app::ssr::sessions::SessionPolicy {
         app::ssr::sessions::SessionPolicy {
             lifetime: chrono_duration(self.session_ttl),
+            short_lifetime: chrono_duration(self.session_short_ttl),
             idle_timeout: chrono_duration(self.session_idle_timeout),
         }
     }
 
-    /// The session cookie: Secure and `__Host-` in production, as long-lived as a session.
+    /// The session cookie: Secure and `__Host-` in production; a remembered one as
+    /// long-lived as its session.
     pub fn cookie_config(&self) -> app::ssr::cookie::CookieConfig {
         app::ssr::cookie::CookieConfig::new(self.production, self.session_policy().lifetime.num_seconds())
     }
@@ -475,6 +511,28 @@ fn parse_security_contact(raw: &str) -> Result<String, String> {
         Ok(contact.to_owned())
     } else {
         Err("expected mailto:ADDRESS or https://URL".into())
+    }
+}
+
+/// A service's `http(s)://` base URL, without a trailing slash.
+fn parse_service_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    if host.is_empty() || url.contains(['?', '#', ' ', '"', '\'']) {
+        return Err("expected https://HOST[/PATH] (e.g. https://api.pwnedpasswords.com)".into());
+    }
+    Ok(url.to_owned())
+}
+
+fn parse_when_unavailable(raw: &str) -> Result<WhenUnavailable, String> {
+    match raw.trim() {
+        "accept" => Ok(WhenUnavailable::Accept),
+        "refuse" => Ok(WhenUnavailable::Refuse),
+        _ => Err("expected accept or refuse".into()),
     }
 }
 
@@ -567,6 +625,7 @@ mod tests {
         assert_eq!(cli.settings.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(cli.settings.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(cli.settings.session_ttl, Duration::from_secs(14 * 24 * 3600));
+        assert_eq!(cli.settings.session_short_ttl, Duration::from_secs(12 * 3600));
         assert!(!cli.settings.json_logs());
     }
 
@@ -705,5 +764,28 @@ mod tests {
             assert!(parse(&["--asset-base-url", bad]).is_err(), "{bad}");
         }
         assert_eq!(parse(&[]).unwrap().settings.asset_origin(), None);
+    }
+
+    #[test]
+    fn the_breached_password_service_is_off_unless_a_url_is_given() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.settings.pwned_passwords_url, None);
+        assert_eq!(cli.settings.pwned_passwords_unavailable, WhenUnavailable::Accept);
+        let cli = parse(&[
+            "--pwned-passwords-url",
+            "https://api.pwnedpasswords.com/",
+            "--pwned-passwords-unavailable",
+            "refuse",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.settings.pwned_passwords_url.as_deref(),
+            Some("https://api.pwnedpasswords.com")
+        );
+        assert_eq!(cli.settings.pwned_passwords_unavailable, WhenUnavailable::Refuse);
+        for bad in ["api.pwnedpasswords.com", "https://", "https://x/range?p=1"] {
+            assert!(parse(&["--pwned-passwords-url", bad]).is_err(), "{bad}");
+        }
+        assert!(parse(&["--pwned-passwords-unavailable", "maybe"]).is_err());
     }
 }

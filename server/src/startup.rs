@@ -5,6 +5,7 @@ use crate::page_cache::PageCache;
 use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
 use app::ssr::auth::AuthService;
+use app::ssr::breached::BreachedPasswords;
 use app::ssr::db::{DbSettings, connect, connect_replica};
 use app::ssr::invalidations::InvalidationChannel;
 use app::ssr::password::PasswordHasher;
@@ -109,7 +110,11 @@ fn auth_cache_ttl(settings: &Settings, db: &DatabaseConnection) -> Duration {
 pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
     let policy = settings.session_policy();
     let (store, invalidations) = session_store(settings, &db).await?;
-    let hasher = PasswordHasher::new(settings.hash_concurrency());
+    let hasher = PasswordHasher::new(settings.hash_concurrency()).checking_breaches(BreachedPasswords::new(
+        db.clone(),
+        settings.pwned_passwords_url.as_deref(),
+        settings.pwned_passwords_unavailable,
+    ));
     let cache = PrincipalCache::new(auth_cache_ttl(settings, &db), settings.auth_cache_capacity);
     if let Some(channel) = invalidations {
         cache.publish_via(channel);

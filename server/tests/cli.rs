@@ -84,6 +84,12 @@ fn an_unreachable_database_is_one_line_not_a_panic() {
 
 #[test]
 fn migrate_up_down_status_and_fresh() {
+    use migration::MigratorTrait as _;
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let (all, newest, second_newest) = (names.len(), &names[names.len() - 1], &names[names.len() - 2]);
     let dir = temp_dir("migrate");
     let url = format!("sqlite://{}/m.db", dir.display());
     let run = |args: &[&str]| {
@@ -92,19 +98,19 @@ fn migrate_up_down_status_and_fresh() {
         String::from_utf8(out.stdout).unwrap()
     };
     let status = run(&["migrate", "status"]);
-    assert_eq!(status.matches("pending").count(), 6, "{status}");
+    assert_eq!(status.matches("pending").count(), all, "{status}");
     run(&["migrate", "up"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 6);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), all);
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
-    assert!(status.contains("pending  m20261125_000006_user_search"), "{status}");
-    assert!(status.contains("applied  m20261125_000005_audit_events"), "{status}");
+    assert!(status.contains(&format!("pending  {newest}")), "{status}");
+    assert!(status.contains(&format!("applied  {second_newest}")), "{status}");
     // Down all the way and up again: every migration's `down` undoes its `up`.
-    run(&["migrate", "down", "--steps", "5"]);
-    assert_eq!(run(&["migrate", "status"]).matches("pending").count(), 6);
+    run(&["migrate", "down", "--steps", &(all - 1).to_string()]);
+    assert_eq!(run(&["migrate", "status"]).matches("pending").count(), all);
     run(&["migrate", "up"]);
     run(&["migrate", "fresh"]);
-    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), 6);
+    assert_eq!(run(&["migrate", "status"]).matches("applied").count(), all);
 }
 
 #[test]
@@ -802,6 +808,92 @@ fn a_deployment_can_require_longer_passwords() {
         signed_in.starts_with("HTTP/1.1 200"),
         "the old password still signs in: {signed_in}"
     );
+    send_sigterm(child.id());
+    child.wait_with_output().unwrap();
+}
+
+/// `roster breached-passwords import` (from a file and from stdin) fills the local
+/// list a running server then refuses; `clear` empties it.
+#[test]
+fn breached_passwords_are_imported_from_a_file_or_stdin_and_cleared() {
+    use sha1::{Digest, Sha1};
+    let sha1 = |password: &str| hex::encode_upper(Sha1::digest(password.as_bytes()));
+    let dir = temp_dir("breached");
+    let url = format!("sqlite://{}/r.db", dir.display());
+    let corpus = dir.join("corpus.txt");
+    std::fs::write(
+        &corpus,
+        format!(
+            "{}:7\nnot a hash\n{}\n",
+            sha1("plinth marrow cobalt"),
+            sha1("quiet harbour lantern")
+        ),
+    )
+    .unwrap();
+    let out = roster(&dir)
+        .env("DATABASE_URL", &url)
+        .args(["breached-passwords", "import"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Log lines (the migrations) go to stdout too; the answer is the last line.
+    let last_line = |out: &Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(last_line(&out), "imported 2 breached password hashes (1 lines skipped)");
+    let mut from_stdin = roster(&dir)
+        .env("DATABASE_URL", &url)
+        .args(["breached-passwords", "import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    let line = format!("{}:1\n", sha1("amber thistle gravel"));
+    from_stdin.stdin.take().unwrap().write_all(line.as_bytes()).unwrap();
+    let out = from_stdin.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let missing = roster(&dir)
+        .env("DATABASE_URL", &url)
+        .args(["breached-passwords", "import", "no-such-file.txt"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("cannot read no-such-file.txt"),
+        "{}",
+        stderr(&missing)
+    );
+
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url);
+    let (child, port) = serve_quietly(server);
+    for breached in ["plinth marrow cobalt", "amber thistle gravel"] {
+        let body = format!(r#"{{"name":"Bo","email":"bo@example.com","password":"{breached}"}}"#);
+        let refused = post_json(port, "/api/register", &body);
+        assert!(refused.starts_with("HTTP/1.1 422"), "{refused}");
+        assert!(refused.contains("appeared in a data breach"), "{refused}");
+    }
+    send_sigterm(child.id());
+    child.wait_with_output().unwrap();
+
+    let out = roster(&dir)
+        .env("DATABASE_URL", &url)
+        .args(["breached-passwords", "clear"])
+        .output()
+        .unwrap();
+    assert_eq!(last_line(&out), "forgot 3 breached password hashes");
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url);
+    let (child, port) = serve_quietly(server);
+    register(port, "Bo", "bo@example.com", "plinth marrow cobalt");
     send_sigterm(child.id());
     child.wait_with_output().unwrap();
 }

@@ -4,6 +4,7 @@ use crate::paths;
 use crate::server_fns::auth::Login;
 use crate::signed_in::SignedIn;
 use crate::validation::{FieldErrors, LoginInput};
+use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
@@ -13,6 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let signed_in = SignedIn::expect();
     let action = ServerAction::<Login>::new();
     let fields = FormFields::new(["email", "password"]);
+    let remember = NodeRef::<html::Input>::new();
     let server_error = action_error(action);
 
     Effect::new(move |_| match action.value().get() {
@@ -30,11 +32,13 @@ pub fn LoginPage() -> impl IntoView {
         let input = LoginInput {
             email: fields.value("email"),
             password: fields.value("password"),
+            remember: remember.get_untracked().is_some_and(|input| input.checked()),
         };
         if fields.check(input.validate()).is_some() {
             action.dispatch(Login {
                 email: input.email,
                 password: input.password,
+                remember: input.remember.then_some(true),
             });
         }
     };
@@ -68,6 +72,11 @@ pub fn LoginPage() -> impl IntoView {
                     autofocus=fields.autofocus(server_error, "password")
                     on_edit=fields.clear_on_edit("password")
                 />
+                // Unchecked, nothing is sent: the session ends with the browser.
+                <div class="field-check">
+                    <input id="login-remember" type="checkbox" name="remember" value="true" node_ref=remember />
+                    <label for="login-remember">"Keep me signed in on this device"</label>
+                </div>
                 <SubmitButton pending=action.pending() label="Sign in" pending_label="Signing in…" />
             </form>
             <p class="form-footer">"New here? " <a href=paths::REGISTER>"Create an account"</a></p>

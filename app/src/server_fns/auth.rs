@@ -11,21 +11,28 @@ use crate::ssr::rpc::serve;
 pub async fn register(name: String, email: String, password: String) -> Result<User, AppError> {
     serve(|call| async move {
         let input = crate::validation::RegisterInput { name, email, password };
-        let (user, token) = call.state.auth.register(&input, &call.client()).await?;
-        call.set_cookie(call.state.cookies.set(&token));
+        let (user, session) = call.state.auth.register(&input, &call.client()).await?;
+        call.set_cookie(call.state.cookies.set(&session));
         call.redirect(crate::paths::ACCOUNT);
         Ok(user)
     })
     .await
 }
 
+/// `remember` is the "keep me signed in" checkbox: `Some(true)` when ticked, absent
+/// otherwise (an unticked box sends nothing in a form post).
 #[server(prefix = "/rpc", endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<User, AppError> {
+pub async fn login(email: String, password: String, remember: Option<bool>) -> Result<User, AppError> {
     serve(|call| async move {
-        let input = crate::validation::LoginInput { email, password };
+        let remember = remember.unwrap_or(false);
+        let input = crate::validation::LoginInput {
+            email,
+            password,
+            remember,
+        };
         let previous = call.session_token();
-        let (user, token) = call.state.auth.login(&input, &call.client(), previous.as_ref()).await?;
-        call.set_cookie(call.state.cookies.set(&token));
+        let (user, session) = call.state.auth.login(&input, &call.client(), previous.as_ref()).await?;
+        call.set_cookie(call.state.cookies.set(&session));
         call.redirect(crate::paths::ACCOUNT);
         Ok(user)
     })

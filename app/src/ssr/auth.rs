@@ -8,7 +8,7 @@ use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
-use crate::ssr::sessions::{SessionService, SessionToken};
+use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
 use crate::ssr::throttle::LoginThrottle;
 use crate::validation::{LoginInput, RegisterInput};
 use sea_orm::DatabaseConnection;
@@ -39,8 +39,9 @@ impl AuthService {
         }
     }
 
-    /// Creates the account and signs it in.
-    pub async fn register(&self, input: &RegisterInput, client: &ClientMeta) -> Result<(User, SessionToken), AppError> {
+    /// Creates the account and signs it in, for this browser session (staying
+    /// signed in is a choice made at sign-in).
+    pub async fn register(&self, input: &RegisterInput, client: &ClientMeta) -> Result<(User, NewSession), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
         // Refused before any work while the client's address is over its limit.
         let keys = self.throttle.registration_keys(client.ip.as_deref());
@@ -50,7 +51,7 @@ impl AuthService {
         users::ensure_email_free(&self.db, valid.email.as_str()).await?;
         // Counted before the hash it is about to cost, whatever comes of it.
         self.throttle.record_failure(&keys).await?;
-        let password_hash = self.hasher.hash(&valid.password).await?;
+        let password_hash = self.hasher.hash_new(&valid.password).await?;
         let user = users::insert_new(
             &self.db,
             valid.name.into_inner(),
@@ -60,7 +61,10 @@ impl AuthService {
         )
         .await?
         .to_user();
-        let token = self.sessions.start(user.id, client).await?;
+        let session = self
+            .sessions
+            .start(user.id, client, Persistence::BrowserSession)
+            .await?;
         self.audit
             .record(
                 AuditAction::Registered,
@@ -71,7 +75,7 @@ impl AuthService {
             )
             .await;
         metrics::counter!("roster_registrations_total").increment(1);
-        Ok((user, token))
+        Ok((user, session))
     }
 
     /// Verifies the credentials and starts a new session. Unknown email and wrong
@@ -83,7 +87,7 @@ impl AuthService {
         input: &LoginInput,
         client: &ClientMeta,
         previous: Option<&SessionToken>,
-    ) -> Result<(User, SessionToken), AppError> {
+    ) -> Result<(User, NewSession), AppError> {
         let result = self.try_login(input, client, previous).await;
         let outcome = match &result {
             Ok(_) => "success",
@@ -98,7 +102,7 @@ impl AuthService {
         input: &LoginInput,
         client: &ClientMeta,
         previous: Option<&SessionToken>,
-    ) -> Result<(User, SessionToken), AppError> {
+    ) -> Result<(User, NewSession), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
         let keys = self.throttle.keys(valid.email.as_str(), client.ip.as_deref());
         // Locked out: refuse before paying for a hash.
@@ -135,7 +139,10 @@ impl AuthService {
         if let Some(previous) = previous {
             self.sessions.end(previous).await?;
         }
-        let token = self.sessions.start(user.id, client).await?;
+        let session = self
+            .sessions
+            .start(user.id, client, Persistence::chosen(valid.remember))
+            .await?;
         self.audit
             .record(
                 AuditAction::SignIn,
@@ -145,6 +152,6 @@ impl AuthService {
                 None,
             )
             .await;
-        Ok((user, token))
+        Ok((user, session))
     }
 }

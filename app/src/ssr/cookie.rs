@@ -1,6 +1,6 @@
 //! The session cookie: how it is written, cleared and read back.
 
-use crate::ssr::sessions::SessionToken;
+use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
 use http::header::{COOKIE, HeaderMap, HeaderValue};
 
 #[derive(Debug, Clone)]
@@ -36,23 +36,26 @@ impl CookieConfig {
         }
     }
 
-    fn attributes(&self, max_age: i64) -> String {
+    /// `max_age: None` makes a browser-session cookie, dropped when the browser closes.
+    fn attributes(&self, max_age: Option<i64>) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
-        format!("Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+        let max_age = max_age.map(|secs| format!("; Max-Age={secs}")).unwrap_or_default();
+        format!("Path=/; HttpOnly; SameSite=Lax{max_age}{secure}")
     }
 
-    pub fn set(&self, token: &SessionToken) -> HeaderValue {
-        let value = format!(
-            "{}={}; {}",
-            self.name,
-            token.expose(),
-            self.attributes(self.max_age_secs)
-        );
+    /// The cookie for a session just started: kept for the session's lifetime if
+    /// the person chose to stay signed in, otherwise only until the browser closes.
+    pub fn set(&self, session: &NewSession) -> HeaderValue {
+        let max_age = match session.persistence {
+            Persistence::Remembered => Some(self.max_age_secs),
+            Persistence::BrowserSession => None,
+        };
+        let value = format!("{}={}; {}", self.name, session.token.expose(), self.attributes(max_age));
         HeaderValue::from_str(&value).expect("token and attributes are ASCII")
     }
 
     pub fn clear(&self) -> HeaderValue {
-        HeaderValue::from_str(&format!("{}=; {}", self.name, self.attributes(0))).expect("ASCII")
+        HeaderValue::from_str(&format!("{}=; {}", self.name, self.attributes(Some(0)))).expect("ASCII")
     }
 
     /// The session token from the request's cookies, if well-formed.
@@ -72,10 +75,17 @@ impl CookieConfig {
 mod tests {
     use super::*;
 
+    fn new_session(persistence: Persistence) -> NewSession {
+        NewSession {
+            token: SessionToken::generate(),
+            persistence,
+        }
+    }
+
     #[test]
     fn development_cookie_is_httponly_lax_and_not_secure() {
         let cfg = CookieConfig::new(false, 60);
-        let set = cfg.set(&SessionToken::generate());
+        let set = cfg.set(&new_session(Persistence::Remembered));
         let s = set.to_str().unwrap();
         assert!(s.starts_with("roster_session="));
         assert!(s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Max-Age=60"));
@@ -84,12 +94,31 @@ mod tests {
 
     #[test]
     fn production_cookie_is_secure_with_host_prefix() {
-        let s = CookieConfig::new(true, 60)
-            .set(&SessionToken::generate())
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(s.starts_with("__Host-roster_session=") && s.ends_with("; Secure"));
+        for persistence in [Persistence::Remembered, Persistence::BrowserSession] {
+            let s = CookieConfig::new(true, 60)
+                .set(&new_session(persistence))
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                s.starts_with("__Host-roster_session=") && s.ends_with("; Secure"),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_remembered_session_has_a_lasting_cookie() {
+        let cfg = CookieConfig::new(false, 60);
+        let remembered = cfg.set(&new_session(Persistence::Remembered));
+        assert!(remembered.to_str().unwrap().contains("; Max-Age=60"));
+        let browser = cfg.set(&new_session(Persistence::BrowserSession));
+        let browser = browser.to_str().unwrap();
+        assert!(
+            !browser.contains("Max-Age") && !browser.contains("Expires"),
+            "{browser}"
+        );
+        assert!(browser.ends_with("Path=/; HttpOnly; SameSite=Lax"), "{browser}");
     }
 
     #[test]

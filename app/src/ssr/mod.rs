@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod breached;
 pub mod caller;
 pub mod cookie;
 pub mod csp;

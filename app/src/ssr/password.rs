@@ -4,6 +4,7 @@
 //! waiting) instead of allocating 19 MiB per attempt without bound.
 
 use crate::error::AppError;
+use crate::ssr::breached::BreachedPasswords;
 use crate::ssr::hash_pool::HashPool;
 use crate::validation::Password;
 use argon2::password_hash::rand_core::OsRng;
@@ -29,6 +30,8 @@ pub struct PasswordHasher {
     computed: Arc<std::sync::atomic::AtomicU64>,
     /// Hashes holding a permit right now, and the most there ever were at once.
     in_flight: Arc<InFlight>,
+    /// Consulted by `hash_new` before a new password is accepted.
+    breaches: BreachedPasswords,
 }
 
 #[derive(Default)]
@@ -66,7 +69,14 @@ impl PasswordHasher {
             dummy_hash: dummy_hash.into(),
             computed: Arc::default(),
             in_flight: Arc::default(),
+            breaches: BreachedPasswords::off(),
         }
+    }
+
+    /// New passwords are also checked against breach corpora (`breached`).
+    pub fn checking_breaches(mut self, breaches: BreachedPasswords) -> Self {
+        self.breaches = breaches;
+        self
     }
 
     /// How many hashes this hasher has computed.
@@ -104,6 +114,17 @@ impl PasswordHasher {
         result
     }
 
+    /// The hash of a password someone is choosing (registration, a change, an
+    /// account made by an admin or the CLI): every such path comes here, so the
+    /// breach check cannot be forgotten on one of them. It runs before the hash,
+    /// so a refused password costs no hashing.
+    pub async fn hash_new(&self, password: &Password) -> Result<String, AppError> {
+        self.breaches.check(password).await?;
+        self.hash(password).await
+    }
+
+    /// The hash of `password` with no policy applied: for `hash_new` and for tools
+    /// that make accounts in bulk (the seeder).
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
         let password = password.expose().to_owned();
         let hash = self

@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
-/// Create an account and sign in.
+/// Create an account and sign in (for this browser session).
 #[utoipa::path(post, path = "/api/register", tag = "auth",
     request_body(content = RegisterInput, content_type = "application/json"),
     responses(
@@ -38,8 +38,8 @@ pub async fn register(
     client: ClientMeta,
     ApiJson(input): ApiJson<RegisterInput>,
 ) -> Result<Response, AppError> {
-    let (user, token) = state.auth.register(&input, &client).await?;
-    let cookie = state.cookies.set(&token);
+    let (user, session) = state.auth.register(&input, &client).await?;
+    let cookie = state.cookies.set(&session);
     Ok((
         StatusCode::CREATED,
         [(SET_COOKIE, cookie)],
@@ -48,7 +48,9 @@ pub async fn register(
         .into_response())
 }
 
-/// Sign in: a new session; the one the client held before is ended.
+/// Sign in: a new session; the one the client held before is ended. With
+/// `"remember": true` the cookie outlives the browser for `ROSTER_SESSION_TTL`;
+/// without it, it ends with the browser and the session after `ROSTER_SESSION_SHORT_TTL`.
 #[utoipa::path(post, path = "/api/login", tag = "auth",
     request_body(content = LoginInput, content_type = "application/json"),
     responses(
@@ -65,8 +67,8 @@ pub async fn login(
     SessionCookie(previous): SessionCookie,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Response, AppError> {
-    let (user, token) = state.auth.login(&input, &client, previous.as_ref()).await?;
-    let cookie = state.cookies.set(&token);
+    let (user, session) = state.auth.login(&input, &client, previous.as_ref()).await?;
+    let cookie = state.cookies.set(&session);
     Ok(([(SET_COOKIE, cookie)], Json(Envelope::ok(UserData { user }))).into_response())
 }
 

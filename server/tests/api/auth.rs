@@ -23,6 +23,7 @@ on_both_backends!(
     production_mode_sets_secure_host_cookies,
     racing_registrations_of_one_email_make_one_account,
     a_failed_insert_is_internal_not_a_taken_email,
+    only_keep_me_signed_in_outlives_the_browser_and_the_short_lifetime,
 );
 
 async fn register_creates_the_account_and_signs_in(backend: Backend) {
@@ -293,4 +294,67 @@ async fn a_failed_insert_is_internal_not_a_taken_email(backend: Backend) {
     app.post_json("/api/register", body, None)
         .await
         .assert_error(500, "internal");
+}
+
+/// "Keep me signed in" (`remember`), through the JSON API and the browser's form post
+/// alike: without it the cookie has no Max-Age (it ends with the browser) and the
+/// session's absolute lifetime is the short one; with it, the long one, in both.
+async fn only_keep_me_signed_in_outlives_the_browser_and_the_short_lifetime(backend: Backend) {
+    let app = spawn_app_with(backend, &["--session-ttl", "10d", "--session-short-ttl", "2h"]).await;
+    let (reply, registered) = app.register("Ada", "ada@example.com", PASSWORD).await;
+    let cookie = reply.set_cookie(&app.cookie_name).unwrap();
+    assert!(
+        !cookie.contains("Max-Age"),
+        "registration is a browser session: {cookie}"
+    );
+
+    let login = |remember: Option<bool>| {
+        let mut body = json!({"email": "ada@example.com", "password": PASSWORD});
+        if let Some(remember) = remember {
+            body["remember"] = json!(remember);
+        }
+        app.post_json("/api/login", body, None)
+    };
+    let short = login(None).await;
+    let unticked = login(Some(false)).await;
+    let remembered = login(Some(true)).await;
+    for reply in [&short, &unticked] {
+        let cookie = reply.set_cookie(&app.cookie_name).unwrap();
+        assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"), "{cookie}");
+    }
+    let cookie = remembered.set_cookie(&app.cookie_name).unwrap();
+    assert!(cookie.contains("; Max-Age=864000"), "ten days: {cookie}");
+
+    let form = |fields: &'static [(&'static str, &'static str)]| app.post_form("/rpc/login", "/login", fields, None);
+    let form_short = form(&[("email", "ada@example.com"), ("password", PASSWORD)]).await;
+    let form_remembered = form(&[
+        ("email", "ada@example.com"),
+        ("password", PASSWORD),
+        ("remember", "true"),
+    ])
+    .await;
+    assert!(!form_short.set_cookie(&app.cookie_name).unwrap().contains("Max-Age"));
+    assert!(
+        form_remembered
+            .set_cookie(&app.cookie_name)
+            .unwrap()
+            .contains("; Max-Age=864000")
+    );
+
+    // The stored expiry is what decides, whatever a client does with the cookie.
+    let sessions = app.stored_sessions().await;
+    let lifetime_of = |reply: &crate::helpers::Reply| {
+        let token = reply.session_cookie(&app.cookie_name).unwrap();
+        let hash = app::ssr::sessions::SessionToken::from_cookie(&token).unwrap().hash();
+        let session = sessions.iter().find(|s| s.token_hash == hash).expect("stored");
+        session.expires_at - session.created_at
+    };
+    assert_eq!(lifetime_of(&reply), chrono::Duration::hours(2));
+    for reply in [&short, &unticked, &form_short] {
+        assert_eq!(lifetime_of(reply), chrono::Duration::hours(2));
+    }
+    for reply in [&remembered, &form_remembered] {
+        assert_eq!(lifetime_of(reply), chrono::Duration::days(10));
+    }
+    assert_eq!(app.me(Some(&registered)).await.status, 200);
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod breached;
 mod cache;
 mod openapi;
 mod operations;

@@ -54,6 +54,7 @@ macro_rules! on_every_store {
 }
 
 on_every_store!(
+    live_sessions_are_counted_where_counting_is_cheap,
     a_session_reads_back_as_it_was_written,
     touching_moves_last_seen_and_never_creates_a_session,
     expiry_is_enforced_idle_and_absolute,
@@ -311,6 +312,7 @@ async fn every_session_can_be_listed_and_moved_to_another_store(kind: Kind) {
     };
     let policy = SessionPolicy {
         lifetime: Duration::days(14),
+        short_lifetime: Duration::hours(12),
         idle_timeout: Duration::hours(1),
     };
     let done = app::ssr::sessions::move_sessions(f.store.as_ref(), target.as_ref(), policy, Utc::now())
@@ -371,6 +373,7 @@ async fn expiry_is_enforced_idle_and_absolute(kind: Kind) {
     let user = f.user().await;
     let policy = SessionPolicy {
         lifetime: Duration::days(14),
+        short_lifetime: Duration::hours(12),
         idle_timeout: Duration::hours(24),
     };
     let service = SessionService::new(
@@ -522,6 +525,27 @@ async fn the_sweep_removes_expired_sessions_only(kind: Kind) {
     }
     assert_eq!(f.store.list_for_user(user).await.unwrap().len(), 1);
     assert_eq!(f.store.remove_expired(now()).await.unwrap(), 0, "nothing twice");
+}
+
+/// `roster_active_sessions` comes from here: the database store counts the live
+/// sessions (expired ones are not in use); the others say they cannot count cheaply.
+async fn live_sessions_are_counted_where_counting_is_cheap(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let user = f.user().await;
+    for _ in 0..2 {
+        f.store
+            .insert(record(user, &SessionToken::generate(), now()))
+            .await
+            .unwrap();
+    }
+    let mut expired = record(user, &SessionToken::generate(), now() - Duration::days(20));
+    expired.expires_at = now() - Duration::days(6);
+    f.store.insert(expired).await.unwrap();
+    let counted = f.store.count_live(now()).await.unwrap();
+    match kind {
+        Kind::Database(_) => assert_eq!(counted, Some(2)),
+        Kind::Directory | Kind::Redis => assert_eq!(counted, None),
+    }
 }
 
 async fn two_processes_racing_on_one_user_stay_consistent(kind: Kind) {

@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table, with the model logic beside each.
 
 pub mod audit_events;
+pub mod breached_passwords;
 pub mod login_throttles;
 pub mod sessions;
 pub mod users;

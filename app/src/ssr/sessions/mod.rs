@@ -42,13 +42,53 @@ const USER_AGENT_MAX_CHARS: usize = 512;
 /// `ROSTER_SESSION_IDLE_TIMEOUT`), which holds the defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
-    /// Absolute lifetime from sign-in.
+    /// Absolute lifetime from sign-in of a session the person asked to keep
+    /// ("keep me signed in").
     pub lifetime: Duration,
+    /// Absolute lifetime of any other session, whose cookie also ends when the
+    /// browser closes (`ROSTER_SESSION_SHORT_TTL`).
+    pub short_lifetime: Duration,
     /// A session unused for this long ends, whatever its lifetime says.
     pub idle_timeout: Duration,
 }
 
+/// Whether the person asked to stay signed in on this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// Until the browser closes (a cookie without Max-Age), and never longer than
+    /// the short lifetime: the default, for shared and borrowed computers.
+    BrowserSession,
+    /// "Keep me signed in": a cookie that outlives the browser, for the full lifetime.
+    Remembered,
+}
+
+impl Persistence {
+    pub fn chosen(remember: bool) -> Self {
+        if remember {
+            Self::Remembered
+        } else {
+            Self::BrowserSession
+        }
+    }
+}
+
+/// A session just started: its token (for the cookie only) and how long it keeps.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: SessionToken,
+    pub persistence: Persistence,
+}
+
 impl SessionPolicy {
+    /// The absolute lifetime of a new session that persists so.
+    pub fn lifetime_of(&self, persistence: Persistence) -> Duration {
+        match persistence {
+            Persistence::Remembered => self.lifetime,
+            // Never longer than a remembered one, whatever the settings say.
+            Persistence::BrowserSession => self.short_lifetime.min(self.lifetime),
+        }
+    }
+
     /// Whether the session may still be used at `now`: before its absolute expiry
     /// and used within the idle timeout.
     pub fn is_live(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
@@ -99,7 +139,12 @@ impl SessionService {
 
     /// A new session for the user; the token goes into the cookie, only its hash
     /// into the store.
-    pub async fn start(&self, user_id: Uuid, client: &ClientMeta) -> Result<SessionToken, AppError> {
+    pub async fn start(
+        &self,
+        user_id: Uuid,
+        client: &ClientMeta,
+        persistence: Persistence,
+    ) -> Result<NewSession, AppError> {
         let token = SessionToken::generate();
         let now = Utc::now();
         self.store
@@ -109,7 +154,7 @@ impl SessionService {
                 user_id,
                 created_at: now,
                 last_seen_at: now,
-                expires_at: now + self.policy.lifetime,
+                expires_at: now + self.policy.lifetime_of(persistence),
                 user_agent: client
                     .user_agent
                     .as_deref()
@@ -117,7 +162,7 @@ impl SessionService {
                 ip: client.ip.clone(),
             })
             .await?;
-        Ok(token)
+        Ok(NewSession { token, persistence })
     }
 
     /// The signed-in user for this token, enforcing expiry and the idle timeout on
@@ -280,5 +325,33 @@ impl SessionService {
     /// Whether the store answers, for readiness probes.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(short_hours: i64) -> SessionPolicy {
+        SessionPolicy {
+            lifetime: Duration::days(14),
+            short_lifetime: Duration::hours(short_hours),
+            idle_timeout: Duration::hours(24),
+        }
+    }
+
+    #[test]
+    fn only_a_remembered_session_gets_the_full_lifetime() {
+        let policy = policy(12);
+        assert_eq!(policy.lifetime_of(Persistence::Remembered), Duration::days(14));
+        assert_eq!(policy.lifetime_of(Persistence::BrowserSession), Duration::hours(12));
+        assert_eq!(Persistence::chosen(true), Persistence::Remembered);
+        assert_eq!(Persistence::chosen(false), Persistence::BrowserSession);
+    }
+
+    #[test]
+    fn a_browser_session_never_outlives_a_remembered_one() {
+        let policy = policy(24 * 30);
+        assert_eq!(policy.lifetime_of(Persistence::BrowserSession), Duration::days(14));
     }
 }

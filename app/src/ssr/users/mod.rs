@@ -54,7 +54,7 @@ impl UserService {
         // Fail fast before paying for a hash; the unique index decides a race.
         let account = valid.account;
         users::ensure_email_free(&self.db, account.email.as_str()).await?;
-        let hash = self.hasher.hash(&account.password).await?;
+        let hash = self.hasher.hash_new(&account.password).await?;
         let row = users::insert_new(
             &self.db,
             account.name.into_inner(),
@@ -171,7 +171,7 @@ impl UserService {
         let password = Password::parse_new(password)
             .and_then(|p| p.refuse_context_words(name.as_str(), email.as_str()))
             .map_err(|e| AppError::invalid_field("password", e))?;
-        let hash = self.hasher.hash(&password).await?;
+        let hash = self.hasher.hash_new(&password).await?;
         if let Some(existing) = users::find_by_email(&self.db, email.as_str()).await? {
             let mut row = existing.into_active_model();
             row.role = Set(Role::Admin.as_str().to_owned());

@@ -79,7 +79,7 @@ impl UserService {
             })?;
             self.require_password(existing, current, "current_password").await?;
         }
-        Ok(Some(self.hasher.hash(&password).await?))
+        Ok(Some(self.hasher.hash_new(&password).await?))
     }
 
     /// Fails fast on an email another account has; the unique index decides a race.
