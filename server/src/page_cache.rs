@@ -239,13 +239,17 @@ mod tests {
         };
         let routes = Router::new()
             .route(paths::LOGIN, get(sized(MAX_PAGE_BYTES)))
-            .route(paths::REGISTER, get(sized(MAX_PAGE_BYTES + 1)));
+            .route(paths::REGISTER, get(sized(MAX_PAGE_BYTES + 1)))
+            // A megabyte, far beyond any real page (they are a few kilobytes): kept.
+            .route(paths::HOME, get(sized(1 << 20)));
         let app = served(routes, &cache);
         for _ in 0..2 {
             let (status, body) = get_page(&app, paths::LOGIN).await;
             assert_eq!((status, body.len()), (StatusCode::OK, MAX_PAGE_BYTES));
         }
         assert_eq!(cache.stats(), PageCacheStats { hits: 1, misses: 1 });
+        let (status, body) = get_page(&app, paths::HOME).await;
+        assert_eq!((status, body.len()), (StatusCode::OK, 1 << 20));
         let (status, _) = get_page(&app, paths::REGISTER).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     }

@@ -30,6 +30,7 @@ on_both_backends!(
     revocations_take_effect_on_the_next_request,
     account_changes_show_on_the_next_request,
     a_cached_session_still_expires_on_time,
+    a_cached_session_records_its_use_once_per_interval,
 );
 
 /// A user signed in on two devices: both session tokens.
@@ -296,4 +297,36 @@ async fn a_cached_session_still_expires_on_time(backend: Backend) {
     warm(&app, &token).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     app.me(Some(&token)).await.assert_error(401, "unauthenticated");
+}
+
+/// A session answered from memory still records that it is in use: the first cached
+/// read after the touch interval writes "last seen" to the store (so a busy session
+/// is never ended as idle, however long the cache keeps it), and only that one read
+/// (a write per read would turn every cached read into a database write).
+async fn a_cached_session_records_its_use_once_per_interval(backend: Backend) {
+    let app = spawn_app_with(backend, &["--auth-cache-ttl", "10m"]).await;
+    let (_, token) = app.register("Busy", "busy@example.com", PASSWORD).await;
+    warm(&app, &token).await;
+    let cache = app.state.sessions.cache();
+    let hash = app::ssr::sessions::SessionToken::from_cookie(&token).unwrap().hash();
+    // As the cached copy would be after two quiet minutes.
+    let mut principal = (*cache.get(&hash).expect("cached")).clone();
+    principal.session.last_seen_at = chrono::Utc::now() - chrono::Duration::minutes(2);
+    cache.put(&hash, principal, cache.generation());
+    let stored_last_seen = || async { app.stored_sessions().await[0].last_seen_at };
+    let before = stored_last_seen().await;
+    let hits = cache.stats().hits;
+
+    assert_eq!(app.me(Some(&token)).await.status, 200);
+    let touched = stored_last_seen().await;
+    assert!(touched > before, "the first read after the interval records the use");
+    for _ in 0..3 {
+        assert_eq!(app.me(Some(&token)).await.status, 200);
+    }
+    assert_eq!(
+        stored_last_seen().await,
+        touched,
+        "the next reads are within the interval"
+    );
+    assert_eq!(cache.stats().hits, hits + 4, "all four answered from memory");
 }
