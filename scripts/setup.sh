@@ -52,12 +52,14 @@ fi
 
 if [ "$want_test" = 1 ]; then
   # From Debian: Chromium for the browser tests; nginx (with brotli_static) for the
-  # cluster test; promtool (in prometheus) to check and unit-test the alert rules.
+  # cluster test; promtool (in prometheus) to check and unit-test the alert rules;
+  # aiosmtpd, the SMTP server the mail tests deliver to.
   debian_packages=()
   [ -x /usr/bin/chromium ] || debian_packages+=(chromium)
   [ -x /usr/sbin/nginx ] || debian_packages+=(nginx-light)
   [ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || debian_packages+=(libnginx-mod-http-brotli-static)
   command -v promtool >/dev/null || debian_packages+=(prometheus)
+  /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || debian_packages+=(python3-aiosmtpd)
   if [ "${#debian_packages[@]}" -gt 0 ]; then
     say "installing ${debian_packages[*]} from Debian"
     apt_prefix=""

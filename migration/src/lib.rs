@@ -10,6 +10,7 @@ mod m20261125_000004_login_throttles;
 mod m20261125_000005_audit_events;
 mod m20261125_000006_user_search;
 mod m20261130_000007_breached_passwords;
+mod m20261130_000008_mail_outbox;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_audit_events::Migration),
             Box::new(m20261125_000006_user_search::Migration),
             Box::new(m20261130_000007_breached_passwords::Migration),
+            Box::new(m20261130_000008_mail_outbox::Migration),
         ]
     }
 }

@@ -310,6 +310,33 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_PWNED_PASSWORDS_UNAVAILABLE", default_value = "accept", value_parser = parse_when_unavailable, global = true)]
     pub pwned_passwords_unavailable: WhenUnavailable,
 
+    /// Send mail over SMTP: `smtp://USER:PASS@HOST:587?tls=required` (STARTTLS),
+    /// `smtps://USER:PASS@HOST:465` (implicit TLS) or `smtp://HOST:PORT` (plain, for a
+    /// relay on the same machine). Unset: each mail is written as an .eml file under
+    /// ROSTER_MAIL_DIR instead (and, outside production, its links are logged).
+    #[arg(long, env = "ROSTER_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every mail (`Name <address>`).
+    #[arg(long, env = "ROSTER_MAIL_FROM", default_value = "Roster <roster@localhost>", value_parser = parse_mail_from, global = true)]
+    pub mail_from: String,
+
+    /// Where mail goes as .eml files when no SMTP server is configured.
+    #[arg(long, env = "ROSTER_MAIL_DIR", default_value = "data/mail", global = true)]
+    pub mail_dir: std::path::PathBuf,
+
+    /// Tries per mail before it is given up (with a log line and a metric).
+    #[arg(long, env = "ROSTER_MAIL_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub mail_max_attempts: u32,
+
+    /// The address people reach Roster at: links in mail start with it.
+    #[arg(long, env = "ROSTER_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = parse_service_url, global = true)]
+    pub public_url: String,
+
+    /// The product's name, as mail calls it.
+    #[arg(long, env = "ROSTER_PRODUCT_NAME", default_value = "Roster", global = true)]
+    pub product_name: String,
+
     /// Registrations per client IP within the window before further ones are refused.
     #[arg(long, env = "ROSTER_REGISTER_MAX_PER_IP", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub register_max_per_ip: u32,
@@ -526,6 +553,10 @@ fn parse_service_url(raw: &str) -> Result<String, String> {
         return Err("expected https://HOST[/PATH] (e.g. https://api.pwnedpasswords.com)".into());
     }
     Ok(url.to_owned())
+}
+
+fn parse_mail_from(raw: &str) -> Result<String, String> {
+    app::ssr::mail::transport::parse_from(raw).map(|_| raw.trim().to_owned())
 }
 
 fn parse_when_unavailable(raw: &str) -> Result<WhenUnavailable, String> {
@@ -787,5 +818,27 @@ mod tests {
             assert!(parse(&["--pwned-passwords-url", bad]).is_err(), "{bad}");
         }
         assert!(parse(&["--pwned-passwords-unavailable", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn mail_goes_to_files_unless_an_smtp_server_is_given() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.settings.smtp_url, None);
+        assert_eq!(cli.settings.mail_dir, std::path::PathBuf::from("data/mail"));
+        assert_eq!(cli.settings.public_url, "http://127.0.0.1:3000");
+        assert_eq!(cli.settings.product_name, "Roster");
+        let cli = parse(&[
+            "--smtp-url",
+            "smtps://u:p@mail.example.com:465",
+            "--mail-from",
+            "Acme <a@acme.example>",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.settings.smtp_url.as_deref(),
+            Some("smtps://u:p@mail.example.com:465")
+        );
+        assert!(parse(&["--mail-from", "nobody"]).is_err());
+        assert!(parse(&["--mail-max-attempts", "0"]).is_err());
     }
 }

@@ -8,6 +8,9 @@ use app::ssr::auth::AuthService;
 use app::ssr::breached::BreachedPasswords;
 use app::ssr::db::{DbSettings, connect, connect_replica};
 use app::ssr::invalidations::InvalidationChannel;
+use app::ssr::mail::transport::Transport;
+use app::ssr::mail::worker::MailWorker;
+use app::ssr::mail::{MailService, MailSettings};
 use app::ssr::password::PasswordHasher;
 use app::ssr::principal_cache::PrincipalCache;
 use app::ssr::replica::Reads;
@@ -42,6 +45,8 @@ pub enum StartupError {
     BenchInProduction,
     #[error("cannot open the session store: {0}")]
     SessionStore(app::ssr::sessions::StoreError),
+    #[error("cannot set up mail: {0}")]
+    Mail(String),
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -134,6 +139,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     let audit = AuditLog::new(db.clone()).reading_from(reads.clone());
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
+    let mail = mail_service(settings, &db)?;
     Ok(AppState::new(Services {
         auth: AuthService::new(db.clone(), sessions.clone(), hasher.clone(), throttle, audit.clone()),
         users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), audit.clone())
@@ -143,8 +149,26 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
         audit,
         hasher,
         cookies: settings.cookie_config(),
+        mail,
         db,
     }))
+}
+
+/// SMTP when a server is configured, otherwise .eml files (with their links logged
+/// outside production, where someone trying Roster locally reads them).
+fn mail_service(settings: &Settings, db: &DatabaseConnection) -> Result<MailService, StartupError> {
+    let transport = match &settings.smtp_url {
+        Some(url) => Transport::smtp(url).map_err(StartupError::Mail)?,
+        None => Transport::directory(settings.mail_dir.clone(), !settings.production),
+    };
+    let from = app::ssr::mail::transport::parse_from(&settings.mail_from).map_err(StartupError::Mail)?;
+    Ok(MailService {
+        settings: MailSettings {
+            product: settings.product_name.clone(),
+            public_url: settings.public_url.clone(),
+        },
+        worker: MailWorker::new(db.clone(), transport, from, settings.mail_max_attempts),
+    })
 }
 
 pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache>) -> Router {
@@ -343,6 +367,8 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired_sessions(self.state.clone()));
+        tracing::info!(transport = %self.state.mail.worker.transport().describe(), "mail worker started");
+        tokio::spawn(self.state.mail.worker.clone().run());
         let cache = self.state.sessions.cache().clone();
         tokio::spawn(cache.listen_for_invalidations());
         if let Some((url, schedule)) = self.backups.clone() {

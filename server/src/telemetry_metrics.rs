@@ -53,6 +53,17 @@ async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(Some(active)) = state.sessions.store().count_live(chrono::Utc::now()).await {
         metrics::gauge!("roster_active_sessions").set(active as f64);
     }
+    // The outbox as the database has it: every process's sends, not just this one's.
+    if let Ok(counts) = app::ssr::mail::outbox::count_by_state(&state.db).await {
+        for name in [
+            app::ssr::mail::outbox::QUEUED,
+            app::ssr::mail::outbox::SENT,
+            app::ssr::mail::outbox::FAILED,
+        ] {
+            let count = counts.iter().find(|(s, _)| s == name).map_or(0, |(_, n)| *n);
+            metrics::gauge!("roster_mail_outbox", "state" => name).set(count as f64);
+        }
+    }
     let (size, idle) = match backend {
         DatabaseBackend::Postgres => {
             let pool = state.db.get_postgres_connection_pool();

@@ -13,6 +13,7 @@ pub mod hash_pool;
 pub mod http;
 pub mod invalidations;
 pub mod keyset;
+pub mod mail;
 pub mod page_chunks;
 pub mod password;
 pub mod password_policy;

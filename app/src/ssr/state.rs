@@ -5,6 +5,7 @@
 use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::AuthService;
 use crate::ssr::cookie::CookieConfig;
+use crate::ssr::mail::MailService;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::replica::Reads;
 use crate::ssr::sessions::SessionService;
@@ -29,6 +30,8 @@ pub struct Services {
     /// Password hashing (argon2id on its own threads).
     pub hasher: PasswordHasher,
     pub cookies: CookieConfig,
+    /// Composing mail, and the worker that sends the outbox.
+    pub mail: MailService,
 }
 
 #[derive(Clone)]

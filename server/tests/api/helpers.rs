@@ -130,6 +130,12 @@ pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settin
             &redis_prefix,
         ]);
     }
+    // Mail with no SMTP goes to files: never into the source tree.
+    let mail_dir = std::env::temp_dir().join("roster-test-mail");
+    let mail_dir = mail_dir.to_string_lossy().into_owned();
+    if !extra.contains(&"--mail-dir") {
+        args.extend(["--mail-dir", &mail_dir]);
+    }
     args.extend_from_slice(extra);
     Cli::try_parse_flags_only(args).expect("test settings parse").settings
 }
@@ -727,4 +733,136 @@ fn is_root() -> bool {
         .output()
         .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// A real SMTP server of the test's own (aiosmtpd, Debian's python3-aiosmtpd) on a
+/// free loopback port, keeping every message it accepts in a Maildir; it can be
+/// stopped and started again on the same port, as an outage would.
+pub struct SmtpSink {
+    port: u16,
+    dir: PathBuf,
+    process: Option<std::process::Child>,
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut sink = Self::stopped_on(port);
+        sink.resume();
+        sink
+    }
+
+    /// A sink that is not running yet, on a port nothing listens on.
+    pub fn stopped() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::stopped_on(port)
+    }
+
+    fn stopped_on(port: u16) -> Self {
+        let dir = std::env::temp_dir().join(format!("roster-smtp-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self {
+            port,
+            dir,
+            process: None,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn answers(&self) -> bool {
+        use std::io::Read as _;
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(1))).ok();
+        let mut greeting = [0u8; 3];
+        stream.read_exact(&mut greeting).is_ok() && &greeting == b"220"
+    }
+
+    /// Starts (again) on the same port, keeping what was delivered.
+    pub fn resume(&mut self) {
+        // Debian's own interpreter: the package installs for it, not for another python3 on PATH.
+        let process = std::process::Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.dir.join("maildir"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd is installed (Debian: python3-aiosmtpd)");
+        self.process = Some(process);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while !self.answers() {
+            assert!(std::time::Instant::now() < deadline, "aiosmtpd did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill().ok();
+            process.wait().ok();
+        }
+    }
+
+    /// Every message delivered so far, as raw RFC 5322 bytes, oldest first.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let new = self.dir.join("maildir").join("new");
+        let mut files: Vec<_> = std::fs::read_dir(&new)
+            .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+        files.iter().filter_map(|path| std::fs::read(path).ok()).collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// One delivered message, parsed: its headers and its two parts, decoded.
+pub struct Delivered {
+    pub to: String,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Delivered {
+    pub fn parse(raw: &[u8]) -> Self {
+        let mail = mailparse::parse_mail(raw).expect("a well-formed message");
+        let header = |name: &str| {
+            use mailparse::MailHeaderMap as _;
+            mail.headers.get_first_value(name).unwrap_or_default()
+        };
+        let part = |mime: &str| {
+            mail.subparts
+                .iter()
+                .find(|p| p.ctype.mimetype == mime)
+                .map(|p| p.get_body().expect("a decodable part"))
+                .unwrap_or_default()
+        };
+        Self {
+            to: header("To"),
+            from: header("From"),
+            subject: header("Subject"),
+            text: part("text/plain"),
+            html: part("text/html"),
+        }
+    }
 }

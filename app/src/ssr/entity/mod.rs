@@ -3,5 +3,6 @@
 pub mod audit_events;
 pub mod breached_passwords;
 pub mod login_throttles;
+pub mod mail_outbox;
 pub mod sessions;
 pub mod users;
