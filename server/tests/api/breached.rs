@@ -3,7 +3,7 @@
 //! into the database; never consulted at sign-in; an outage accepted or refused as
 //! configured.
 
-use crate::helpers::{Backend, TestUser, spawn_app_with};
+use crate::helpers::{Backend, TestUser, free_port, spawn_app_with};
 use crate::on_both_backends;
 use app::ssr::breached::{BREACHED, sha1_hex};
 use axum::extract::{Path, State};
@@ -87,11 +87,8 @@ async fn range(State(shared): State<Shared>, Path(prefix): Path<String>) -> (Sta
 }
 
 /// An address nothing listens on: the service is down.
-async fn closed_port_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    url
+fn closed_port_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
 }
 
 fn assert_breached(reply: &crate::helpers::Reply) {
@@ -163,7 +160,7 @@ async fn only_a_five_digit_prefix_leaves_the_server_and_sign_in_never_asks(backe
 
 async fn an_outage_accepts_new_passwords_by_default_or_refuses_them_when_configured(backend: Backend) {
     // Nothing listening: accepted by default, and signing in never needed it.
-    let app = spawn_app_with(backend, &["--pwned-passwords-url", &closed_port_url().await]).await;
+    let app = spawn_app_with(backend, &["--pwned-passwords-url", &closed_port_url()]).await;
     let mut user = TestUser::generate(&app).await;
     user.log_in(&app).await;
 

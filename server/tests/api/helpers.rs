@@ -459,6 +459,15 @@ pub fn database_name(url: &str) -> &str {
     url.rsplit('/').next().expect("a database name")
 }
 
+/// A loopback port nothing listens on (the OS picked it free a moment ago).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A `redis-server` of the test's own on a free port, with its data kept on disk
 /// so that stopping and starting it again keeps the sessions.
 pub struct OwnRedis {
@@ -469,11 +478,7 @@ pub struct OwnRedis {
 
 impl OwnRedis {
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("roster-redis-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut redis = Self {
@@ -564,13 +569,6 @@ impl OwnPostgresPair {
             .expect("a PostgreSQL version under /usr/lib/postgresql");
         let dir = std::env::temp_dir().join(format!("roster-pg-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
-        let free_port = || {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        };
         let pair = Self {
             dir,
             bin,
@@ -746,27 +744,14 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut sink = Self::stopped_on(port);
+        let mut sink = Self::stopped();
         sink.resume();
         sink
     }
 
     /// A sink that is not running yet, on a port nothing listens on.
     pub fn stopped() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::stopped_on(port)
-    }
-
-    fn stopped_on(port: u16) -> Self {
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("roster-smtp-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         Self {

@@ -43,9 +43,6 @@ impl Transport {
     pub fn smtp(url: &str) -> Result<Self, String> {
         const EXPECTED: &str =
             "ROSTER_SMTP_URL: expected smtp://USER:PASS@HOST:PORT[?tls=required] or smtps://USER:PASS@HOST:PORT";
-        if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-            return Err(EXPECTED.into());
-        }
         let mailer = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|_| EXPECTED.to_owned())?
             .timeout(Some(SMTP_TIMEOUT))
