@@ -28,7 +28,11 @@ pub enum AppError {
     AccountDisabled,
     #[error("This is the last active administrator; promote another one first.")]
     LastAdmin,
-    #[error("Too many failed sign-in attempts. Try again in {} minute(s).", retry_after_secs.div_ceil(60))]
+    #[error("This account's address is not confirmed yet. Follow the link we sent to it, or ask for a new one.")]
+    EmailUnverified,
+    #[error("This link is not valid: it may have expired or been used already. Ask for a new one.")]
+    InvalidToken,
+    #[error("Too many attempts. Try again in {} minute(s).", retry_after_secs.div_ceil(60))]
     RateLimited { retry_after_secs: u64 },
     #[error("{message}")]
     BadRequest { message: String },
@@ -60,6 +64,8 @@ impl AppError {
             Self::CrossSiteRequest => "cross_site_request",
             Self::AccountDisabled => "account_disabled",
             Self::LastAdmin => "last_admin",
+            Self::EmailUnverified => "email_unverified",
+            Self::InvalidToken => "invalid_token",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest { .. } => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -76,7 +82,8 @@ impl AppError {
             Self::ValidationFailed { .. } => 422,
             Self::EmailTaken => 409,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
-            Self::Forbidden | Self::AccountDisabled | Self::CrossSiteRequest => 403,
+            Self::Forbidden | Self::AccountDisabled | Self::CrossSiteRequest | Self::EmailUnverified => 403,
+            Self::InvalidToken => 400,
             Self::LastAdmin => 409,
             Self::RateLimited { .. } => 429,
             Self::BadRequest { .. } => 400,
@@ -126,6 +133,8 @@ impl AppError {
             Self::CrossSiteRequest,
             Self::AccountDisabled,
             Self::LastAdmin,
+            Self::EmailUnverified,
+            Self::InvalidToken,
             Self::RateLimited { retry_after_secs: 60 },
             Self::bad_request("x"),
             Self::PayloadTooLarge,

@@ -25,7 +25,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{Lazy, SsrMode, path};
 
 use components::header::SiteHeader;
-use pages::{AccountRoute, AdminAuditRoute, AdminUsersRoute, HomeRoute, LoginRoute, NotFoundPage, RegisterRoute};
+use pages::{
+    AccountRoute, AdminAuditRoute, AdminUsersRoute, ForgotPasswordRoute, HomeRoute, LoginRoute, NotFoundPage,
+    RegisterRoute, ResetPasswordRoute, VerifyEmailRoute,
+};
 
 /// Where the client files come from when not from this server: a CDN's base URL
 /// (`ROSTER_ASSET_BASE_URL`), provided by the server to the shell's render.
@@ -106,6 +109,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} />
+                    <Route path=path!("/password/reset") view={Lazy::<ResetPasswordRoute>::new()} />
+                    <Route path=path!("/email/verify") view={Lazy::<VerifyEmailRoute>::new()} />
                 </Routes>
             </main>
         </Router>

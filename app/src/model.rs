@@ -40,6 +40,8 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub disabled: bool,
+    /// Whether the account's current address was proven by a link sent to it.
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -149,10 +151,18 @@ pub enum AuditAction {
     UserCreated,
     UserDeleted,
     SessionsRevoked,
+    /// A link was sent by mail (the detail says which kind).
+    TokenIssued,
+    TokenUsed,
+    /// A link that opened nothing: unknown, used or expired (the detail says which).
+    TokenRefused,
+    EmailVerified,
+    /// An administrator marked an address unproven.
+    EmailUnverified,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 17] = [
         Self::Registered,
         Self::SignIn,
         Self::SignInFailed,
@@ -165,6 +175,11 @@ impl AuditAction {
         Self::UserCreated,
         Self::UserDeleted,
         Self::SessionsRevoked,
+        Self::TokenIssued,
+        Self::TokenUsed,
+        Self::TokenRefused,
+        Self::EmailVerified,
+        Self::EmailUnverified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -181,6 +196,11 @@ impl AuditAction {
             Self::UserCreated => "user_created",
             Self::UserDeleted => "user_deleted",
             Self::SessionsRevoked => "sessions_revoked",
+            Self::TokenIssued => "token_issued",
+            Self::TokenUsed => "token_used",
+            Self::TokenRefused => "token_refused",
+            Self::EmailVerified => "email_verified",
+            Self::EmailUnverified => "email_unverified",
         }
     }
 

@@ -9,5 +9,21 @@ pub const LOGIN: &str = "/login";
 pub const ACCOUNT: &str = "/account";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// Asking for a password-reset link.
+pub const FORGOT_PASSWORD: &str = "/password/forgot";
+/// Where a reset link leads (`?token=`, traded at once for a cookie: `ssr::link_landing`).
+pub const RESET_PASSWORD: &str = "/password/reset";
+/// Where an address-verification link leads (`?token=`, likewise).
+pub const VERIFY_EMAIL: &str = "/email/verify";
 
-pub const ALL: [&str; 6] = [HOME, REGISTER, LOGIN, ACCOUNT, ADMIN_USERS, ADMIN_AUDIT];
+pub const ALL: [&str; 9] = [
+    HOME,
+    REGISTER,
+    LOGIN,
+    ACCOUNT,
+    ADMIN_USERS,
+    ADMIN_AUDIT,
+    FORGOT_PASSWORD,
+    RESET_PASSWORD,
+    VERIFY_EMAIL,
+];

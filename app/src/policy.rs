@@ -38,6 +38,8 @@ pub enum Action {
     ChangePassword,
     ChangeRole,
     ChangeDisabled,
+    /// Mark an address proven, or not, without a link.
+    ChangeEmailVerified,
     DeleteUser,
     /// Read the audit log.
     ViewAudit,
@@ -45,13 +47,15 @@ pub enum Action {
     ListOwnSessions,
     /// Sign out one's other sessions.
     RevokeOwnSessions,
+    /// Have a new link mailed to prove one's own address.
+    ResendVerification,
     /// End every session of an account (an administrator's remedy for a stolen
     /// device; users sign out their own other sessions with `RevokeOwnSessions`).
     EndUserSessions,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -59,10 +63,12 @@ impl Action {
         Self::ChangePassword,
         Self::ChangeRole,
         Self::ChangeDisabled,
+        Self::ChangeEmailVerified,
         Self::DeleteUser,
         Self::ViewAudit,
         Self::ListOwnSessions,
         Self::RevokeOwnSessions,
+        Self::ResendVerification,
         Self::EndUserSessions,
     ];
 }
@@ -102,7 +108,8 @@ pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
         Actor::Admin(_) => Decision::Allow,
         Actor::User(_) => match (action, target) {
             (
-                ReadUser | UpdateProfile | ChangePassword | DeleteUser | ListOwnSessions | RevokeOwnSessions,
+                ReadUser | UpdateProfile | ChangePassword | DeleteUser | ListOwnSessions | RevokeOwnSessions
+                | ResendVerification,
                 Target::Myself,
             ) => Decision::Allow,
             // A user never changes their own role or flag, and never touches others.
@@ -144,11 +151,14 @@ mod tests {
             (ChangeRole, Target::Other, Forbidden, Allow),
             (ChangeDisabled, Target::Myself, Forbidden, Allow),
             (ChangeDisabled, Target::Other, Forbidden, Allow),
+            (ChangeEmailVerified, Target::Myself, Forbidden, Allow),
+            (ChangeEmailVerified, Target::Other, Forbidden, Allow),
             (DeleteUser, Target::Myself, Allow, Allow),
             (DeleteUser, Target::Other, Forbidden, Allow),
             (ViewAudit, Target::Collection, Forbidden, Allow),
             (ListOwnSessions, Target::Myself, Allow, Allow),
             (RevokeOwnSessions, Target::Myself, Allow, Allow),
+            (ResendVerification, Target::Myself, Allow, Allow),
             (EndUserSessions, Target::Myself, Forbidden, Allow),
             (EndUserSessions, Target::Other, Forbidden, Allow),
         ];

@@ -445,6 +445,8 @@ updatable_user_fields! {
     role: String,
     /// Admins only. Disabling ends the user's sessions.
     disabled: bool,
+    /// Admins only: mark the address proven (or not) without a link.
+    email_verified: bool,
 }
 
 impl UpdateUserInput {
@@ -478,6 +480,7 @@ pub struct ValidUserUpdate {
     pub current_password: Option<Password>,
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    pub email_verified: Option<bool>,
 }
 
 impl UpdateUserInput {
@@ -505,9 +508,58 @@ impl UpdateUserInput {
                 .as_deref()
                 .and_then(|raw| checks.field("role", parse_role(raw))),
             disabled: self.disabled,
+            email_verified: self.email_verified,
         };
         checks.done(|| Some(valid))
     }
+}
+
+/// Asking for a link that resets a forgotten password.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ForgotPasswordInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub email: String,
+}
+
+impl ForgotPasswordInput {
+    pub fn validate(&self) -> Result<Email, FieldErrors> {
+        let mut checks = Checks::default();
+        let email = checks.field("email", Email::parse(&self.email));
+        checks.done(|| email)
+    }
+}
+
+/// A new password, with the secret from the reset link.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ResetPasswordInput {
+    /// The `token` of the link in the mail.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub token: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub password: String,
+}
+
+impl ResetPasswordInput {
+    /// The password's own rules; the token is the service's to judge.
+    pub fn validate(&self) -> Result<Password, FieldErrors> {
+        let mut checks = Checks::default();
+        let password = checks.field("password", Password::parse_new(&self.password));
+        checks.done(|| password)
+    }
+}
+
+/// The secret from an address-verification link.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct VerifyEmailInput {
+    /// The `token` of the link in the mail.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub token: String,
 }
 
 /// Deleting an account: the password is required when it is one's own.

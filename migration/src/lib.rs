@@ -11,6 +11,7 @@ mod m20261125_000005_audit_events;
 mod m20261125_000006_user_search;
 mod m20261130_000007_breached_passwords;
 mod m20261130_000008_mail_outbox;
+mod m20261130_000009_email_tokens;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_user_search::Migration),
             Box::new(m20261130_000007_breached_passwords::Migration),
             Box::new(m20261130_000008_mail_outbox::Migration),
+            Box::new(m20261130_000009_email_tokens::Migration),
         ]
     }
 }

@@ -333,6 +333,19 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = parse_http_base_url, global = true)]
     pub public_url: String,
 
+    /// Refuse sign-in (403 `email_unverified`) to accounts whose address is not
+    /// proven yet; a registration then starts no session until the link is followed.
+    #[arg(long, env = "ROSTER_REQUIRE_VERIFIED_EMAIL", global = true)]
+    pub require_verified_email: bool,
+
+    /// How long a link that proves an address stays valid.
+    #[arg(long, env = "ROSTER_VERIFY_TTL", default_value = "48h", value_parser = parse_duration, global = true)]
+    pub verify_ttl: Duration,
+
+    /// How long a password-reset link stays valid.
+    #[arg(long, env = "ROSTER_RESET_TTL", default_value = "1h", value_parser = parse_duration, global = true)]
+    pub reset_ttl: Duration,
+
     /// The product's name, as mail calls it.
     #[arg(long, env = "ROSTER_PRODUCT_NAME", default_value = "Roster", global = true)]
     pub product_name: String,
@@ -468,6 +481,7 @@ impl Settings {
             max_registrations_per_ip: self.register_max_per_ip,
             window: lockout,
             lockout,
+            ..app::ssr::throttle::ThrottlePolicy::default()
         }
     }
 
@@ -492,7 +506,7 @@ impl Settings {
 
 /// Durations here come from `parse_duration`, which bounds them at a century, far
 /// inside chrono's range.
-fn chrono_duration(duration: Duration) -> chrono::Duration {
+pub(crate) fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 

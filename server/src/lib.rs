@@ -8,6 +8,7 @@ pub mod configuration;
 pub mod error_tracking;
 pub mod forwarded;
 pub mod health;
+pub mod link_landing;
 pub mod page_cache;
 pub mod recent_writes;
 pub mod request_log;

@@ -101,7 +101,8 @@ pub async fn security_headers(State(config): State<SecurityConfig>, mut request:
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-    headers.insert(header::REFERRER_POLICY, REFERRER_POLICY);
+    // A page may ask for less (a link landing sends none at all: `link_landing`).
+    headers.entry(header::REFERRER_POLICY).or_insert(REFERRER_POLICY);
     headers.insert(header::X_FRAME_OPTIONS, DENY);
     if is_dynamic && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, NO_STORE);

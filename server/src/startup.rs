@@ -1,6 +1,6 @@
 //! Building and running the application: database, state, router, listener.
 
-use crate::configuration::{SessionStoreKind, Settings, redact_url};
+use crate::configuration::{SessionStoreKind, Settings, chrono_duration, redact_url};
 use crate::page_cache::PageCache;
 use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
@@ -12,6 +12,7 @@ use app::ssr::mail::transport::Transport;
 use app::ssr::mail::worker::MailWorker;
 use app::ssr::mail::{MailService, MailSettings};
 use app::ssr::password::PasswordHasher;
+use app::ssr::password_reset::PasswordReset;
 use app::ssr::principal_cache::PrincipalCache;
 use app::ssr::replica::Reads;
 use app::ssr::sessions::{
@@ -20,6 +21,7 @@ use app::ssr::sessions::{
 use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
+use app::ssr::verification::EmailVerification;
 use app::{App, shell};
 use axum::Router;
 use axum::serve::ListenerExt;
@@ -140,10 +142,43 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
     let mail = mail_service(settings, &db)?;
+    let verification = EmailVerification::new(
+        db.clone(),
+        mail.settings.clone(),
+        throttle.clone(),
+        audit.clone(),
+        sessions.clone(),
+        chrono_duration(settings.verify_ttl),
+    );
+    let password_reset = PasswordReset::new(
+        db.clone(),
+        mail.settings.clone(),
+        throttle.clone(),
+        audit.clone(),
+        sessions.clone(),
+        hasher.clone(),
+        chrono_duration(settings.reset_ttl),
+    );
     Ok(AppState::new(Services {
-        auth: AuthService::new(db.clone(), sessions.clone(), hasher.clone(), throttle, audit.clone()),
-        users: UserService::new(db.clone(), sessions.clone(), hasher.clone(), audit.clone())
-            .reading_from(reads.clone()),
+        auth: AuthService::new(
+            db.clone(),
+            sessions.clone(),
+            hasher.clone(),
+            throttle,
+            audit.clone(),
+            verification.clone(),
+            settings.require_verified_email,
+        ),
+        users: UserService::new(
+            db.clone(),
+            sessions.clone(),
+            hasher.clone(),
+            audit.clone(),
+            verification.clone(),
+        )
+        .reading_from(reads.clone()),
+        verification,
+        password_reset,
         reads,
         sessions,
         audit,
@@ -247,6 +282,12 @@ pub fn with_middleware(router: Router, settings: &Settings, page_cache: Option<P
         router = router.layer(axum::middleware::from_fn(security::csrf_guard));
     }
     router = router.layer(axum::middleware::from_fn(crate::static_cache::cache_headers));
+    // A link's secret never reaches a page: traded for a cookie before any renders
+    // (the page cache outside passes every request with a query string through).
+    router = router.layer(axum::middleware::from_fn_with_state(
+        settings.cookie_config(),
+        crate::link_landing::land_links,
+    ));
     // Inside the security headers: it needs this response's CSP nonce.
     if let Some(cache) = page_cache {
         router = router.layer(axum::middleware::from_fn_with_state(
@@ -422,7 +463,8 @@ impl Application {
 /// How long in-flight requests may run on after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
-/// Expiry is enforced on every request; this only reclaims the space.
+/// Expiry is enforced on every request (and on every use of a mailed link); this
+/// only reclaims the space.
 async fn sweep_expired_sessions(state: AppState) {
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -431,6 +473,11 @@ async fn sweep_expired_sessions(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "expired-session sweep failed"),
+        }
+        match app::ssr::email_tokens::sweep(&state.db, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired mailed links removed"),
+            Err(err) => tracing::warn!(error = %err, "expired-link sweep failed"),
         }
     }
 }

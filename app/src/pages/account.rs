@@ -6,6 +6,7 @@ use crate::components::logout::LogoutButton;
 use crate::components::strength::StrengthHint;
 use crate::model::{SessionInfo, User};
 use crate::paths;
+use crate::server_fns::links::ResendVerification;
 use crate::server_fns::sessions::{RevokeOtherSessions, RevokeSession, my_sessions};
 use crate::server_fns::users::{ChangePassword, DeleteAccount, UpdateProfile};
 use crate::signed_in::SignedIn;
@@ -38,8 +39,10 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn AccountDetails(user: User, profile_saved: RwSignal<bool>) -> impl IntoView {
     let since = user.created_at.format("%-d %B %Y").to_string();
+    let unverified = (!user.email_verified).then(|| view! { <UnverifiedNotice email=user.email.clone() /> });
     view! {
         <div class="stack">
+            {unverified}
             <section class="card" aria-labelledby="account-title">
                 <h1 id="account-title">"Your account"</h1>
                 <p class="lead">"Signed in as " <strong data-testid="account-name">{user.name.clone()}</strong></p>
@@ -60,6 +63,30 @@ fn AccountDetails(user: User, profile_saved: RwSignal<bool>) -> impl IntoView {
             <SessionList />
             <DeleteAccountForm />
         </div>
+    }
+}
+
+/// Until the address is proven: what to do, and a new link on request.
+#[component]
+fn UnverifiedNotice(email: String) -> impl IntoView {
+    let action = ServerAction::<ResendVerification>::new();
+    let server_error = action_error(action);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(ResendVerification {});
+    };
+    view! {
+        <section class="card notice" aria-labelledby="unverified-title" data-testid="unverified-notice">
+            <h2 id="unverified-title">"Confirm your address"</h2>
+            <p>
+                "We mailed a link to " <strong>{email}</strong>
+                ". Follow it to confirm that the address is yours: it is how you get back in if you forget your password."
+            </p>
+            <FormAlert error=server_error />
+            <form method="post" action=ResendVerification::PATH on:submit=on_submit>
+                <SubmitButton pending=action.pending() label="Send a new link" pending_label="Sending…" />
+            </form>
+        </section>
     }
 }
 

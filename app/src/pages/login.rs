@@ -79,7 +79,11 @@ pub fn LoginPage() -> impl IntoView {
                 </div>
                 <SubmitButton pending=action.pending() label="Sign in" pending_label="Signing in…" />
             </form>
-            <p class="form-footer">"New here? " <a href=paths::REGISTER>"Create an account"</a></p>
+            <p class="form-footer">
+                <a href=paths::FORGOT_PASSWORD>"Forgot your password?"</a>
+                " · New here? "
+                <a href=paths::REGISTER>"Create an account"</a>
+            </p>
         </section>
     }
 }

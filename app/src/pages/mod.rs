@@ -1,21 +1,27 @@
 mod account;
 mod admin;
 mod forbidden;
+mod forgot_password;
 mod home;
 mod login;
 mod not_found;
 mod register;
+mod reset_password;
+mod verify_email;
 
 pub use not_found::NotFoundPage;
 
 use crate::paths;
 use account::AccountPage;
 use admin::{AdminAuditPage, AdminUsersPage};
+use forgot_password::ForgotPasswordPage;
 use home::HomePage;
 use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 use login::LoginPage;
 use register::RegisterPage;
+use reset_password::ResetPasswordPage;
+use verify_email::VerifyEmailPage;
 
 /// Declares each page as a lazily loaded route: built with `cargo leptos build
 /// --split`, a page's code is a WASM chunk of its own, fetched the first time the
@@ -42,13 +48,16 @@ macro_rules! lazy_pages {
 /// in cargo-leptos' split manifest (`__<route, snake case>_view_<hash>`): the server
 /// announces the chunk of the page it renders (`ssr::page_chunks`). A page added to
 /// `lazy_pages!` gets its line here (a server test checks that every route has one).
-pub const PAGE_CHUNKS: [(&str, &str); 6] = [
+pub const PAGE_CHUNKS: [(&str, &str); 9] = [
     (paths::HOME, "__home_route_view_"),
     (paths::REGISTER, "__register_route_view_"),
     (paths::LOGIN, "__login_route_view_"),
     (paths::ACCOUNT, "__account_route_view_"),
     (paths::ADMIN_USERS, "__admin_users_route_view_"),
     (paths::ADMIN_AUDIT, "__admin_audit_route_view_"),
+    (paths::FORGOT_PASSWORD, "__forgot_password_route_view_"),
+    (paths::RESET_PASSWORD, "__reset_password_route_view_"),
+    (paths::VERIFY_EMAIL, "__verify_email_route_view_"),
 ];
 
 lazy_pages! {
@@ -58,4 +67,7 @@ lazy_pages! {
     AccountRoute => AccountPage,
     AdminUsersRoute => AdminUsersPage,
     AdminAuditRoute => AdminAuditPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    VerifyEmailRoute => VerifyEmailPage,
 }

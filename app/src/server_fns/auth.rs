@@ -12,8 +12,14 @@ pub async fn register(name: String, email: String, password: String) -> Result<U
     serve(|call| async move {
         let input = crate::validation::RegisterInput { name, email, password };
         let (user, session) = call.state.auth.register(&input, &call.client()).await?;
-        call.set_cookie(call.state.cookies.set(&session));
-        call.redirect(crate::paths::ACCOUNT);
+        match session {
+            Some(session) => {
+                call.set_cookie(call.state.cookies.set(&session));
+                call.redirect(crate::paths::ACCOUNT);
+            }
+            // Sign-in waits for the address: the page that says to check the inbox.
+            None => call.redirect(super::links::VERIFY_SENT),
+        }
         Ok(user)
     })
     .await

@@ -6,5 +6,6 @@
 
 pub mod audit;
 pub mod auth;
+pub mod links;
 pub mod sessions;
 pub mod users;

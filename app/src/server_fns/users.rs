@@ -46,11 +46,17 @@ pub async fn create_user(name: String, email: String, password: String, role: St
 
 /// Admin edits of another account's role or flag.
 #[server(prefix = "/rpc", endpoint = "users/update")]
-pub async fn update_user(id: Uuid, role: Option<String>, disabled: Option<bool>) -> Result<User, AppError> {
+pub async fn update_user(
+    id: Uuid,
+    role: Option<String>,
+    disabled: Option<bool>,
+    email_verified: Option<bool>,
+) -> Result<User, AppError> {
     serve(|call| async move {
         let input = UpdateUserInput {
             role,
             disabled,
+            email_verified,
             ..Default::default()
         };
         call.state.users.update(&call.caller().await?, id, &input).await

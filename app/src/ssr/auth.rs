@@ -10,8 +10,9 @@ use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
 use crate::ssr::throttle::LoginThrottle;
+use crate::ssr::verification::EmailVerification;
 use crate::validation::{LoginInput, RegisterInput};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 #[derive(Clone)]
 pub struct AuthService {
@@ -20,6 +21,10 @@ pub struct AuthService {
     hasher: PasswordHasher,
     throttle: LoginThrottle,
     audit: AuditLog,
+    verification: EmailVerification,
+    /// `ROSTER_REQUIRE_VERIFIED_EMAIL`: no session for an account whose address
+    /// is not proven yet.
+    require_verified_email: bool,
 }
 
 impl AuthService {
@@ -29,6 +34,8 @@ impl AuthService {
         hasher: PasswordHasher,
         throttle: LoginThrottle,
         audit: AuditLog,
+        verification: EmailVerification,
+        require_verified_email: bool,
     ) -> Self {
         Self {
             db,
@@ -36,12 +43,24 @@ impl AuthService {
             hasher,
             throttle,
             audit,
+            verification,
+            require_verified_email,
         }
     }
 
-    /// Creates the account and signs it in, for this browser session (staying
-    /// signed in is a choice made at sign-in).
-    pub async fn register(&self, input: &RegisterInput, client: &ClientMeta) -> Result<(User, NewSession), AppError> {
+    pub fn requires_verified_email(&self) -> bool {
+        self.require_verified_email
+    }
+
+    /// Creates the account and sends the link that proves its address (in the
+    /// same transaction: no account without its link on the way). Signs it in for
+    /// this browser session (staying signed in is a choice made at sign-in), unless
+    /// sign-in waits for a proven address.
+    pub async fn register(
+        &self,
+        input: &RegisterInput,
+        client: &ClientMeta,
+    ) -> Result<(User, Option<NewSession>), AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
         // Refused before any work while the client's address is over its limit.
         let keys = self.throttle.registration_keys(client.ip.as_deref());
@@ -52,19 +71,26 @@ impl AuthService {
         // Counted before the hash it is about to cost, whatever comes of it.
         self.throttle.record_failure(&keys).await?;
         let password_hash = self.hasher.hash_new(&valid.password).await?;
-        let user = users::insert_new(
-            &self.db,
+        let txn = self.db.begin().await?;
+        let account = users::insert_new(
+            &txn,
             valid.name.into_inner(),
             valid.email.into_inner(),
             password_hash,
             Role::User,
         )
-        .await?
-        .to_user();
-        let session = self
-            .sessions
-            .start(user.id, client, Persistence::BrowserSession)
-            .await?;
+        .await?;
+        self.verification.queue(&txn, &account).await?;
+        txn.commit().await?;
+        let user = account.to_user();
+        let session = match self.require_verified_email {
+            true => None,
+            false => Some(
+                self.sessions
+                    .start(user.id, client, Persistence::BrowserSession)
+                    .await?,
+            ),
+        };
         self.audit
             .record(
                 AuditAction::Registered,
@@ -74,6 +100,7 @@ impl AuthService {
                 None,
             )
             .await;
+        self.verification.record_sent(&account, Some(user.id), client).await;
         metrics::counter!("roster_registrations_total").increment(1);
         Ok((user, session))
     }
@@ -135,6 +162,21 @@ impl AuthService {
                 )
                 .await;
             return Err(AppError::AccountDisabled);
+        }
+        // Likewise only after the password: whether an address is proven is the
+        // owner's business.
+        if self.require_verified_email && !user.email_verified {
+            let detail = Some("address not confirmed".to_owned());
+            self.audit
+                .record(
+                    AuditAction::SignInFailed,
+                    None,
+                    Some((user.id, &user.email)),
+                    client,
+                    detail,
+                )
+                .await;
+            return Err(AppError::EmailUnverified);
         }
         if let Some(previous) = previous {
             self.sessions.end(previous).await?;

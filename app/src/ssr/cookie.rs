@@ -1,5 +1,7 @@
-//! The session cookie: how it is written, cleared and read back.
+//! The session cookie: how it is written, cleared and read back. And the cookie
+//! that carries a mailed link's secret from the link to its form (`link_*`).
 
+use crate::ssr::email_tokens::{LinkSecret, Purpose};
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
 use http::header::{COOKIE, HeaderMap, HeaderValue};
 
@@ -60,15 +62,50 @@ impl CookieConfig {
 
     /// The session token from the request's cookies, if well-formed.
     pub fn token(&self, headers: &HeaderMap) -> Option<SessionToken> {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.name)
-            .and_then(|(_, value)| SessionToken::from_cookie(value))
+        cookie_value(headers, &self.name).and_then(SessionToken::from_cookie)
     }
+
+    /// The cookie that holds a link's secret while its page is open: named by the
+    /// link's purpose, `__Host-` in production like the session cookie.
+    fn link_name(&self, purpose: Purpose) -> String {
+        let prefix = if self.secure { "__Host-" } else { "" };
+        format!("{prefix}roster_link_{}", purpose.as_str())
+    }
+
+    /// Holds a link's secret for `max_age_secs`: long enough to fill in the form
+    /// the link leads to.
+    pub fn set_link(&self, purpose: Purpose, secret: &LinkSecret, max_age_secs: i64) -> HeaderValue {
+        let value = format!(
+            "{}={}; {}",
+            self.link_name(purpose),
+            secret.expose(),
+            self.attributes(Some(max_age_secs))
+        );
+        HeaderValue::from_str(&value).expect("secret and attributes are ASCII")
+    }
+
+    /// Forgets a link's secret (once used).
+    pub fn clear_link(&self, purpose: Purpose) -> HeaderValue {
+        let value = format!("{}=; {}", self.link_name(purpose), self.attributes(Some(0)));
+        HeaderValue::from_str(&value).expect("ASCII")
+    }
+
+    /// The secret of a link of `purpose` that this browser followed, if it holds one.
+    pub fn link_secret(&self, headers: &HeaderMap, purpose: Purpose) -> Option<LinkSecret> {
+        cookie_value(headers, &self.link_name(purpose)).and_then(LinkSecret::parse)
+    }
+}
+
+/// The value of the cookie named `name` in the request's `Cookie` headers.
+fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
 }
 
 #[cfg(test)]

@@ -415,6 +415,7 @@ mod tests {
                 name: "A".into(),
                 role: Role::User,
                 disabled: false,
+                email_verified: false,
                 created_at: now,
                 updated_at: now,
             },

@@ -35,6 +35,16 @@ impl ServerCall {
         self.state.cookies.token(&self.parts.headers)
     }
 
+    /// The secret of a mailed link of `purpose` this browser followed (kept in a
+    /// cookie by `link_landing`), as the services take it: empty when there is none.
+    pub fn link_secret(&self, purpose: crate::ssr::email_tokens::Purpose) -> String {
+        self.state
+            .cookies
+            .link_secret(&self.parts.headers, purpose)
+            .map(|secret| secret.expose().to_owned())
+            .unwrap_or_default()
+    }
+
     pub fn client(&self) -> ClientMeta {
         ClientMeta::from_parts(&self.parts)
     }

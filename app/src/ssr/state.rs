@@ -7,9 +7,11 @@ use crate::ssr::auth::AuthService;
 use crate::ssr::cookie::CookieConfig;
 use crate::ssr::mail::MailService;
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::password_reset::PasswordReset;
 use crate::ssr::replica::Reads;
 use crate::ssr::sessions::SessionService;
 use crate::ssr::users::UserService;
+use crate::ssr::verification::EmailVerification;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -23,6 +25,10 @@ pub struct Services {
     pub sessions: SessionService,
     /// Account management.
     pub users: UserService,
+    /// Links that prove an address.
+    pub verification: EmailVerification,
+    /// Links that reset a forgotten password.
+    pub password_reset: PasswordReset,
     /// The audit log.
     pub audit: AuditLog,
     /// Where lag-tolerant reads go (a replica, when there is one).

@@ -2,7 +2,10 @@
 //! account and per client IP in a sliding window; past the limit the key is
 //! locked out for a while and sign-in answers 429 with Retry-After — before any
 //! password is hashed. Registrations are counted per client IP the same way (each
-//! costs a password hash and makes an account), successful or not.
+//! costs a password hash and makes an account), successful or not. Mail a visitor
+//! can cause (a reset link, a new verification link) is counted per address and per
+//! IP, sent or not, so nobody can flood an inbox; and links that open nothing are
+//! counted per IP like failed sign-ins.
 
 use crate::error::AppError;
 use crate::ssr::entity::login_throttles::{self, Column, Entity};
@@ -16,6 +19,10 @@ pub struct ThrottlePolicy {
     pub max_failures_per_ip: u32,
     /// Registrations one client IP may attempt within the window.
     pub max_registrations_per_ip: u32,
+    /// Mails one address may be sent at a visitor's request within the window.
+    pub max_mails_per_address: u32,
+    /// Mails one client IP may ask for within the window, to any addresses.
+    pub max_mails_per_ip: u32,
     /// Failures older than this are forgotten.
     pub window: Duration,
     /// How long a key stays locked once over its limit.
@@ -28,6 +35,8 @@ impl Default for ThrottlePolicy {
             max_failures_per_account: 5,
             max_failures_per_ip: 50,
             max_registrations_per_ip: 20,
+            max_mails_per_address: 5,
+            max_mails_per_ip: 30,
             window: Duration::minutes(15),
             lockout: Duration::minutes(15),
         }
@@ -65,6 +74,29 @@ impl LoginThrottle {
     pub fn registration_keys(&self, ip: Option<&str>) -> AttemptKeys {
         AttemptKeys(
             ip.map(|ip| (format!("register-ip:{ip}"), self.policy.max_registrations_per_ip))
+                .into_iter()
+                .collect(),
+        )
+    }
+
+    /// The keys a mail asked for counts against: its address (lowercased, whether
+    /// or not an account has it, so the limit reveals nothing) and the client IP.
+    pub fn mail_keys(&self, email: &str, ip: Option<&str>) -> AttemptKeys {
+        let mut keys = vec![(
+            format!("mail:{}", email.trim().to_lowercase()),
+            self.policy.max_mails_per_address,
+        )];
+        if let Some(ip) = ip {
+            keys.push((format!("mail-ip:{ip}"), self.policy.max_mails_per_ip));
+        }
+        AttemptKeys(keys)
+    }
+
+    /// The key a link that opened nothing counts against: the client IP, with the
+    /// same limit as failed sign-ins.
+    pub fn link_keys(&self, ip: Option<&str>) -> AttemptKeys {
+        AttemptKeys(
+            ip.map(|ip| (format!("link-ip:{ip}"), self.policy.max_failures_per_ip))
                 .into_iter()
                 .collect(),
         )

@@ -46,6 +46,7 @@ fn main() {
         name: "Ada Lovelace 123456".into(),
         role: Role::User,
         disabled: false,
+        email_verified: true,
         created_at: now,
         updated_at: now,
     };

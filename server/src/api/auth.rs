@@ -24,11 +24,13 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
-/// Create an account and sign in (for this browser session).
+/// Create an account and sign in (for this browser session). A link that proves the
+/// address is mailed to it. With `ROSTER_REQUIRE_VERIFIED_EMAIL` no session starts
+/// (no cookie) until that link is followed.
 #[utoipa::path(post, path = "/api/register", tag = "auth",
     request_body(content = RegisterInput, content_type = "application/json"),
     responses(
-        (status = 201, description = "Created and signed in; sets the session cookie", body = UserEnvelope),
+        (status = 201, description = "Created; signed in (sets the session cookie) unless sign-in waits for a proven address", body = UserEnvelope),
         JsonBodyRejected,
         (status = 409, description = "email_taken", body = ErrorEnvelope),
         (status = 422, description = "validation_failed", body = ErrorEnvelope),
@@ -39,13 +41,11 @@ pub async fn register(
     ApiJson(input): ApiJson<RegisterInput>,
 ) -> Result<Response, AppError> {
     let (user, session) = state.auth.register(&input, &client).await?;
-    let cookie = state.cookies.set(&session);
-    Ok((
-        StatusCode::CREATED,
-        [(SET_COOKIE, cookie)],
-        Json(Envelope::ok(UserData { user })),
-    )
-        .into_response())
+    let mut response = (StatusCode::CREATED, Json(Envelope::ok(UserData { user }))).into_response();
+    if let Some(session) = session {
+        response.headers_mut().insert(SET_COOKIE, state.cookies.set(&session));
+    }
+    Ok(response)
 }
 
 /// Sign in: a new session; the one the client held before is ended. With
@@ -57,7 +57,7 @@ pub async fn register(
         (status = 200, description = "Signed in; sets a new session cookie", body = UserEnvelope),
         JsonBodyRejected,
         (status = 401, description = "invalid_credentials (same answer for unknown email and wrong password)", body = ErrorEnvelope),
-        (status = 403, description = "account_disabled", body = ErrorEnvelope),
+        (status = 403, description = "account_disabled, or email_unverified (with ROSTER_REQUIRE_VERIFIED_EMAIL)", body = ErrorEnvelope),
         (status = 429, description = "rate_limited: too many failed sign-ins; see Retry-After", body = ErrorEnvelope),
         (status = 422, description = "validation_failed", body = ErrorEnvelope),
     ))]

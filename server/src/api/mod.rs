@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod extract;
+mod links;
 pub mod openapi;
 mod users;
 
@@ -20,6 +21,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(links::router())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -3,7 +3,10 @@
 //! `app::validation`). The envelope types here exist only to describe responses.
 
 use app::model::{AuditEvent, AuditPage, Role, SessionInfo, SessionsEnded, User, UserData, UserPage};
-use app::validation::{CreateUserInput, DeleteUserInput, LoginInput, RegisterInput, UpdateUserInput};
+use app::validation::{
+    CreateUserInput, DeleteUserInput, ForgotPasswordInput, LoginInput, RegisterInput, ResetPasswordInput,
+    UpdateUserInput, VerifyEmailInput,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::{IntoResponses, OpenApi, ToSchema};
@@ -21,6 +24,8 @@ pub enum ErrorCode {
     CrossSiteRequest,
     AccountDisabled,
     LastAdmin,
+    EmailUnverified,
+    InvalidToken,
     RateLimited,
     BadRequest,
     PayloadTooLarge,
@@ -138,9 +143,13 @@ pub enum CallerRefused {
         super::users::delete_user,
         super::users::end_sessions,
         super::audit::list_audit,
+        super::links::verify_email,
+        super::links::resend_verification,
+        super::links::forgot_password,
+        super::links::reset_password,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, CreateUserInput, UpdateUserInput, DeleteUserInput)),
-    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events")),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ForgotPasswordInput, ResetPasswordInput)),
+    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password")),
 )]
 pub struct ApiDoc;
 

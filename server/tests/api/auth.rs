@@ -35,11 +35,12 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
     assert_eq!(user["name"], "Ada Lovelace", "name is trimmed");
     assert_eq!(user["email"], "Ada@Example.com");
     assert_eq!(user["role"], "user");
+    assert_eq!(user["email_verified"], false, "not until the mailed link is followed");
     for key in ["id", "created_at", "updated_at"] {
         assert!(user[key].is_string(), "{key} present: {user}");
     }
     let keys: Vec<_> = user.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys.len(), 7, "exactly the public fields, never a hash: {keys:?}");
+    assert_eq!(keys.len(), 8, "exactly the public fields, never a hash: {keys:?}");
     assert!(!reply.body.to_string().contains("argon2"));
 
     let cookie = reply.set_cookie(&app.cookie_name).unwrap();

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod breached;
 mod cache;
+mod email_links;
 mod mail;
 mod openapi;
 mod operations;

@@ -124,6 +124,10 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         ("/api/users", &["get", "post"]),
         ("/api/users/{id}", &["get", "put", "delete"]),
         ("/api/audit", &["get"]),
+        ("/api/email/verify", &["post"]),
+        ("/api/email/verify/resend", &["post"]),
+        ("/api/password/forgot", &["post"]),
+        ("/api/password/reset", &["post"]),
     ] {
         for method in methods {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} documented");
@@ -210,6 +214,24 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
     assert_documented(&doc, "/api/audit", "get", &app.audit("", Some(&admin)).await);
     assert_documented(&doc, "/api/audit", "get", &app.audit("", Some(&ada)).await);
     assert_documented(&doc, "/api/audit", "get", &app.audit("action=x", Some(&admin)).await);
+    let bogus = "0".repeat(64);
+    for body in [json!({"email": "ada@example.com"}), json!({"email": "x"})] {
+        let r = app.post_json("/api/password/forgot", body, None).await;
+        assert_documented(&doc, "/api/password/forgot", "post", &r);
+    }
+    for body in [
+        json!({"token": bogus, "password": "a brand new passphrase"}),
+        json!({"token": bogus, "password": "short"}),
+    ] {
+        let r = app.post_json("/api/password/reset", body, None).await;
+        assert_documented(&doc, "/api/password/reset", "post", &r);
+    }
+    let r = app.post_json("/api/email/verify", json!({"token": bogus}), None).await;
+    assert_documented(&doc, "/api/email/verify", "post", &r);
+    for session in [Some(root.as_str()), None] {
+        let r = app.post_json("/api/email/verify/resend", json!({}), session).await;
+        assert_documented(&doc, "/api/email/verify/resend", "post", &r);
+    }
     let r = app.call("POST", "/api/logout", None, Some(&admin)).await;
     assert_documented(&doc, "/api/logout", "post", &r);
 }

@@ -141,6 +141,7 @@ impl Fixture {
             password_hash: Set("not a hash".into()),
             role: Set("user".into()),
             disabled: Set(false),
+            email_verified_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })

@@ -80,6 +80,15 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             200,
         ),
         (
+            "PUT",
+            |id| format!("/api/users/{id}"),
+            Some(json!({"email_verified": true})),
+            401,
+            403,
+            403,
+            200,
+        ),
+        (
             "DELETE",
             |id| format!("/api/users/{id}/sessions"),
             None,
@@ -88,6 +97,9 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             403,
             200,
         ),
+        // Always the caller's own address (no id in the path): Ada's is unproven,
+        // the administrator's was proven when they were made one (400, nothing to send).
+        ("POST", |_| "/api/email/verify/resend".into(), None, 401, 200, 200, 400),
     ];
     for (i, (method, path, body, anonymous, user_self, user_other, as_admin)) in table.into_iter().enumerate() {
         let body = body.map(|b| {

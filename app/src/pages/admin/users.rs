@@ -119,6 +119,7 @@ fn UserAdmin(me: User) -> impl IntoView {
                                                 <th scope="col">"Email"</th>
                                                 <th scope="col">"Role"</th>
                                                 <th scope="col">"Disabled"</th>
+                                                <th scope="col">"Address confirmed"</th>
                                                 <th scope="col">"Created"</th>
                                                 <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                             </tr>
@@ -171,14 +172,18 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
             <td>{user.email.clone()}</td>
             <td>
                 <select aria-label=format!("Role of {label}") disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None }); }>
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None }); }>
                     <option value="user" selected=user.role == Role::User>"user"</option>
                     <option value="admin" selected=user.role == Role::Admin>"admin"</option>
                 </select>
             </td>
             <td>
                 <input type="checkbox" aria-label=format!("{} disabled", user.name) checked=user.disabled disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)) }); } />
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)), email_verified: None }); } />
+            </td>
+            <td>
+                <input type="checkbox" aria-label=format!("{} address confirmed", user.name) checked=user.email_verified disabled=busy
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: None, email_verified: Some(event_target_checked(&ev)) }); } />
             </td>
             <td><time datetime=user.created_at.to_rfc3339()>{created}</time></td>
             <td class="row-actions">

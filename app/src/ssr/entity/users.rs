@@ -14,6 +14,9 @@ pub struct Model {
     pub role: String,
     /// Disabled accounts cannot sign in; disabling one ends its sessions.
     pub disabled: bool,
+    /// When the current address was proven by following a link sent to it; null
+    /// until then, and again after the address changes.
+    pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -48,6 +51,7 @@ impl Model {
             name: self.name.clone(),
             role: self.role(),
             disabled: self.disabled,
+            email_verified: self.email_verified_at.is_some(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -91,6 +95,7 @@ pub async fn insert_new<C: ConnectionTrait>(
         password_hash: Set(password_hash),
         role: Set(role.as_str().to_owned()),
         disabled: Set(false),
+        email_verified_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

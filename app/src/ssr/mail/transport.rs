@@ -169,6 +169,21 @@ mod tests {
     }
 
     #[test]
+    fn a_line_break_in_a_subject_or_an_address_adds_no_header() {
+        let from = parse_from("Roster <roster@example.com>").unwrap();
+        let mut mail = row("ada@example.com");
+        mail.subject = "Hello\r\nBcc: victim@example.com".into();
+        let bytes = message(&from, &mail).unwrap().formatted();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.lines().any(|line| line.starts_with("Bcc:")),
+            "the subject stays one (encoded) header: {text}"
+        );
+        let smuggled = row("ada@example.com\r\nBcc: victim@example.com");
+        assert!(message(&from, &smuggled).is_err(), "not an address");
+    }
+
+    #[test]
     fn an_undeliverable_address_is_a_permanent_failure() {
         let from = parse_from("roster@example.com").unwrap();
         let err = message(&from, &row("not an address")).unwrap_err();

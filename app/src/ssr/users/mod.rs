@@ -14,6 +14,7 @@ use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::replica::Reads;
 use crate::ssr::sessions::SessionService;
+use crate::ssr::verification::EmailVerification;
 use crate::validation::{CreateUserInput, DeleteUserInput, Email, Password, UserName};
 use chrono::Utc;
 use sea_orm::{
@@ -30,16 +31,25 @@ pub struct UserService {
     sessions: SessionService,
     hasher: PasswordHasher,
     audit: AuditLog,
+    /// Links that prove a new address.
+    verification: EmailVerification,
 }
 
 impl UserService {
-    pub fn new(db: DatabaseConnection, sessions: SessionService, hasher: PasswordHasher, audit: AuditLog) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        sessions: SessionService,
+        hasher: PasswordHasher,
+        audit: AuditLog,
+        verification: EmailVerification,
+    ) -> Self {
         Self {
             reads: Reads::primary_only(db.clone()),
             db,
             sessions,
             hasher,
             audit,
+            verification,
         }
     }
 
@@ -55,14 +65,18 @@ impl UserService {
         let account = valid.account;
         users::ensure_email_free(&self.db, account.email.as_str()).await?;
         let hash = self.hasher.hash_new(&account.password).await?;
+        let txn = self.db.begin().await?;
         let row = users::insert_new(
-            &self.db,
+            &txn,
             account.name.into_inner(),
             account.email.into_inner(),
             hash,
             valid.role,
         )
         .await?;
+        // The new account's owner proves the address the administrator typed.
+        self.verification.queue(&txn, &row).await?;
+        txn.commit().await?;
         let user = row.to_user();
         let detail = Some(format!("role {}", user.role.as_str()));
         self.audit
@@ -73,6 +87,9 @@ impl UserService {
                 &caller.client,
                 detail,
             )
+            .await;
+        self.verification
+            .record_sent(&row, caller.actor.id(), &caller.client)
             .await;
         Ok(user)
     }
@@ -173,9 +190,11 @@ impl UserService {
             .map_err(|e| AppError::invalid_field("password", e))?;
         let hash = self.hasher.hash_new(&password).await?;
         if let Some(existing) = users::find_by_email(&self.db, email.as_str()).await? {
+            let verified_at = existing.email_verified_at.unwrap_or_else(Utc::now);
             let mut row = existing.into_active_model();
             row.role = Set(Role::Admin.as_str().to_owned());
             row.disabled = Set(false);
+            row.email_verified_at = Set(Some(verified_at));
             row.password_hash = Set(hash);
             row.updated_at = Set(Utc::now());
             let updated = row.update(&self.db).await?;
@@ -189,6 +208,11 @@ impl UserService {
             return Ok((user, false));
         }
         let created = users::insert_new(&self.db, name.into_inner(), email.into_inner(), hash, Role::Admin).await?;
+        // The operator who runs the command vouches for the address: an administrator
+        // must be able to sign in where `ROSTER_REQUIRE_VERIFIED_EMAIL` is on.
+        let mut row = created.into_active_model();
+        row.email_verified_at = Set(Some(Utc::now()));
+        let created = row.update(&self.db).await?;
         let user = created.to_user();
         let detail = Some("admin created from the command line".to_owned());
         let who = Some((user.id, user.email.as_str()));

@@ -8,6 +8,7 @@ use crate::error::{AppError, UniqueViolation};
 use crate::model::{AuditAction, Role, User};
 use crate::policy::{Action, Actor, Target, authorize};
 use crate::ssr::caller::Caller;
+use crate::ssr::email_tokens::{self, Purpose};
 use crate::ssr::entity::users;
 use crate::validation::{UpdateUserInput, ValidUserUpdate};
 use chrono::Utc;
@@ -100,6 +101,11 @@ impl UserService {
         new_hash: Option<String>,
     ) -> Result<users::Model, AppError> {
         let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
+        let now = Utc::now();
+        let new_address = change
+            .email
+            .as_ref()
+            .is_some_and(|e| !e.as_str().eq_ignore_ascii_case(&existing.email));
         let txn = self.db.begin().await?;
         if was_active_admin {
             lock_admins(&txn).await?;
@@ -111,6 +117,14 @@ impl UserService {
         if let Some(email) = change.email {
             row.email = Set(email.into_inner());
         }
+        // A new address is unproven until its link is followed (or an admin says so).
+        if new_address {
+            row.email_verified_at = Set(None);
+        }
+        if let Some(verified) = change.email_verified {
+            row.email_verified_at = Set(verified.then(|| existing.email_verified_at.unwrap_or(now)));
+        }
+        let voids_reset_links = new_address || new_hash.is_some() || change.disabled == Some(true);
         if let Some(hash) = new_hash {
             row.password_hash = Set(hash);
         }
@@ -120,11 +134,19 @@ impl UserService {
         if let Some(disabled) = change.disabled {
             row.disabled = Set(disabled);
         }
-        row.updated_at = Set(Utc::now());
+        row.updated_at = Set(now);
         let updated = row.update(&txn).await.conflict_on_unique(AppError::EmailTaken)?;
         if was_active_admin && users::count_active_admins(&txn).await? == 0 {
             txn.rollback().await?;
             return Err(AppError::LastAdmin);
+        }
+        // A reset link must not outlive the password, the address or the account
+        // it was sent for.
+        if voids_reset_links {
+            email_tokens::void(&txn, updated.id, Purpose::PasswordReset).await?;
+        }
+        if new_address && updated.email_verified_at.is_none() {
+            self.verification.queue(&txn, &updated).await?;
         }
         txn.commit().await?;
         Ok(updated)
@@ -180,6 +202,20 @@ impl UserService {
                 .record(AuditAction::RoleChanged, actor, who, client, detail)
                 .await;
         }
+        let new_address = !updated.email.eq_ignore_ascii_case(&existing.email);
+        let unproven_new_address = new_address && updated.email_verified_at.is_none();
+        if unproven_new_address {
+            self.verification.record_sent(updated, actor, client).await;
+        }
+        let proven_changed = updated.email_verified_at.is_some() != existing.email_verified_at.is_some();
+        if proven_changed && !unproven_new_address {
+            let action = match updated.email_verified_at {
+                Some(_) => AuditAction::EmailVerified,
+                None => AuditAction::EmailUnverified,
+            };
+            let detail = Some("by an administrator".to_owned());
+            self.audit.record(action, actor, who, client, detail).await;
+        }
         if updated.disabled != existing.disabled {
             let action = if updated.disabled {
                 AuditAction::UserDisabled
@@ -206,6 +242,9 @@ fn authorize_change(actor: Actor, target: Target, change: &ValidUserUpdate) -> R
     }
     if change.disabled.is_some() {
         actions.push(Action::ChangeDisabled);
+    }
+    if change.email_verified.is_some() {
+        actions.push(Action::ChangeEmailVerified);
     }
     if actions.is_empty() {
         actions.push(Action::ReadUser);

@@ -1,0 +1,74 @@
+//! Proving an address and resetting a password (`EmailVerification`,
+//! `PasswordReset`). A link's secret reaches these from the cookie the link landed
+//! in (`link_landing`), never from the page: the pages hold no secret at all.
+
+use crate::error::AppError;
+use crate::model::User;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{email_tokens::Purpose, rpc::serve};
+
+/// Where a page says what happened: the same address for a hydrated call and a
+/// plain form post.
+pub const VERIFY_SENT: &str = "/email/verify?sent=1";
+pub const VERIFY_DONE: &str = "/email/verify?confirmed=1";
+pub const FORGOT_SENT: &str = "/password/forgot?sent=1";
+
+#[server(prefix = "/rpc", endpoint = "password/forgot")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    serve(|call| async move {
+        let input = crate::validation::ForgotPasswordInput { email };
+        call.state.password_reset.request(&input, &call.client()).await?;
+        call.redirect(FORGOT_SENT);
+        Ok(())
+    })
+    .await
+}
+
+/// Sets the new password with the reset link this browser followed; signs in here.
+#[server(prefix = "/rpc", endpoint = "password/reset")]
+pub async fn reset_password(password: String) -> Result<User, AppError> {
+    serve(|call| async move {
+        let input = crate::validation::ResetPasswordInput {
+            token: call.link_secret(Purpose::PasswordReset),
+            password,
+        };
+        let previous = call.session_token();
+        let (user, session) = call
+            .state
+            .password_reset
+            .reset(&input, &call.client(), previous.as_ref())
+            .await?;
+        call.set_cookie(call.state.cookies.set(&session));
+        call.set_cookie(call.state.cookies.clear_link(Purpose::PasswordReset));
+        call.redirect(crate::paths::ACCOUNT);
+        Ok(user)
+    })
+    .await
+}
+
+/// Proves the address with the verification link this browser followed.
+#[server(prefix = "/rpc", endpoint = "email/verify")]
+pub async fn verify_email() -> Result<User, AppError> {
+    serve(|call| async move {
+        let input = crate::validation::VerifyEmailInput {
+            token: call.link_secret(Purpose::VerifyEmail),
+        };
+        let user = call.state.verification.verify(&input, &call.client()).await?;
+        call.set_cookie(call.state.cookies.clear_link(Purpose::VerifyEmail));
+        call.redirect(VERIFY_DONE);
+        Ok(user)
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "email/verify/resend")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    serve(|call| async move {
+        call.state.verification.resend(&call.caller().await?).await?;
+        call.redirect(VERIFY_SENT);
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,263 @@
+//! One-time secrets sent by mail: the link that proves an address, the link that
+//! resets a password. Each is 256 random bits; only its SHA-256 is stored, so a copy
+//! of the database opens nothing. A secret is used at most once (one UPDATE marks
+//! it, so two requests racing with the same link cannot both win), expires, and is
+//! void once a newer one of the same kind is issued to the account.
+
+use crate::error::AppError;
+use crate::model::AuditAction;
+use crate::ssr::audit::AuditLog;
+use crate::ssr::caller::ClientMeta;
+use crate::ssr::entity::email_tokens::{self, Column, Entity};
+use crate::ssr::sessions::SessionToken;
+use crate::ssr::throttle::LoginThrottle;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// What a secret opens. Stored as text; a secret of one kind never opens another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Proves the account's address (after registration or a change of address).
+    VerifyEmail,
+    /// Sets a new password without the old one.
+    PasswordReset,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// The secret itself, as it goes into a link: the same shape as a session token
+/// (256 random bits, hex). Never stored or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkSecret(SessionToken);
+
+impl std::fmt::Debug for LinkSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkSecret(<redacted>)")
+    }
+}
+
+impl LinkSecret {
+    fn generate() -> Self {
+        Self(SessionToken::generate())
+    }
+
+    /// Accepts only the shape `generate` produces, so junk costs no lookup.
+    pub fn parse(raw: &str) -> Option<Self> {
+        SessionToken::from_cookie(raw.trim()).map(Self)
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    fn hash(&self) -> String {
+        self.0.hash()
+    }
+}
+
+/// Why a secret opened nothing. Said in the audit log, never to the client (which
+/// learns only that the link is not valid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a secret of this kind that was ever issued, or void since.
+    Unknown,
+    Used,
+    Expired,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Used => "already used",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// A secret that was refused, with the account it belonged to when that is known.
+#[derive(Debug)]
+pub struct Refused {
+    pub reason: Refusal,
+    pub token: Option<email_tokens::Model>,
+}
+
+/// Links that open nothing, for one kind of link and one request: counted against
+/// the client's IP (past the limit, every link is refused for a while, before any
+/// lookup) and written to the audit log with the reason, which the client never
+/// learns.
+pub struct RefusedLinks<'a> {
+    pub throttle: &'a LoginThrottle,
+    pub audit: &'a AuditLog,
+    pub client: &'a ClientMeta,
+    pub purpose: Purpose,
+}
+
+impl RefusedLinks<'_> {
+    /// `RateLimited` while the client's IP is locked out.
+    pub async fn check(&self) -> Result<(), AppError> {
+        let keys = self.throttle.link_keys(self.client.ip.as_deref());
+        self.throttle.check(&keys).await
+    }
+
+    /// Counts and records one refusal; the error to answer with.
+    pub async fn refuse(&self, reason: &str, whose: Option<(Uuid, &str)>) -> AppError {
+        let keys = self.throttle.link_keys(self.client.ip.as_deref());
+        if let Err(err) = self.throttle.record_failure(&keys).await {
+            return err;
+        }
+        let detail = Some(format!("{}: {reason}", self.purpose.as_str()));
+        self.audit
+            .record(AuditAction::TokenRefused, None, whose, self.client, detail)
+            .await;
+        AppError::InvalidToken
+    }
+}
+
+/// Issues a new secret of `purpose` for the account, sent to `email`, valid for
+/// `ttl`; every earlier unused one of the same purpose becomes void. Pass the
+/// transaction that also queues the mail carrying it.
+pub async fn issue<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    purpose: Purpose,
+    email: &str,
+    ttl: Duration,
+) -> Result<LinkSecret, AppError> {
+    void(db, user_id, purpose).await?;
+    let secret = LinkSecret::generate();
+    let now = Utc::now();
+    let row = email_tokens::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        purpose: Set(purpose.as_str().to_owned()),
+        token_hash: Set(secret.hash()),
+        email: Set(email.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+        attempts: Set(0),
+    };
+    Entity::insert(row).exec_without_returning(db).await?;
+    Ok(secret)
+}
+
+/// The secret's row if it would be accepted now, without using it: for checks that
+/// come before the work a secret pays for (hashing a new password).
+pub async fn check<C: ConnectionTrait>(
+    db: &C,
+    purpose: Purpose,
+    secret: &LinkSecret,
+    now: DateTime<Utc>,
+) -> Result<Result<email_tokens::Model, Refused>, AppError> {
+    let found = Entity::find()
+        .filter(Column::TokenHash.eq(secret.hash()))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .one(db)
+        .await?;
+    Ok(match found {
+        None => Err(Refused {
+            reason: Refusal::Unknown,
+            token: None,
+        }),
+        Some(token) if token.used_at.is_some() => Err(Refused {
+            reason: Refusal::Used,
+            token: Some(token),
+        }),
+        Some(token) if token.expires_at <= now => Err(Refused {
+            reason: Refusal::Expired,
+            token: Some(token),
+        }),
+        Some(token) => Ok(token),
+    })
+}
+
+/// Uses the secret: accepted once, by whichever request marks it first. The mark
+/// is the first statement, so a transaction begins by writing (SQLite then waits its
+/// turn instead of failing a read-then-write upgrade) and two requests racing with
+/// one link cannot both win; only a refusal reads, to say why.
+pub async fn redeem<C: ConnectionTrait>(
+    db: &C,
+    purpose: Purpose,
+    secret: &LinkSecret,
+    now: DateTime<Utc>,
+) -> Result<Result<email_tokens::Model, Refused>, AppError> {
+    let hash = secret.hash();
+    let marked = Entity::update_many()
+        .col_expr(Column::UsedAt, Expr::value(now))
+        .filter(Column::TokenHash.eq(hash.as_str()))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .filter(Column::UsedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if marked == 0 {
+        return check(db, purpose, secret, now).await.map(|checked| match checked {
+            // Marked by another request between the two statements.
+            Ok(token) => Err(Refused {
+                reason: Refusal::Used,
+                token: Some(token),
+            }),
+            refused => refused,
+        });
+    }
+    let token = Entity::find()
+        .filter(Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("a token marked used could not be read back"))?;
+    Ok(Ok(token))
+}
+
+/// Voids the account's unused secrets of `purpose` (a newer one was issued, the
+/// password changed, the account was disabled).
+pub async fn void<C: ConnectionTrait>(db: &C, user_id: Uuid, purpose: Purpose) -> Result<u64, AppError> {
+    Ok(Entity::delete_many()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .filter(Column::UsedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Deletes what can never be used again: used or expired for a day. Run with the
+/// session sweep; it only reclaims space (expiry is checked on every use).
+pub async fn sweep<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, AppError> {
+    Ok(Entity::delete_many()
+        .filter(Column::ExpiresAt.lt(now - Duration::days(1)))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_says_nothing_in_debug_output_and_parses_only_its_own_shape() {
+        let secret = LinkSecret::generate();
+        assert_eq!(format!("{secret:?}"), "LinkSecret(<redacted>)");
+        assert_eq!(LinkSecret::parse(secret.expose()), Some(secret.clone()));
+        assert_eq!(
+            LinkSecret::parse(&format!(" {} ", secret.expose())),
+            Some(secret.clone())
+        );
+        assert!(LinkSecret::parse("short").is_none());
+        assert!(LinkSecret::parse(&"z".repeat(64)).is_none());
+        assert_ne!(secret.hash(), secret.expose(), "only the hash is stored");
+        assert_ne!(LinkSecret::generate(), secret);
+    }
+}

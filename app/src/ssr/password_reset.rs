@@ -1,0 +1,229 @@
+//! Resetting a forgotten password: a link sent to the account's address, and the
+//! one request that sets a new password with it. Asking for a link answers the same
+//! whatever the address: the lookup and the mail happen after the answer is sent,
+//! so neither its body, its status nor its timing says whether an account exists.
+
+use crate::error::AppError;
+use crate::model::{AuditAction, User};
+use crate::ssr::audit::AuditLog;
+use crate::ssr::caller::ClientMeta;
+use crate::ssr::email_tokens::{self, LinkSecret, Purpose, RefusedLinks};
+use crate::ssr::entity::users;
+use crate::ssr::mail::{Action, Mail, MailSettings, outbox};
+use crate::ssr::password::PasswordHasher;
+use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
+use crate::ssr::throttle::LoginThrottle;
+use crate::validation::{Email, ForgotPasswordInput, ResetPasswordInput};
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+
+/// Where a reset link leads; `?token=` carries the secret.
+pub const LINK_PATH: &str = crate::paths::RESET_PASSWORD;
+
+#[derive(Clone)]
+pub struct PasswordReset {
+    db: DatabaseConnection,
+    mail: MailSettings,
+    throttle: LoginThrottle,
+    audit: AuditLog,
+    sessions: SessionService,
+    hasher: PasswordHasher,
+    /// How long a link stays valid (`ROSTER_RESET_TTL`).
+    ttl: Duration,
+}
+
+/// What became of a request for a link, for `roster_password_reset_requests_total`
+/// (the answer to the visitor is the same in every case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Requested {
+    Sent,
+    NoAccount,
+    Disabled,
+    Failed,
+}
+
+impl Requested {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::NoAccount => "no_account",
+            Self::Disabled => "disabled",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl PasswordReset {
+    pub fn new(
+        db: DatabaseConnection,
+        mail: MailSettings,
+        throttle: LoginThrottle,
+        audit: AuditLog,
+        sessions: SessionService,
+        hasher: PasswordHasher,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            db,
+            mail,
+            throttle,
+            audit,
+            sessions,
+            hasher,
+            ttl,
+        }
+    }
+
+    /// "I forgot my password": counted against the address and the IP (an account
+    /// or not), then answered at once; a link goes out if an active account has
+    /// this address.
+    pub async fn request(&self, input: &ForgotPasswordInput, client: &ClientMeta) -> Result<(), AppError> {
+        let email = input.validate().map_err(AppError::validation)?;
+        let keys = self.throttle.mail_keys(email.as_str(), client.ip.as_deref());
+        self.throttle.check(&keys).await?;
+        self.throttle.record_failure(&keys).await?;
+        let (this, client) = (self.clone(), client.clone());
+        tokio::spawn(async move {
+            let outcome = this.send_link(&email, &client).await.unwrap_or(Requested::Failed);
+            metrics::counter!("roster_password_reset_requests_total", "outcome" => outcome.as_str()).increment(1);
+        });
+        Ok(())
+    }
+
+    async fn send_link(&self, email: &Email, client: &ClientMeta) -> Result<Requested, AppError> {
+        let Some(account) = users::find_by_email(&self.db, email.as_str()).await? else {
+            return Ok(Requested::NoAccount);
+        };
+        if account.disabled {
+            return Ok(Requested::Disabled);
+        }
+        let txn = self.db.begin().await?;
+        let secret = email_tokens::issue(&txn, account.id, Purpose::PasswordReset, &account.email, self.ttl).await?;
+        outbox::enqueue(&txn, &self.compose(&account, &secret)?).await?;
+        txn.commit().await?;
+        self.audit
+            .record(
+                AuditAction::TokenIssued,
+                None,
+                Some((account.id, &account.email)),
+                client,
+                Some(Purpose::PasswordReset.as_str().to_owned()),
+            )
+            .await;
+        Ok(Requested::Sent)
+    }
+
+    fn compose(&self, account: &users::Model, secret: &LinkSecret) -> Result<Mail, AppError> {
+        let product = &self.mail.product;
+        let mut content = self.mail.content(
+            format!("Reset your {product} password"),
+            format!("Hello {},", account.name),
+        );
+        content.paragraphs = vec![format!(
+            "Someone (we hope you) asked to reset the password of the {product} account for {}.",
+            account.email
+        )];
+        content.action = Some(Action {
+            label: "Choose a new password".into(),
+            url: self.mail.link(&format!("{LINK_PATH}?token={}", secret.expose())),
+        });
+        content.after = vec![
+            format!(
+                "The link works once, for {} minutes. Setting a new password signs you out everywhere else.",
+                self.ttl.num_minutes()
+            ),
+            "If you did not ask for this, ignore this mail: your password stays as it is.".into(),
+        ];
+        Mail::compose("password_reset", &account.email, &content)
+    }
+
+    /// Sets a new password with a link's secret. The link is used up, every other
+    /// link of the account is void, every session of the account ends (and the one
+    /// this browser held, whosever it was), and a fresh session starts here.
+    pub async fn reset(
+        &self,
+        input: &ResetPasswordInput,
+        client: &ClientMeta,
+        previous: Option<&SessionToken>,
+    ) -> Result<(User, NewSession), AppError> {
+        let links = RefusedLinks {
+            throttle: &self.throttle,
+            audit: &self.audit,
+            client,
+            purpose: Purpose::PasswordReset,
+        };
+        links.check().await?;
+        let password = input.validate().map_err(AppError::validation)?;
+        let Some(secret) = LinkSecret::parse(&input.token) else {
+            return Err(links.refuse("malformed", None).await);
+        };
+        // Judged before paying for a hash; used up only in the transaction that
+        // writes the new one.
+        let token = match email_tokens::check(&self.db, Purpose::PasswordReset, &secret, Utc::now()).await? {
+            Ok(token) => token,
+            Err(why) => {
+                let whose = why.token.as_ref().map(|t| (t.user_id, t.email.as_str()));
+                return Err(links.refuse(why.reason.as_str(), whose).await);
+            }
+        };
+        let Some(account) = users::Entity::find_by_id(token.user_id).one(&self.db).await? else {
+            return Err(links.refuse("account deleted", None).await);
+        };
+        let password = password
+            .refuse_context_words(&account.name, &account.email)
+            .map_err(|e| AppError::invalid_field("password", e))?;
+        let hash = self.hasher.hash_new(&password).await?;
+
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        if let Err(why) = email_tokens::redeem(&txn, Purpose::PasswordReset, &secret, now).await? {
+            txn.rollback().await?;
+            let whose = Some((account.id, account.email.as_str()));
+            return Err(links.refuse(why.reason.as_str(), whose).await);
+        }
+        // Read again inside the transaction: disabling voids the link, but may have
+        // come after the check above.
+        let account = match users::Entity::find_by_id(token.user_id).one(&txn).await? {
+            Some(account) if !account.disabled => account,
+            _ => {
+                txn.rollback().await?;
+                return Err(links.refuse("account disabled or deleted", None).await);
+            }
+        };
+        // Following a link sent to the address proves it, if it is still the account's.
+        let proves_address = account.email_verified_at.is_none() && account.email.eq_ignore_ascii_case(&token.email);
+        let mut row = account.into_active_model();
+        row.password_hash = Set(hash);
+        row.updated_at = Set(now);
+        if proves_address {
+            row.email_verified_at = Set(Some(now));
+        }
+        let account = row.update(&txn).await?;
+        email_tokens::void(&txn, account.id, Purpose::PasswordReset).await?;
+        txn.commit().await?;
+
+        if let Some(previous) = previous {
+            self.sessions.end(previous).await?;
+        }
+        self.sessions.end_all_for_user(account.id, None).await?;
+        let session = self
+            .sessions
+            .start(account.id, client, Persistence::BrowserSession)
+            .await?;
+        let who = Some((account.id, account.email.as_str()));
+        let detail = Some(Purpose::PasswordReset.as_str().to_owned());
+        self.audit
+            .record(AuditAction::TokenUsed, None, who, client, detail)
+            .await;
+        let detail = Some("with a reset link; every session ended".to_owned());
+        self.audit
+            .record(AuditAction::PasswordChanged, None, who, client, detail)
+            .await;
+        if proves_address {
+            self.audit
+                .record(AuditAction::EmailVerified, None, who, client, None)
+                .await;
+        }
+        Ok((account.to_user(), session))
+    }
+}
