@@ -26,8 +26,8 @@ use leptos_router::{Lazy, SsrMode, path};
 
 use components::header::SiteHeader;
 use pages::{
-    AccountRoute, AdminAuditRoute, AdminUsersRoute, ForgotPasswordRoute, HomeRoute, LoginRoute, NotFoundPage,
-    RegisterRoute, ResetPasswordRoute, VerifyEmailRoute,
+    AccountRoute, AdminAuditRoute, AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginRoute,
+    NotFoundPage, RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
 };
 
 /// Where the client files come from when not from this server: a CDN's base URL
@@ -112,6 +112,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} />
                     <Route path=path!("/password/reset") view={Lazy::<ResetPasswordRoute>::new()} />
                     <Route path=path!("/email/verify") view={Lazy::<VerifyEmailRoute>::new()} />
+                    <Route path=path!("/email/change") view={Lazy::<ChangeEmailRoute>::new()} />
+                    <Route path=path!("/email/revert") view={Lazy::<RevertEmailRoute>::new()} />
                 </Routes>
             </main>
         </Router>

@@ -15,8 +15,12 @@ pub const FORGOT_PASSWORD: &str = "/password/forgot";
 pub const RESET_PASSWORD: &str = "/password/reset";
 /// Where an address-verification link leads (`?token=`, likewise).
 pub const VERIFY_EMAIL: &str = "/email/verify";
+/// Where the link that confirms a new address leads (`?token=`, likewise).
+pub const CHANGE_EMAIL: &str = "/email/change";
+/// Where the old address's link that undoes a change leads (`?token=`, likewise).
+pub const REVERT_EMAIL: &str = "/email/revert";
 
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 11] = [
     HOME,
     REGISTER,
     LOGIN,
@@ -26,4 +30,6 @@ pub const ALL: [&str; 9] = [
     FORGOT_PASSWORD,
     RESET_PASSWORD,
     VERIFY_EMAIL,
+    CHANGE_EMAIL,
+    REVERT_EMAIL,
 ];

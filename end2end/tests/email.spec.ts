@@ -151,6 +151,38 @@ test('an address is confirmed with the link from the mail, and a new link can be
   await expect(page.getByTestId('unverified-notice')).toHaveCount(0);
 });
 
+test('a new address takes effect from its link, and the old address can undo it', async ({ page }) => {
+  const oldEmail = uniqueEmail('before');
+  const newEmail = uniqueEmail('after');
+  await register(page, 'Moving Person', oldEmail, PASSWORD);
+  await expect(page).toHaveURL(/\/account$/);
+  await waitForHydration(page);
+  await page.getByLabel('Email', { exact: true }).fill(newEmail);
+  await page.getByLabel('Password (to change your email)').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByTestId('email-change-pending')).toBeVisible();
+
+  await page.goto(await nthLink(newEmail, 1, '/email/change'));
+  await expect(page).toHaveURL(/\/email\/change$/);
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Use this address' }).click();
+  await expect(page.getByTestId('change-done')).toBeVisible();
+  await page.goto('/account');
+  await expect(page.getByTestId('account-email')).toHaveText(newEmail);
+
+  // The old address's notice undoes it and signs the account out everywhere.
+  await page.goto(await nthLink(oldEmail, 2, '/email/revert'));
+  await expect(page).toHaveURL(/\/email\/revert$/);
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Undo the change' }).click();
+  await expect(page.getByTestId('revert-done')).toBeVisible();
+  await page.goto('/account');
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, oldEmail, PASSWORD);
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId('account-email')).toHaveText(oldEmail);
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
@@ -192,5 +224,28 @@ test.describe('without JavaScript', () => {
     await expect(page.getByTestId('verify-confirmed')).toBeVisible();
     await page.goto('/account');
     await expect(page.getByTestId('unverified-notice')).toHaveCount(0);
+  });
+
+  test('a new address takes effect from its link with plain HTML forms', async ({ page }) => {
+    const oldEmail = uniqueEmail('before-nojs');
+    const newEmail = uniqueEmail('after-nojs');
+    await registerPlain(page, 'Plain Mover', oldEmail);
+    await expect(page).toHaveURL(/\/account$/);
+    await page.getByLabel('Email', { exact: true }).fill(newEmail);
+    await page.getByLabel('Password (to change your email)').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByTestId('email-change-pending')).toBeVisible();
+
+    await page.goto(await nthLink(newEmail, 1, '/email/change'));
+    await page.getByRole('button', { name: 'Use this address' }).click();
+    await expect(page.getByTestId('change-done')).toBeVisible();
+    await page.goto('/account');
+    await expect(page.getByTestId('account-email')).toHaveText(newEmail);
+
+    await page.goto(await nthLink(oldEmail, 2, '/email/revert'));
+    await page.getByRole('button', { name: 'Undo the change' }).click();
+    await expect(page.getByTestId('revert-done')).toBeVisible();
+    await page.goto('/account');
+    await expect(page).toHaveURL(/\/login$/);
   });
 });

@@ -23,6 +23,8 @@ fn purpose_of(path: &str) -> Option<Purpose> {
     match path {
         paths::RESET_PASSWORD => Some(Purpose::PasswordReset),
         paths::VERIFY_EMAIL => Some(Purpose::VerifyEmail),
+        paths::CHANGE_EMAIL => Some(Purpose::EmailChange),
+        paths::REVERT_EMAIL => Some(Purpose::EmailRevert),
         _ => None,
     }
 }
@@ -50,6 +52,8 @@ pub async fn land_links(State(cookies): State<CookieConfig>, request: Request, n
     let location = HeaderValue::from_static(match purpose {
         Purpose::PasswordReset => paths::RESET_PASSWORD,
         Purpose::VerifyEmail => paths::VERIFY_EMAIL,
+        Purpose::EmailChange => paths::CHANGE_EMAIL,
+        Purpose::EmailRevert => paths::REVERT_EMAIL,
     });
     // A malformed secret is not kept: the page then says the link is not valid.
     let cookie = match LinkSecret::parse(&token) {
@@ -73,9 +77,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_two_link_pages_land_and_only_their_token_is_read() {
+    fn only_the_link_pages_land_and_only_their_token_is_read() {
         assert_eq!(purpose_of("/password/reset"), Some(Purpose::PasswordReset));
         assert_eq!(purpose_of("/email/verify"), Some(Purpose::VerifyEmail));
+        assert_eq!(purpose_of("/email/change"), Some(Purpose::EmailChange));
+        assert_eq!(purpose_of("/email/revert"), Some(Purpose::EmailRevert));
         assert_eq!(purpose_of("/login"), None);
         let uri = |s: &str| s.parse::<http::Uri>().unwrap();
         assert_eq!(

@@ -7,6 +7,7 @@ use app::ssr::audit::AuditLog;
 use app::ssr::auth::AuthService;
 use app::ssr::breached::BreachedPasswords;
 use app::ssr::db::{DbSettings, connect, connect_replica};
+use app::ssr::email_change::EmailChange;
 use app::ssr::invalidations::InvalidationChannel;
 use app::ssr::mail::transport::Transport;
 use app::ssr::mail::worker::MailWorker;
@@ -150,6 +151,14 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
         sessions.clone(),
         chrono_duration(settings.verify_ttl),
     );
+    let email_change = EmailChange::new(
+        db.clone(),
+        mail.settings.clone(),
+        throttle.clone(),
+        audit.clone(),
+        sessions.clone(),
+        chrono_duration(settings.verify_ttl),
+    );
     let password_reset = PasswordReset::new(
         db.clone(),
         mail.settings.clone(),
@@ -175,10 +184,12 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
             hasher.clone(),
             audit.clone(),
             verification.clone(),
+            email_change.clone(),
         )
         .reading_from(reads.clone()),
         verification,
         password_reset,
+        email_change,
         reads,
         sessions,
         audit,

@@ -96,9 +96,15 @@ fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
     let action = ServerAction::<UpdateProfile>::new();
     let fields = FormFields::new(["name", "email", "current_password"]);
     let server = action_error(action);
+    // A new address waits for the link mailed to it (the plain form is sent back here
+    // with `?email=pending`; the hydrated page compares what it asked for).
+    let query = leptos_router::hooks::use_query_map();
+    let pending = RwSignal::new(query.with_untracked(|q| q.get("email").as_deref() == Some("pending")));
+    let requested = StoredValue::new(String::new());
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+        if let Some(Ok(user)) = action.value().get() {
             saved.set(true);
+            pending.set(!user.email.eq_ignore_ascii_case(requested.get_value().trim()));
             signed_in.refresh();
         }
     });
@@ -113,6 +119,7 @@ fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
             ..Default::default()
         };
         if fields.check(input.validate()).is_some() {
+            requested.set_value(email.clone());
             action.dispatch(UpdateProfile {
                 name,
                 email,
@@ -125,6 +132,9 @@ fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
             <h2 id="profile-title">"Profile"</h2>
             <FormAlert error=server />
             <p class="notice" role="status" hidden=move || !saved.get()>"Your profile was saved."</p>
+            <p class="notice" role="status" data-testid="email-change-pending" hidden=move || !pending.get()>
+                "We mailed a link to the new address. Your address changes when you follow it."
+            </p>
             <form method="post" action=UpdateProfile::PATH on:submit=on_submit novalidate>
                 <Field id="profile-name" name="name" label="Name" autocomplete="name" node_ref=fields.input("name")
                     value=user.name error=fields.error(server, "name") />

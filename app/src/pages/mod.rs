@@ -1,5 +1,6 @@
 mod account;
 mod admin;
+mod change_email;
 mod forbidden;
 mod forgot_password;
 mod home;
@@ -14,6 +15,7 @@ pub use not_found::NotFoundPage;
 use crate::paths;
 use account::AccountPage;
 use admin::{AdminAuditPage, AdminUsersPage};
+use change_email::{ChangeEmailPage, RevertEmailPage};
 use forgot_password::ForgotPasswordPage;
 use home::HomePage;
 use leptos::prelude::*;
@@ -48,7 +50,7 @@ macro_rules! lazy_pages {
 /// in cargo-leptos' split manifest (`__<route, snake case>_view_<hash>`): the server
 /// announces the chunk of the page it renders (`ssr::page_chunks`). A page added to
 /// `lazy_pages!` gets its line here (a server test checks that every route has one).
-pub const PAGE_CHUNKS: [(&str, &str); 9] = [
+pub const PAGE_CHUNKS: [(&str, &str); 11] = [
     (paths::HOME, "__home_route_view_"),
     (paths::REGISTER, "__register_route_view_"),
     (paths::LOGIN, "__login_route_view_"),
@@ -58,6 +60,8 @@ pub const PAGE_CHUNKS: [(&str, &str); 9] = [
     (paths::FORGOT_PASSWORD, "__forgot_password_route_view_"),
     (paths::RESET_PASSWORD, "__reset_password_route_view_"),
     (paths::VERIFY_EMAIL, "__verify_email_route_view_"),
+    (paths::CHANGE_EMAIL, "__change_email_route_view_"),
+    (paths::REVERT_EMAIL, "__revert_email_route_view_"),
 ];
 
 lazy_pages! {
@@ -70,4 +74,6 @@ lazy_pages! {
     ForgotPasswordRoute => ForgotPasswordPage,
     ResetPasswordRoute => ResetPasswordPage,
     VerifyEmailRoute => VerifyEmailPage,
+    ChangeEmailRoute => ChangeEmailPage,
+    RevertEmailRoute => RevertEmailPage,
 }

@@ -14,6 +14,8 @@ use crate::ssr::{email_tokens::Purpose, rpc::serve};
 pub const VERIFY_SENT: &str = "/email/verify?sent=1";
 pub const VERIFY_DONE: &str = "/email/verify?confirmed=1";
 pub const FORGOT_SENT: &str = "/password/forgot?sent=1";
+pub const CHANGE_DONE: &str = "/email/change?done=1";
+pub const REVERT_DONE: &str = "/email/revert?done=1";
 
 #[server(prefix = "/rpc", endpoint = "password/forgot")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
@@ -69,6 +71,38 @@ pub async fn resend_verification() -> Result<(), AppError> {
         call.state.verification.resend(&call.caller().await?).await?;
         call.redirect(VERIFY_SENT);
         Ok(())
+    })
+    .await
+}
+
+/// Makes the new address the account's, with the link this browser followed.
+#[server(prefix = "/rpc", endpoint = "email/change/confirm")]
+pub async fn confirm_email_change() -> Result<User, AppError> {
+    serve(|call| async move {
+        let input = crate::validation::VerifyEmailInput {
+            token: call.link_secret(Purpose::EmailChange),
+        };
+        let user = call.state.email_change.confirm(&input, &call.client()).await?;
+        call.set_cookie(call.state.cookies.clear_link(Purpose::EmailChange));
+        call.redirect(CHANGE_DONE);
+        Ok(user)
+    })
+    .await
+}
+
+/// Puts the old address back and ends every session, with the notice's link.
+#[server(prefix = "/rpc", endpoint = "email/change/revert")]
+pub async fn revert_email_change() -> Result<User, AppError> {
+    serve(|call| async move {
+        let input = crate::validation::VerifyEmailInput {
+            token: call.link_secret(Purpose::EmailRevert),
+        };
+        let user = call.state.email_change.revert(&input, &call.client()).await?;
+        call.set_cookie(call.state.cookies.clear_link(Purpose::EmailRevert));
+        // This browser's session ended with all the others.
+        call.set_cookie(call.state.cookies.clear());
+        call.redirect(REVERT_DONE);
+        Ok(user)
     })
     .await
 }

@@ -83,16 +83,25 @@ pub async fn update_profile(
 ) -> Result<User, AppError> {
     serve(|call| async move {
         let caller = call.caller().await?;
+        let requested = email.trim().to_owned();
         let input = UpdateUserInput {
             name: Some(name),
             email: Some(email),
             current_password: Some(current_password).filter(|p| !p.is_empty()),
             ..Default::default()
         };
-        call.state.users.update(&caller, caller.user_id()?, &input).await
+        let user = call.state.users.update(&caller, caller.user_id()?, &input).await?;
+        // A new address waits for its link: the page says so.
+        if !user.email.eq_ignore_ascii_case(&requested) {
+            call.redirect(EMAIL_CHANGE_PENDING);
+        }
+        Ok(user)
     })
     .await
 }
+
+/// Where the profile form goes when a new address waits for its link.
+pub const EMAIL_CHANGE_PENDING: &str = "/account?email=pending";
 
 #[server(prefix = "/rpc", endpoint = "account/password")]
 pub async fn change_password(current_password: String, password: String) -> Result<(), AppError> {

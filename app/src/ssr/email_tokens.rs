@@ -24,6 +24,11 @@ pub enum Purpose {
     VerifyEmail,
     /// Sets a new password without the old one.
     PasswordReset,
+    /// Makes a requested new address the account's (sent to the new address).
+    EmailChange,
+    /// Puts the old address back and ends every session (sent to the old address
+    /// when a change takes effect).
+    EmailRevert,
 }
 
 impl Purpose {
@@ -31,6 +36,8 @@ impl Purpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::PasswordReset => "password_reset",
+            Self::EmailChange => "email_change",
+            Self::EmailRevert => "email_revert",
         }
     }
 }

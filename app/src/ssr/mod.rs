@@ -8,6 +8,7 @@ pub mod caller;
 pub mod cookie;
 pub mod csp;
 pub mod db;
+pub mod email_change;
 pub mod email_tokens;
 pub mod entity;
 pub mod hash_pool;

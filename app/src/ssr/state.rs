@@ -5,6 +5,7 @@
 use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::AuthService;
 use crate::ssr::cookie::CookieConfig;
+use crate::ssr::email_change::EmailChange;
 use crate::ssr::mail::MailService;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::password_reset::PasswordReset;
@@ -29,6 +30,8 @@ pub struct Services {
     pub verification: EmailVerification,
     /// Links that reset a forgotten password.
     pub password_reset: PasswordReset,
+    /// Links that confirm one's own new address, and undo a change.
+    pub email_change: EmailChange,
     /// The audit log.
     pub audit: AuditLog,
     /// Where lag-tolerant reads go (a replica, when there is one).

@@ -1,6 +1,7 @@
 //! `/api/email/verify`, `/api/email/verify/resend`, `/api/password/forgot`,
-//! `/api/password/reset`: the flows that go through a link sent by mail. Adapters
-//! over `EmailVerification` and `PasswordReset`, which the server functions call too.
+//! `/api/password/reset`, `/api/email/change/confirm`, `/api/email/change/revert`:
+//! the flows that go through a link sent by mail. Adapters over `EmailVerification`,
+//! `PasswordReset` and `EmailChange`, which the server functions call too.
 
 use super::ApiJson;
 use super::openapi::{EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, UserEnvelope};
@@ -22,6 +23,49 @@ pub fn router() -> Router<AppState> {
         .route("/email/verify/resend", post(resend_verification))
         .route("/password/forgot", post(forgot_password))
         .route("/password/reset", post(reset_password))
+        .route("/email/change/confirm", post(confirm_email_change))
+        .route("/email/change/revert", post(revert_email_change))
+}
+
+/// Make the requested new address the account's, with the `token` of the link
+/// mailed to it (asked for with `PUT /api/users/:id {"email", "current_password"}`).
+/// The old address is mailed a link that undoes the change for 7 days.
+#[utoipa::path(post, path = "/api/email/change/confirm", tag = "email",
+    request_body(content = VerifyEmailInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The account's address is the new one, proven", body = UserEnvelope),
+        JsonBodyRejected,
+        (status = 400, description = "invalid_token: unknown, used, expired or void", body = ErrorEnvelope),
+        (status = 409, description = "email_taken: another account took the address since", body = ErrorEnvelope),
+        (status = 429, description = "rate_limited: too many links that opened nothing from this IP; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn confirm_email_change(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(input): ApiJson<VerifyEmailInput>,
+) -> Result<Json<Envelope<UserData>>, AppError> {
+    let user = state.email_change.confirm(&input, &client).await?;
+    Ok(Json(Envelope::ok(UserData { user })))
+}
+
+/// Undo a change of address with the `token` of the notice mailed to the old
+/// address: the old address is back and every session of the account ends.
+#[utoipa::path(post, path = "/api/email/change/revert", tag = "email",
+    request_body(content = VerifyEmailInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The old address is back; every session ended", body = UserEnvelope),
+        JsonBodyRejected,
+        (status = 400, description = "invalid_token: unknown, used or expired (7 days)", body = ErrorEnvelope),
+        (status = 409, description = "email_taken: another account has the old address now", body = ErrorEnvelope),
+        (status = 429, description = "rate_limited: too many links that opened nothing from this IP; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn revert_email_change(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(input): ApiJson<VerifyEmailInput>,
+) -> Result<Json<Envelope<UserData>>, AppError> {
+    let user = state.email_change.revert(&input, &client).await?;
+    Ok(Json(Envelope::ok(UserData { user })))
 }
 
 /// Prove the account's address with the `token` of the link mailed to it. Needs no

@@ -147,9 +147,11 @@ pub enum CallerRefused {
         super::links::resend_verification,
         super::links::forgot_password,
         super::links::reset_password,
+        super::links::confirm_email_change,
+        super::links::revert_email_change,
     ),
     components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ForgotPasswordInput, ResetPasswordInput)),
-    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password")),
+    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address")),
 )]
 pub struct ApiDoc;
 

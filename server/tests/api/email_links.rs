@@ -21,7 +21,9 @@ on_both_backends!(
     an_expired_link_opens_nothing,
     links_that_open_nothing_are_throttled_per_ip,
     a_link_lands_in_a_cookie_and_the_plain_form_uses_it,
-    a_new_address_is_unproven_until_its_own_link_is_followed,
+    your_own_new_address_takes_effect_when_its_link_is_followed,
+    the_old_address_can_undo_a_change_and_end_every_session,
+    an_address_an_administrator_sets_is_unproven_until_its_link_is_followed,
     administrators_see_and_set_whether_an_address_is_proven,
     a_registration_while_smtp_is_down_is_mailed_once_it_is_back,
     a_link_opens_once_however_many_use_it_at_once,
@@ -506,7 +508,16 @@ async fn a_link_lands_in_a_cookie_and_the_plain_form_uses_it(backend: Backend) {
     );
 }
 
-async fn a_new_address_is_unproven_until_its_own_link_is_followed(backend: Backend) {
+async fn change_email(app: &TestApp, user: &TestUser, email: &str) -> Reply {
+    app.update_user(
+        &user.id,
+        json!({"email": email, "current_password": PASSWORD}),
+        Some(&user.token),
+    )
+    .await
+}
+
+async fn your_own_new_address_takes_effect_when_its_link_is_followed(backend: Backend) {
     let (app, sink) = spawn_with_mail(backend, &[]).await;
     let kim = TestUser::store(&app, "Kim", "kim@example.com").await;
     let (_, token) = link_in(&nth_mail_to(&sink, "kim@example.com", 1).await);
@@ -514,44 +525,158 @@ async fn a_new_address_is_unproven_until_its_own_link_is_followed(backend: Backe
     forgot(&app, "kim@example.com").await;
     let (_, reset_token) = link_in(&nth_mail_to(&sink, "kim@example.com", 2).await);
 
-    let reply = app
-        .update_user(
-            &kim.id,
-            json!({"email": "kim@new.example.com", "current_password": PASSWORD}),
-            Some(&kim.token),
-        )
-        .await;
+    // Asked for: nothing changes yet, and the new address gets a link.
+    let reply = change_email(&app, &kim, "kim@new.example.com").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.body["data"]["user"]["email_verified"], false);
+    assert_eq!(reply.body["data"]["user"]["email"], "kim@example.com");
+    assert_eq!(reply.body["data"]["user"]["email_verified"], true);
+    let mail = nth_mail_to(&sink, "kim@new.example.com", 1).await;
+    let (link, change_token) = link_in(&mail);
+    assert!(
+        link.starts_with("https://accounts.example.com/email/change?token="),
+        "{link}"
+    );
+    app.login("kim@example.com", PASSWORD).await;
+
+    let confirm = |token: String| {
+        let app = &app;
+        async move {
+            app.post_json("/api/email/change/confirm", json!({ "token": token }), None)
+                .await
+        }
+    };
+    let reply = confirm(change_token.clone()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["data"]["user"]["email"], "kim@new.example.com");
+    assert_eq!(reply.body["data"]["user"]["email_verified"], true, "the link proved it");
+    assert_eq!(
+        app.me(Some(&kim.token)).await.body["data"]["user"]["email"],
+        "kim@new.example.com"
+    );
+    confirm(change_token).await.assert_error(400, "invalid_token");
     // A reset link sent to the old address no longer opens the account.
     reset(&app, &reset_token, "a brand new passphrase")
         .await
         .assert_error(400, "invalid_token");
-    let (_, new_token) = link_in(&nth_mail_to(&sink, "kim@new.example.com", 1).await);
-    let reply = verify(&app, &new_token).await;
+    app.login("kim@new.example.com", PASSWORD).await;
+
+    // The old address is told, with a way back.
+    let notice = nth_mail_to(&sink, "kim@example.com", 3).await;
+    assert!(notice.subject.contains("address was changed"), "{}", notice.subject);
+    let (revert_link, _) = link_in(&notice);
+    assert!(
+        revert_link.starts_with("https://accounts.example.com/email/revert?token="),
+        "{revert_link}"
+    );
+    let asked = audit_of(&app, "kim@example.com").await;
+    assert!(
+        has(&asked, "token_issued", "email_change: to kim@new.example.com"),
+        "{asked:?}"
+    );
+    let events = audit_of(&app, "kim@new.example.com").await;
+    assert!(
+        has(&events, "profile_updated", "email was kim@example.com"),
+        "{events:?}"
+    );
+    assert!(has(&events, "token_issued", "email_revert"), "{events:?}");
+
+    // A request for an address another account took in the meantime is refused at the link.
+    let reply = change_email(&app, &kim, "taken@example.com").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let (_, late) = link_in(&nth_mail_to(&sink, "taken@example.com", 1).await);
+    TestUser::store(&app, "Tom", "taken@example.com").await;
+    confirm(late).await.assert_error(409, "email_taken");
+}
+
+async fn the_old_address_can_undo_a_change_and_end_every_session(backend: Backend) {
+    let (app, sink) = spawn_with_mail(backend, &[]).await;
+    let mut lou = TestUser::store(&app, "Lou", "lou@example.com").await;
+    // Someone with Lou's session and password moves the account to their inbox.
+    let thief_session = lou.token.clone();
+    let owner_session = lou.log_in(&app).await.to_owned();
+    assert_eq!(change_email(&app, &lou, "thief@example.com").await.status, 200);
+    let (_, token) = link_in(&nth_mail_to(&sink, "thief@example.com", 1).await);
+    let reply = app
+        .post_json("/api/email/change/confirm", json!({ "token": token }), None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // Lou follows the notice's link from the old inbox.
+    let (_, revert) = link_in(&nth_mail_to(&sink, "lou@example.com", 2).await);
+    let undo = |token: String| {
+        let app = &app;
+        async move {
+            app.post_json("/api/email/change/revert", json!({ "token": token }), None)
+                .await
+        }
+    };
+    let reply = undo(revert.clone()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["data"]["user"]["email"], "lou@example.com");
+    assert_eq!(reply.body["data"]["user"]["email_verified"], true);
+    for session in [&thief_session, &owner_session] {
+        app.me(Some(session)).await.assert_error(401, "unauthenticated");
+    }
+    undo(revert).await.assert_error(400, "invalid_token");
+    app.login_as("thief@example.com", PASSWORD, None)
+        .await
+        .assert_error(401, "invalid_credentials");
+    let events = audit_of(&app, "lou@example.com").await;
+    assert!(
+        has(&events, "profile_updated", "put back from the old address"),
+        "{events:?}"
+    );
+    assert!(
+        has(&events, "sessions_revoked", "undoing a change of address"),
+        "{events:?}"
+    );
+
+    // The undo link lasts a week, not for ever.
+    assert_eq!(change_email(&app, &lou, "again@example.com").await.status, 401);
+    lou.log_in(&app).await;
+    assert_eq!(change_email(&app, &lou, "again@example.com").await.status, 200);
+    let (_, token) = link_in(&nth_mail_to(&sink, "again@example.com", 1).await);
+    app.post_json("/api/email/change/confirm", json!({ "token": token }), None)
+        .await;
+    let (_, revert) = link_in(&nth_mail_to(&sink, "lou@example.com", 3).await);
+    email_tokens::Entity::update_many()
+        .col_expr(
+            email_tokens::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(email_tokens::Column::Purpose.eq("email_revert"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    undo(revert).await.assert_error(400, "invalid_token");
+}
+
+async fn an_address_an_administrator_sets_is_unproven_until_its_link_is_followed(backend: Backend) {
+    let (app, sink) = spawn_with_mail(backend, &[]).await;
+    let kim = TestUser::store(&app, "Kim", "kim@example.com").await;
+    let admin = TestUser::admin(&app, "admin@example.com").await;
+    let (_, first) = link_in(&nth_mail_to(&sink, "kim@example.com", 1).await);
+    assert_eq!(verify(&app, &first).await.status, 200);
+
+    // An administrator's change takes effect at once, unproven, with a link to the new address.
+    let reply = app
+        .update_user(&kim.id, json!({"email": "kim@new.example.com"}), Some(&admin.token))
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["user"]["email"], "kim@new.example.com");
-    assert_eq!(reply.body["data"]["user"]["email_verified"], true);
+    assert_eq!(reply.body["data"]["user"]["email_verified"], false);
+    let (_, second) = link_in(&nth_mail_to(&sink, "kim@new.example.com", 1).await);
 
     // A link for an address the account no longer has proves nothing.
-    let resent = app
-        .update_user(
-            &kim.id,
-            json!({"email": "kim@third.example.com", "current_password": PASSWORD}),
-            Some(&kim.token),
-        )
+    let reply = app
+        .update_user(&kim.id, json!({"email": "kim@third.example.com"}), Some(&admin.token))
         .await;
-    assert_eq!(resent.status, 200);
+    assert_eq!(reply.status, 200);
     let (_, third) = link_in(&nth_mail_to(&sink, "kim@third.example.com", 1).await);
-    let back = app
-        .update_user(
-            &kim.id,
-            json!({"email": "kim@new.example.com", "current_password": PASSWORD}),
-            Some(&kim.token),
-        )
-        .await;
-    assert_eq!(back.status, 200);
-    verify(&app, &third).await.assert_error(400, "invalid_token");
+    verify(&app, &second).await.assert_error(400, "invalid_token");
+    let reply = verify(&app, &third).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["data"]["user"]["email_verified"], true);
 }
 
 async fn administrators_see_and_set_whether_an_address_is_proven(backend: Backend) {

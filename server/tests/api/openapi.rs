@@ -128,6 +128,8 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         ("/api/email/verify/resend", &["post"]),
         ("/api/password/forgot", &["post"]),
         ("/api/password/reset", &["post"]),
+        ("/api/email/change/confirm", &["post"]),
+        ("/api/email/change/revert", &["post"]),
     ] {
         for method in methods {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} documented");
@@ -226,8 +228,14 @@ async fn real_responses_match_the_openapi_document(backend: Backend) {
         let r = app.post_json("/api/password/reset", body, None).await;
         assert_documented(&doc, "/api/password/reset", "post", &r);
     }
-    let r = app.post_json("/api/email/verify", json!({"token": bogus}), None).await;
-    assert_documented(&doc, "/api/email/verify", "post", &r);
+    for path in [
+        "/api/email/verify",
+        "/api/email/change/confirm",
+        "/api/email/change/revert",
+    ] {
+        let r = app.post_json(path, json!({"token": bogus}), None).await;
+        assert_documented(&doc, path, "post", &r);
+    }
     for session in [Some(root.as_str()), None] {
         let r = app.post_json("/api/email/verify/resend", json!({}), session).await;
         assert_documented(&doc, "/api/email/verify/resend", "post", &r);

@@ -131,9 +131,13 @@ async fn form_errors_travel_back_to_the_form(backend: Backend) {
         .post_form("/rpc/account/profile", "/account", &fields, Some(&token))
         .await;
     assert_eq!(reply.status, 302);
+    // The new address waits for the link mailed to it, and the page says so.
+    assert_eq!(location(&reply), "/account?email=pending");
+    let page = app.get("/account?email=pending", Some(&token)).await;
+    assert!(html(&page).contains("Your address changes when you follow it."));
     assert_eq!(
         app.me(Some(&token)).await.body["data"]["user"]["email"],
-        "ada.new@example.com"
+        "ada@example.com"
     );
 }
 

@@ -10,6 +10,7 @@ use crate::model::{AuditAction, Role, User};
 use crate::policy::{Action, Target, authorize};
 use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::email_change::EmailChange;
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::replica::Reads;
@@ -33,6 +34,8 @@ pub struct UserService {
     audit: AuditLog,
     /// Links that prove a new address.
     verification: EmailVerification,
+    /// One's own new address, asked for and confirmed by mail.
+    email_change: EmailChange,
 }
 
 impl UserService {
@@ -42,6 +45,7 @@ impl UserService {
         hasher: PasswordHasher,
         audit: AuditLog,
         verification: EmailVerification,
+        email_change: EmailChange,
     ) -> Self {
         Self {
             reads: Reads::primary_only(db.clone()),
@@ -50,6 +54,7 @@ impl UserService {
             hasher,
             audit,
             verification,
+            email_change,
         }
     }
 

@@ -10,27 +10,44 @@ use crate::policy::{Action, Actor, Target, authorize};
 use crate::ssr::caller::Caller;
 use crate::ssr::email_tokens::{self, Purpose};
 use crate::ssr::entity::users;
-use crate::validation::{UpdateUserInput, ValidUserUpdate};
+use crate::validation::{Email, UpdateUserInput, ValidUserUpdate};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
 use uuid::Uuid;
 
 impl UserService {
     /// Applies the fields present in `input`. A change to one's own password keeps
-    /// the caller's session and ends the others.
+    /// the caller's session and ends the others. A new address of one's own is only
+    /// asked for: it takes effect when the link mailed to it is followed
+    /// (`EmailChange`); an administrator's change of another's takes effect at once.
     pub async fn update(&self, caller: &Caller, id: Uuid, input: &UpdateUserInput) -> Result<User, AppError> {
         let target = Target::of(caller.actor, id);
-        let change = input.validate().map_err(AppError::validation)?;
+        let mut change = input.validate().map_err(AppError::validation)?;
         authorize_change(caller.actor, target, &change)?;
         let existing = self.find(id).await?;
         self.reauthenticate_for_new_email(&existing, target, &change).await?;
         let new_hash = self.new_password_hash(&existing, target, &change).await?;
         self.ensure_new_email_free(&existing, &change).await?;
-        let updated = self.write(&existing, change, new_hash.clone()).await?;
+        let requested_email = match &change.email {
+            Some(email) if target == Target::Myself && !email.as_str().eq_ignore_ascii_case(&existing.email) => {
+                change.email.take().map(Email::into_inner)
+            }
+            _ => None,
+        };
+        let updated = self
+            .write(&existing, change, new_hash.clone(), requested_email.as_deref())
+            .await?;
         let password_changed = new_hash.is_some();
         self.end_sessions_after(caller, target, &existing, &updated, password_changed)
             .await?;
         self.record_update(caller, &existing, &updated, password_changed).await;
+        if let Some(requested) = requested_email {
+            let detail = Some(format!("{}: to {requested}", Purpose::EmailChange.as_str()));
+            let who = Some((updated.id, updated.email.as_str()));
+            self.audit
+                .record(AuditAction::TokenIssued, caller.actor.id(), who, &caller.client, detail)
+                .await;
+        }
         Ok(updated.to_user())
     }
 
@@ -99,6 +116,7 @@ impl UserService {
         existing: &users::Model,
         change: ValidUserUpdate,
         new_hash: Option<String>,
+        requested_email: Option<&str>,
     ) -> Result<users::Model, AppError> {
         let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
         let now = Utc::now();
@@ -147,6 +165,9 @@ impl UserService {
         }
         if new_address && updated.email_verified_at.is_none() {
             self.verification.queue(&txn, &updated).await?;
+        }
+        if let Some(requested) = requested_email {
+            self.email_change.request(&txn, &updated, requested).await?;
         }
         txn.commit().await?;
         Ok(updated)
