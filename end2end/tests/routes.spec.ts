@@ -21,6 +21,11 @@ test('a hard load of every route hydrates, and so does navigating between them',
     ['/', 'Roster', 'home'],
     ['/register', 'Create your account', 'register'],
     ['/login', 'Sign in', 'login'],
+    ['/password/forgot', 'Reset your password', 'forgot_password'],
+    ['/password/reset', 'Choose a new password', 'reset_password'],
+    ['/email/verify', 'Confirm your address', 'verify_email'],
+    ['/email/change', 'Confirm your new address', 'change_email'],
+    ['/email/revert', 'Undo the change of address', 'revert_email'],
   ]) {
     const response = await page.goto(path);
     await waitForHydration(page);

@@ -9,17 +9,14 @@ use crate::error::{AppError, UniqueViolation};
 use crate::model::{AuditAction, User};
 use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
-use crate::ssr::email_tokens::{self, LinkSecret, Purpose, RefusedLinks};
+use crate::ssr::email_tokens::{self, LinkSecret, Opened, Purpose, RefusedLinks};
 use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail, MailSettings, outbox};
 use crate::ssr::sessions::SessionService;
 use crate::ssr::throttle::LoginThrottle;
 use crate::validation::VerifyEmailInput;
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, IntoActiveModel};
 
 /// How long the old address can undo a change.
 pub const REVERT_TTL: Duration = Duration::days(7);
@@ -92,24 +89,8 @@ impl EmailChange {
     /// address is told, with a link that undoes the change.
     pub async fn confirm(&self, input: &VerifyEmailInput, client: &ClientMeta) -> Result<User, AppError> {
         let links = self.links(client, Purpose::EmailChange);
-        links.check().await?;
-        let Some(secret) = LinkSecret::parse(&input.token) else {
-            return Err(links.refuse("malformed", None).await);
-        };
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let token = match email_tokens::redeem(&txn, Purpose::EmailChange, &secret, now).await? {
-            Ok(token) => token,
-            Err(why) => {
-                txn.rollback().await?;
-                let whose = why.token.as_ref().map(|t| (t.user_id, t.email.as_str()));
-                return Err(links.refuse(why.reason.as_str(), whose).await);
-            }
-        };
-        let Some(account) = users::Entity::find_by_id(token.user_id).one(&txn).await? else {
-            txn.rollback().await?;
-            return Err(links.refuse("account deleted", None).await);
-        };
+        let Opened { txn, token, account } = links.open(&self.db, &input.token, now).await?;
         let old_email = account.email.clone();
         let mut row = account.into_active_model();
         row.email = Set(token.email.clone());
@@ -170,24 +151,8 @@ impl EmailChange {
     /// every link sent to the other address stops working.
     pub async fn revert(&self, input: &VerifyEmailInput, client: &ClientMeta) -> Result<User, AppError> {
         let links = self.links(client, Purpose::EmailRevert);
-        links.check().await?;
-        let Some(secret) = LinkSecret::parse(&input.token) else {
-            return Err(links.refuse("malformed", None).await);
-        };
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let token = match email_tokens::redeem(&txn, Purpose::EmailRevert, &secret, now).await? {
-            Ok(token) => token,
-            Err(why) => {
-                txn.rollback().await?;
-                let whose = why.token.as_ref().map(|t| (t.user_id, t.email.as_str()));
-                return Err(links.refuse(why.reason.as_str(), whose).await);
-            }
-        };
-        let Some(account) = users::Entity::find_by_id(token.user_id).one(&txn).await? else {
-            txn.rollback().await?;
-            return Err(links.refuse("account deleted", None).await);
-        };
+        let Opened { txn, token, account } = links.open(&self.db, &input.token, now).await?;
         let replaced = account.email.clone();
         let mut row = account.into_active_model();
         row.email = Set(token.email.clone());

@@ -9,12 +9,15 @@ use crate::model::AuditAction;
 use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
 use crate::ssr::entity::email_tokens::{self, Column, Entity};
+use crate::ssr::entity::users;
 use crate::ssr::sessions::SessionToken;
 use crate::ssr::throttle::LoginThrottle;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+};
 use uuid::Uuid;
 
 /// What a secret opens. Stored as text; a secret of one kind never opens another.
@@ -117,6 +120,31 @@ impl RefusedLinks<'_> {
         self.throttle.check(&keys).await
     }
 
+    /// Opens the link whose secret is `raw`, in a new transaction on `db`: the
+    /// client's IP is checked, the secret used up (the transaction's first write) and
+    /// its account read. A refusal rolls the transaction back, releasing its lock,
+    /// before it is counted and audited. The caller commits what it then writes.
+    pub async fn open(&self, db: &DatabaseConnection, raw: &str, now: DateTime<Utc>) -> Result<Opened, AppError> {
+        self.check().await?;
+        let Some(secret) = LinkSecret::parse(raw) else {
+            return Err(self.refuse("malformed", None).await);
+        };
+        let txn = db.begin().await?;
+        let token = match redeem(&txn, self.purpose, &secret, now).await? {
+            Ok(token) => token,
+            Err(why) => {
+                txn.rollback().await?;
+                let whose = why.token.as_ref().map(|t| (t.user_id, t.email.as_str()));
+                return Err(self.refuse(why.reason.as_str(), whose).await);
+            }
+        };
+        let Some(account) = users::Entity::find_by_id(token.user_id).one(&txn).await? else {
+            txn.rollback().await?;
+            return Err(self.refuse("account deleted", None).await);
+        };
+        Ok(Opened { txn, token, account })
+    }
+
     /// Counts and records one refusal; the error to answer with.
     pub async fn refuse(&self, reason: &str, whose: Option<(Uuid, &str)>) -> AppError {
         let keys = self.throttle.link_keys(self.client.ip.as_deref());
@@ -129,6 +157,14 @@ impl RefusedLinks<'_> {
             .await;
         AppError::InvalidToken
     }
+}
+
+/// A link just opened: its transaction (holding the write that used it up), the
+/// secret's row, and the account it belongs to.
+pub struct Opened {
+    pub txn: DatabaseTransaction,
+    pub token: email_tokens::Model,
+    pub account: users::Model,
 }
 
 /// Issues a new secret of `purpose` for the account, sent to `email`, valid for

@@ -8,7 +8,7 @@ use crate::model::{AuditAction, User};
 use crate::policy::{Action as Permission, Target, authorize};
 use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::{Caller, ClientMeta};
-use crate::ssr::email_tokens::{self, LinkSecret, Purpose, RefusedLinks};
+use crate::ssr::email_tokens::{self, LinkSecret, Opened, Purpose, RefusedLinks};
 use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail, MailSettings, outbox};
 use crate::ssr::sessions::SessionService;
@@ -128,24 +128,8 @@ impl EmailVerification {
             client,
             purpose: Purpose::VerifyEmail,
         };
-        links.check().await?;
-        let Some(secret) = LinkSecret::parse(&input.token) else {
-            return Err(links.refuse("malformed", None).await);
-        };
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let token = match email_tokens::redeem(&txn, Purpose::VerifyEmail, &secret, now).await? {
-            Ok(token) => token,
-            Err(why) => {
-                txn.rollback().await?;
-                let whose = why.token.as_ref().map(|t| (t.user_id, t.email.as_str()));
-                return Err(links.refuse(why.reason.as_str(), whose).await);
-            }
-        };
-        let Some(account) = users::Entity::find_by_id(token.user_id).one(&txn).await? else {
-            txn.rollback().await?;
-            return Err(links.refuse("account deleted", None).await);
-        };
+        let Opened { txn, token, account } = links.open(&self.db, &input.token, now).await?;
         if !account.email.eq_ignore_ascii_case(&token.email) {
             txn.rollback().await?;
             let whose = Some((account.id, account.email.as_str()));
