@@ -46,7 +46,7 @@ test('a person edits their profile, changes password and signs out another devic
   await page.getByLabel('New password').fill('second password 2');
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByText('Password changed.')).toBeVisible();
-  const relogin = await other.post('/api/login', { data: { email, password: 'second password 2' } });
+  const relogin = await other.post('/api/login', { data: { email: firstEmail, password: 'second password 2' } });
   expect(relogin.status()).toBe(200);
 
   // "Sign out everywhere else" ends the API client's new session but keeps this one.
@@ -59,7 +59,7 @@ test('a person edits their profile, changes password and signs out another devic
   await expect(page.getByTestId('account-name')).toHaveText('Renamed Person');
 
   // Delete the account: password required, then everything is gone.
-  const again = await other.post('/api/login', { data: { email, password: 'second password 2' } });
+  const again = await other.post('/api/login', { data: { email: firstEmail, password: 'second password 2' } });
   expect(again.status()).toBe(200);
   await page.getByLabel('Your password').fill('second password 2');
   await page.getByRole('button', { name: 'Delete my account' }).click();

@@ -75,7 +75,7 @@ async function setNewPassword(page: Page, link: string, hydrated: boolean): Prom
   // The secret left the address bar before the page rendered.
   await expect(page).toHaveURL(/\/password\/reset$/);
   if (hydrated) await waitForHydration(page);
-  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set the new password' }).click();
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('heading', { name: 'Your account', exact: true })).toBeVisible();
@@ -110,7 +110,7 @@ test('a forgotten password is reset with the link from the mail', async ({ page 
   // The link works once.
   await page.goto(link);
   await waitForHydration(page);
-  await page.getByLabel('New password').fill('yet another passphrase');
+  await page.getByLabel('New password', { exact: true }).fill('yet another passphrase');
   await page.getByRole('button', { name: 'Set the new password' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'This link is not valid' })).toBeVisible();
 
@@ -197,10 +197,10 @@ test.describe('without JavaScript', () => {
     const link = await nthLink(email, 2, '/password/reset');
     await page.goto(link);
     await expect(page).toHaveURL(/\/password\/reset$/);
-    await page.getByLabel('New password').fill('short');
+    await page.getByLabel('New password', { exact: true }).fill('short');
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await expect(page.locator('#reset-password-error')).toBeVisible();
-    await page.getByLabel('New password').fill(NEW_PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await expect(page).toHaveURL(/\/account$/);
 

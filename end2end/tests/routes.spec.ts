@@ -33,6 +33,8 @@ test('a hard load of every route hydrates, and so does navigating between them',
     expectPreloadedChunk(await response!.text(), path, chunk);
   }
 
+  await page.goto('/login');
+  await waitForHydration(page);
   await page.getByLabel('Email').fill(ADMIN.email);
   await page.getByLabel('Password').fill(ADMIN.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
