@@ -8,6 +8,7 @@ use app::ssr::auth::AuthService;
 use app::ssr::breached::BreachedPasswords;
 use app::ssr::db::{DbSettings, connect, connect_replica};
 use app::ssr::email_change::EmailChange;
+use app::ssr::email_tokens::LinkServices;
 use app::ssr::invalidations::InvalidationChannel;
 use app::ssr::mail::transport::Transport;
 use app::ssr::mail::worker::MailWorker;
@@ -143,31 +144,16 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
     let mail = mail_service(settings, &db)?;
-    let verification = EmailVerification::new(
-        db.clone(),
-        mail.settings.clone(),
-        throttle.clone(),
-        audit.clone(),
-        sessions.clone(),
-        chrono_duration(settings.verify_ttl),
-    );
-    let email_change = EmailChange::new(
-        db.clone(),
-        mail.settings.clone(),
-        throttle.clone(),
-        audit.clone(),
-        sessions.clone(),
-        chrono_duration(settings.verify_ttl),
-    );
-    let password_reset = PasswordReset::new(
-        db.clone(),
-        mail.settings.clone(),
-        throttle.clone(),
-        audit.clone(),
-        sessions.clone(),
-        hasher.clone(),
-        chrono_duration(settings.reset_ttl),
-    );
+    let links = LinkServices {
+        db: db.clone(),
+        mail: mail.settings.clone(),
+        throttle: throttle.clone(),
+        audit: audit.clone(),
+        sessions: sessions.clone(),
+    };
+    let verification = EmailVerification::new(links.clone(), chrono_duration(settings.verify_ttl));
+    let email_change = EmailChange::new(links.clone(), chrono_duration(settings.verify_ttl));
+    let password_reset = PasswordReset::new(links, hasher.clone(), chrono_duration(settings.reset_ttl));
     Ok(AppState::new(Services {
         auth: AuthService::new(
             db.clone(),

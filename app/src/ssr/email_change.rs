@@ -7,48 +7,27 @@
 
 use crate::error::{AppError, UniqueViolation};
 use crate::model::{AuditAction, User};
-use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
-use crate::ssr::email_tokens::{self, LinkSecret, Opened, Purpose, RefusedLinks};
+use crate::ssr::email_tokens::{self, LinkSecret, LinkServices, Opened, Purpose};
 use crate::ssr::entity::users;
-use crate::ssr::mail::{Action, Mail, MailSettings, outbox};
-use crate::ssr::sessions::SessionService;
-use crate::ssr::throttle::LoginThrottle;
+use crate::ssr::mail::{Action, Mail, outbox};
 use crate::validation::VerifyEmailInput;
-use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, IntoActiveModel};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 
 /// How long the old address can undo a change.
 pub const REVERT_TTL: Duration = Duration::days(7);
 
 #[derive(Clone)]
 pub struct EmailChange {
-    db: DatabaseConnection,
-    mail: MailSettings,
-    throttle: LoginThrottle,
-    audit: AuditLog,
-    sessions: SessionService,
+    deps: LinkServices,
     /// How long the link to the new address stays valid (`ROSTER_VERIFY_TTL`).
     ttl: Duration,
 }
 
 impl EmailChange {
-    pub fn new(
-        db: DatabaseConnection,
-        mail: MailSettings,
-        throttle: LoginThrottle,
-        audit: AuditLog,
-        sessions: SessionService,
-        ttl: Duration,
-    ) -> Self {
-        Self {
-            db,
-            mail,
-            throttle,
-            audit,
-            sessions,
-            ttl,
-        }
+    pub fn new(deps: LinkServices, ttl: Duration) -> Self {
+        Self { deps, ttl }
     }
 
     /// Asks for the change: a link to the new address, queued through `txn` (the
@@ -60,8 +39,8 @@ impl EmailChange {
         new_email: &str,
     ) -> Result<(), AppError> {
         let secret = email_tokens::issue(txn, account.id, Purpose::EmailChange, new_email, self.ttl).await?;
-        let product = &self.mail.product;
-        let mut content = self.mail.content(
+        let product = &self.deps.mail.product;
+        let mut content = self.deps.mail.content(
             format!("Confirm your new address for {product}"),
             format!("Hello {},", account.name),
         );
@@ -73,6 +52,7 @@ impl EmailChange {
         content.action = Some(Action {
             label: "Use this address".into(),
             url: self
+                .deps
                 .mail
                 .link(&format!("{}?token={}", crate::paths::CHANGE_EMAIL, secret.expose())),
         });
@@ -88,41 +68,38 @@ impl EmailChange {
     /// proven; reset and verification links sent before stop working; and the old
     /// address is told, with a link that undoes the change.
     pub async fn confirm(&self, input: &VerifyEmailInput, client: &ClientMeta) -> Result<User, AppError> {
-        let links = self.links(client, Purpose::EmailChange);
+        let links = self.deps.refusals(client, Purpose::EmailChange);
         let now = Utc::now();
-        let Opened { txn, token, account } = links.open(&self.db, &input.token, now).await?;
+        let Opened { txn, token, account } = links.open(&self.deps.db, &input.token, now).await?;
         let old_email = account.email.clone();
-        let mut row = account.into_active_model();
-        row.email = Set(token.email.clone());
-        row.email_verified_at = Set(Some(now));
-        row.updated_at = Set(now);
-        // Taken since the request: the unique index says so.
-        let account = row.update(&txn).await.conflict_on_unique(AppError::EmailTaken)?;
-        for stale in [Purpose::PasswordReset, Purpose::VerifyEmail, Purpose::EmailChange] {
-            email_tokens::void(&txn, account.id, stale).await?;
-        }
+        let account = move_to(&txn, account, &token.email, now).await?;
         let revert = email_tokens::issue(&txn, account.id, Purpose::EmailRevert, &old_email, REVERT_TTL).await?;
         outbox::enqueue(&txn, &self.compose_notice(&account, &old_email, &revert)?).await?;
         txn.commit().await?;
-        self.sessions.cache().forget_user(account.id).await;
+        self.deps.sessions.cache().forget_user(account.id).await;
 
         let who = Some((account.id, account.email.as_str()));
         let used = Some(Purpose::EmailChange.as_str().to_owned());
-        self.audit.record(AuditAction::TokenUsed, None, who, client, used).await;
+        self.deps
+            .audit
+            .record(AuditAction::TokenUsed, None, who, client, used)
+            .await;
         let detail = Some(format!("email was {old_email}; confirmed from the new address"));
-        self.audit
+        self.deps
+            .audit
             .record(AuditAction::ProfileUpdated, None, who, client, detail)
             .await;
         let issued = Some(Purpose::EmailRevert.as_str().to_owned());
-        self.audit
+        self.deps
+            .audit
             .record(AuditAction::TokenIssued, None, who, client, issued)
             .await;
         Ok(account.to_user())
     }
 
     fn compose_notice(&self, account: &users::Model, old_email: &str, secret: &LinkSecret) -> Result<Mail, AppError> {
-        let product = &self.mail.product;
-        let mut content = self.mail.content(
+        let product = &self.deps.mail.product;
+        let mut content = self.deps.mail.content(
             format!("Your {product} address was changed"),
             format!("Hello {},", account.name),
         );
@@ -133,6 +110,7 @@ impl EmailChange {
         content.action = Some(Action {
             label: "This was not me: undo it".into(),
             url: self
+                .deps
                 .mail
                 .link(&format!("{}?token={}", crate::paths::REVERT_EMAIL, secret.expose())),
         });
@@ -150,41 +128,51 @@ impl EmailChange {
     /// (proven: its owner just followed a link sent to it), every session ends, and
     /// every link sent to the other address stops working.
     pub async fn revert(&self, input: &VerifyEmailInput, client: &ClientMeta) -> Result<User, AppError> {
-        let links = self.links(client, Purpose::EmailRevert);
+        let links = self.deps.refusals(client, Purpose::EmailRevert);
         let now = Utc::now();
-        let Opened { txn, token, account } = links.open(&self.db, &input.token, now).await?;
+        let Opened { txn, token, account } = links.open(&self.deps.db, &input.token, now).await?;
         let replaced = account.email.clone();
-        let mut row = account.into_active_model();
-        row.email = Set(token.email.clone());
-        row.email_verified_at = Set(Some(now));
-        row.updated_at = Set(now);
-        let account = row.update(&txn).await.conflict_on_unique(AppError::EmailTaken)?;
-        for stale in [Purpose::PasswordReset, Purpose::VerifyEmail, Purpose::EmailChange] {
-            email_tokens::void(&txn, account.id, stale).await?;
-        }
+        let account = move_to(&txn, account, &token.email, now).await?;
         txn.commit().await?;
-        let ended = self.sessions.end_all_for_user(account.id, None).await?;
+        let ended = self.deps.sessions.end_all_for_user(account.id, None).await?;
 
         let who = Some((account.id, account.email.as_str()));
         let used = Some(Purpose::EmailRevert.as_str().to_owned());
-        self.audit.record(AuditAction::TokenUsed, None, who, client, used).await;
+        self.deps
+            .audit
+            .record(AuditAction::TokenUsed, None, who, client, used)
+            .await;
         let detail = Some(format!("email was {replaced}; put back from the old address"));
-        self.audit
+        self.deps
+            .audit
             .record(AuditAction::ProfileUpdated, None, who, client, detail)
             .await;
         let detail = Some(format!("{ended} ended by undoing a change of address"));
-        self.audit
+        self.deps
+            .audit
             .record(AuditAction::SessionsRevoked, None, who, client, detail)
             .await;
         Ok(account.to_user())
     }
+}
 
-    fn links<'a>(&'a self, client: &'a ClientMeta, purpose: Purpose) -> RefusedLinks<'a> {
-        RefusedLinks {
-            throttle: &self.throttle,
-            audit: &self.audit,
-            client,
-            purpose,
-        }
+/// Gives the account `email`, proven (a link sent to it was just followed), and
+/// voids every link sent before: reset and verification links went to the other
+/// address, and a pending change is superseded. An address another account took in
+/// the meantime is `EmailTaken` (the unique index decides).
+async fn move_to<C: ConnectionTrait>(
+    txn: &C,
+    account: users::Model,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<users::Model, AppError> {
+    let mut row = account.into_active_model();
+    row.email = Set(email.to_owned());
+    row.email_verified_at = Set(Some(now));
+    row.updated_at = Set(now);
+    let account = row.update(txn).await.conflict_on_unique(AppError::EmailTaken)?;
+    for stale in [Purpose::PasswordReset, Purpose::VerifyEmail, Purpose::EmailChange] {
+        email_tokens::void(txn, account.id, stale).await?;
     }
+    Ok(account)
 }

@@ -10,6 +10,8 @@ use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
 use crate::ssr::entity::email_tokens::{self, Column, Entity};
 use crate::ssr::entity::users;
+use crate::ssr::mail::MailSettings;
+use crate::ssr::sessions::SessionService;
 use crate::ssr::sessions::SessionToken;
 use crate::ssr::throttle::LoginThrottle;
 use chrono::{DateTime, Duration, Utc};
@@ -100,6 +102,29 @@ impl Refusal {
 pub struct Refused {
     pub reason: Refusal,
     pub token: Option<email_tokens::Model>,
+}
+
+/// What every flow that mails a link needs, shared by `EmailVerification`,
+/// `PasswordReset` and `EmailChange`.
+#[derive(Clone)]
+pub struct LinkServices {
+    pub db: DatabaseConnection,
+    pub mail: MailSettings,
+    pub throttle: LoginThrottle,
+    pub audit: AuditLog,
+    pub sessions: SessionService,
+}
+
+impl LinkServices {
+    /// How this request's links of `purpose` are opened, and refused.
+    pub fn refusals<'a>(&'a self, client: &'a ClientMeta, purpose: Purpose) -> RefusedLinks<'a> {
+        RefusedLinks {
+            throttle: &self.throttle,
+            audit: &self.audit,
+            client,
+            purpose,
+        }
+    }
 }
 
 /// Links that open nothing, for one kind of link and one request: counted against

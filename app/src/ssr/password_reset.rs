@@ -5,28 +5,22 @@
 
 use crate::error::AppError;
 use crate::model::{AuditAction, User};
-use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
-use crate::ssr::email_tokens::{self, LinkSecret, Purpose, RefusedLinks};
+use crate::ssr::email_tokens::{self, LinkSecret, LinkServices, Purpose};
 use crate::ssr::entity::users;
-use crate::ssr::mail::{Action, Mail, MailSettings, outbox};
+use crate::ssr::mail::{Action, Mail, outbox};
 use crate::ssr::password::PasswordHasher;
-use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
-use crate::ssr::throttle::LoginThrottle;
+use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
 use crate::validation::{Email, ForgotPasswordInput, ResetPasswordInput};
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, TransactionTrait};
 
 /// Where a reset link leads; `?token=` carries the secret.
 pub const LINK_PATH: &str = crate::paths::RESET_PASSWORD;
 
 #[derive(Clone)]
 pub struct PasswordReset {
-    db: DatabaseConnection,
-    mail: MailSettings,
-    throttle: LoginThrottle,
-    audit: AuditLog,
-    sessions: SessionService,
+    deps: LinkServices,
     hasher: PasswordHasher,
     /// How long a link stays valid (`ROSTER_RESET_TTL`).
     ttl: Duration,
@@ -54,24 +48,8 @@ impl Requested {
 }
 
 impl PasswordReset {
-    pub fn new(
-        db: DatabaseConnection,
-        mail: MailSettings,
-        throttle: LoginThrottle,
-        audit: AuditLog,
-        sessions: SessionService,
-        hasher: PasswordHasher,
-        ttl: Duration,
-    ) -> Self {
-        Self {
-            db,
-            mail,
-            throttle,
-            audit,
-            sessions,
-            hasher,
-            ttl,
-        }
+    pub fn new(deps: LinkServices, hasher: PasswordHasher, ttl: Duration) -> Self {
+        Self { deps, hasher, ttl }
     }
 
     /// "I forgot my password": counted against the address and the IP (an account
@@ -79,9 +57,9 @@ impl PasswordReset {
     /// this address.
     pub async fn request(&self, input: &ForgotPasswordInput, client: &ClientMeta) -> Result<(), AppError> {
         let email = input.validate().map_err(AppError::validation)?;
-        let keys = self.throttle.mail_keys(email.as_str(), client.ip.as_deref());
-        self.throttle.check(&keys).await?;
-        self.throttle.record_failure(&keys).await?;
+        let keys = self.deps.throttle.mail_keys(email.as_str(), client.ip.as_deref());
+        self.deps.throttle.check(&keys).await?;
+        self.deps.throttle.record_failure(&keys).await?;
         let (this, client) = (self.clone(), client.clone());
         tokio::spawn(async move {
             let outcome = this.send_link(&email, &client).await.unwrap_or(Requested::Failed);
@@ -91,17 +69,18 @@ impl PasswordReset {
     }
 
     async fn send_link(&self, email: &Email, client: &ClientMeta) -> Result<Requested, AppError> {
-        let Some(account) = users::find_by_email(&self.db, email.as_str()).await? else {
+        let Some(account) = users::find_by_email(&self.deps.db, email.as_str()).await? else {
             return Ok(Requested::NoAccount);
         };
         if account.disabled {
             return Ok(Requested::Disabled);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.deps.db.begin().await?;
         let secret = email_tokens::issue(&txn, account.id, Purpose::PasswordReset, &account.email, self.ttl).await?;
         outbox::enqueue(&txn, &self.compose(&account, &secret)?).await?;
         txn.commit().await?;
-        self.audit
+        self.deps
+            .audit
             .record(
                 AuditAction::TokenIssued,
                 None,
@@ -114,8 +93,8 @@ impl PasswordReset {
     }
 
     fn compose(&self, account: &users::Model, secret: &LinkSecret) -> Result<Mail, AppError> {
-        let product = &self.mail.product;
-        let mut content = self.mail.content(
+        let product = &self.deps.mail.product;
+        let mut content = self.deps.mail.content(
             format!("Reset your {product} password"),
             format!("Hello {},", account.name),
         );
@@ -125,7 +104,7 @@ impl PasswordReset {
         )];
         content.action = Some(Action {
             label: "Choose a new password".into(),
-            url: self.mail.link(&format!("{LINK_PATH}?token={}", secret.expose())),
+            url: self.deps.mail.link(&format!("{LINK_PATH}?token={}", secret.expose())),
         });
         content.after = vec![
             format!(
@@ -146,12 +125,7 @@ impl PasswordReset {
         client: &ClientMeta,
         previous: Option<&SessionToken>,
     ) -> Result<(User, NewSession), AppError> {
-        let links = RefusedLinks {
-            throttle: &self.throttle,
-            audit: &self.audit,
-            client,
-            purpose: Purpose::PasswordReset,
-        };
+        let links = self.deps.refusals(client, Purpose::PasswordReset);
         links.check().await?;
         let password = input.validate().map_err(AppError::validation)?;
         let Some(secret) = LinkSecret::parse(&input.token) else {
@@ -159,14 +133,14 @@ impl PasswordReset {
         };
         // Judged before paying for a hash; used up only in the transaction that
         // writes the new one.
-        let token = match email_tokens::check(&self.db, Purpose::PasswordReset, &secret, Utc::now()).await? {
+        let token = match email_tokens::check(&self.deps.db, Purpose::PasswordReset, &secret, Utc::now()).await? {
             Ok(token) => token,
             Err(why) => {
                 let whose = why.token.as_ref().map(|t| (t.user_id, t.email.as_str()));
                 return Err(links.refuse(why.reason.as_str(), whose).await);
             }
         };
-        let Some(account) = users::Entity::find_by_id(token.user_id).one(&self.db).await? else {
+        let Some(account) = users::Entity::find_by_id(token.user_id).one(&self.deps.db).await? else {
             return Err(links.refuse("account deleted", None).await);
         };
         let password = password
@@ -175,7 +149,7 @@ impl PasswordReset {
         let hash = self.hasher.hash_new(&password).await?;
 
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.deps.db.begin().await?;
         if let Err(why) = email_tokens::redeem(&txn, Purpose::PasswordReset, &secret, now).await? {
             txn.rollback().await?;
             let whose = Some((account.id, account.email.as_str()));
@@ -203,24 +177,28 @@ impl PasswordReset {
         txn.commit().await?;
 
         if let Some(previous) = previous {
-            self.sessions.end(previous).await?;
+            self.deps.sessions.end(previous).await?;
         }
-        self.sessions.end_all_for_user(account.id, None).await?;
+        self.deps.sessions.end_all_for_user(account.id, None).await?;
         let session = self
+            .deps
             .sessions
             .start(account.id, client, Persistence::BrowserSession)
             .await?;
         let who = Some((account.id, account.email.as_str()));
         let detail = Some(Purpose::PasswordReset.as_str().to_owned());
-        self.audit
+        self.deps
+            .audit
             .record(AuditAction::TokenUsed, None, who, client, detail)
             .await;
         let detail = Some("with a reset link; every session ended".to_owned());
-        self.audit
+        self.deps
+            .audit
             .record(AuditAction::PasswordChanged, None, who, client, detail)
             .await;
         if proves_address {
-            self.audit
+            self.deps
+                .audit
                 .record(AuditAction::EmailVerified, None, who, client, None)
                 .await;
         }

@@ -6,51 +6,27 @@
 use crate::error::AppError;
 use crate::model::{AuditAction, User};
 use crate::policy::{Action as Permission, Target, authorize};
-use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::{Caller, ClientMeta};
-use crate::ssr::email_tokens::{self, LinkSecret, Opened, Purpose, RefusedLinks};
+use crate::ssr::email_tokens::{self, LinkSecret, LinkServices, Opened, Purpose};
 use crate::ssr::entity::users;
-use crate::ssr::mail::{Action, Mail, MailSettings, outbox};
-use crate::ssr::sessions::SessionService;
-use crate::ssr::throttle::LoginThrottle;
+use crate::ssr::mail::{Action, Mail, outbox};
 use crate::validation::VerifyEmailInput;
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, TransactionTrait};
 
 /// Where a verification link leads; `?token=` carries the secret.
 pub const LINK_PATH: &str = crate::paths::VERIFY_EMAIL;
 
 #[derive(Clone)]
 pub struct EmailVerification {
-    db: DatabaseConnection,
-    mail: MailSettings,
-    throttle: LoginThrottle,
-    audit: AuditLog,
-    sessions: SessionService,
+    deps: LinkServices,
     /// How long a link stays valid (`ROSTER_VERIFY_TTL`).
     ttl: Duration,
 }
 
 impl EmailVerification {
-    pub fn new(
-        db: DatabaseConnection,
-        mail: MailSettings,
-        throttle: LoginThrottle,
-        audit: AuditLog,
-        sessions: SessionService,
-        ttl: Duration,
-    ) -> Self {
-        Self {
-            db,
-            mail,
-            throttle,
-            audit,
-            sessions,
-            ttl,
-        }
+    pub fn new(deps: LinkServices, ttl: Duration) -> Self {
+        Self { deps, ttl }
     }
 
     /// Issues a link for the account's current address and queues the mail carrying
@@ -64,7 +40,8 @@ impl EmailVerification {
 
     /// The audit line for a link queued by `queue`.
     pub async fn record_sent(&self, account: &users::Model, actor: Option<uuid::Uuid>, client: &ClientMeta) {
-        self.audit
+        self.deps
+            .audit
             .record(
                 AuditAction::TokenIssued,
                 actor,
@@ -76,8 +53,8 @@ impl EmailVerification {
     }
 
     fn compose(&self, account: &users::Model, secret: &LinkSecret) -> Result<Mail, AppError> {
-        let product = &self.mail.product;
-        let mut content = self.mail.content(
+        let product = &self.deps.mail.product;
+        let mut content = self.deps.mail.content(
             format!("Confirm your address for {product}"),
             format!("Hello {},", account.name),
         );
@@ -88,7 +65,7 @@ impl EmailVerification {
         )];
         content.action = Some(Action {
             label: "Confirm my address".into(),
-            url: self.mail.link(&format!("{LINK_PATH}?token={}", secret.expose())),
+            url: self.deps.mail.link(&format!("{LINK_PATH}?token={}", secret.expose())),
         });
         content.after = vec![
             format!("The link works once, for {} hours.", self.ttl.num_hours()),
@@ -105,14 +82,14 @@ impl EmailVerification {
         if me.email_verified {
             return Err(AppError::bad_request("Your address is confirmed already."));
         }
-        let keys = self.throttle.mail_keys(&me.email, caller.client.ip.as_deref());
-        self.throttle.check(&keys).await?;
-        self.throttle.record_failure(&keys).await?;
+        let keys = self.deps.throttle.mail_keys(&me.email, caller.client.ip.as_deref());
+        self.deps.throttle.check(&keys).await?;
+        self.deps.throttle.record_failure(&keys).await?;
         let account = users::Entity::find_by_id(me.id)
-            .one(&self.db)
+            .one(&self.deps.db)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let txn = self.db.begin().await?;
+        let txn = self.deps.db.begin().await?;
         self.queue(&txn, &account).await?;
         txn.commit().await?;
         self.record_sent(&account, Some(account.id), &caller.client).await;
@@ -122,14 +99,9 @@ impl EmailVerification {
     /// Follows a link: the account's address is proven if the link is valid and the
     /// address is still the one it was sent to.
     pub async fn verify(&self, input: &VerifyEmailInput, client: &ClientMeta) -> Result<User, AppError> {
-        let links = RefusedLinks {
-            throttle: &self.throttle,
-            audit: &self.audit,
-            client,
-            purpose: Purpose::VerifyEmail,
-        };
+        let links = self.deps.refusals(client, Purpose::VerifyEmail);
         let now = Utc::now();
-        let Opened { txn, token, account } = links.open(&self.db, &input.token, now).await?;
+        let Opened { txn, token, account } = links.open(&self.deps.db, &input.token, now).await?;
         if !account.email.eq_ignore_ascii_case(&token.email) {
             txn.rollback().await?;
             let whose = Some((account.id, account.email.as_str()));
@@ -145,14 +117,16 @@ impl EmailVerification {
         };
         txn.commit().await?;
         // Cached copies of the account still say "unverified".
-        self.sessions.cache().forget_user(account.id).await;
+        self.deps.sessions.cache().forget_user(account.id).await;
         let who = Some((account.id, account.email.as_str()));
         let detail = Some(Purpose::VerifyEmail.as_str().to_owned());
-        self.audit
+        self.deps
+            .audit
             .record(AuditAction::TokenUsed, None, who, client, detail)
             .await;
         if newly_verified {
-            self.audit
+            self.deps
+                .audit
                 .record(AuditAction::EmailVerified, None, who, client, None)
                 .await;
         }
