@@ -440,3 +440,100 @@ struct StoredSession {
     user_agent: Option<String>,
     ip: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    //! What the store-conformance suite (server/tests/api/session_stores.rs) cannot
+    //! see through the trait: the files themselves, and I/O failures other than absence.
+    use super::*;
+
+    fn temp_root() -> PathBuf {
+        std::env::temp_dir().join(format!("roster-dir-store-{}", Uuid::new_v4().simple()))
+    }
+
+    fn record(user_id: Uuid) -> SessionRecord {
+        let now = Utc::now();
+        SessionRecord {
+            token_hash: hex_of(Uuid::new_v4()),
+            public_id: Uuid::new_v4(),
+            user_id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            user_agent: None,
+            ip: None,
+        }
+    }
+
+    fn hex_of(id: Uuid) -> String {
+        id.simple().to_string()
+    }
+
+    #[tokio::test]
+    async fn readiness_fails_when_the_directory_is_gone() {
+        let root = temp_root();
+        let store = DirectorySessionStore::open(&root).unwrap();
+        store.ping().await.unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(store.ping().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn removing_a_session_removes_its_index_marker_at_once() {
+        let root = temp_root();
+        let store = DirectorySessionStore::open(&root).unwrap();
+        let session = record(Uuid::new_v4());
+        let marker = store.files.user_dir(session.user_id).join(&session.token_hash);
+        store.insert(session.clone()).await.unwrap();
+        assert!(marker.exists());
+        store.remove(&session.token_hash).await.unwrap();
+        // A young marker is kept only when no record was removed (an insert in progress).
+        assert!(!marker.exists());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_marker_in_another_users_index_does_not_list_their_session() {
+        let root = temp_root();
+        let store = DirectorySessionStore::open(&root).unwrap();
+        let (mallory, victim) = (Uuid::new_v4(), Uuid::new_v4());
+        let session = record(victim);
+        store.insert(session.clone()).await.unwrap();
+        let foreign_dir = store.files.user_dir(mallory);
+        create_private_dir(&foreign_dir).unwrap();
+        std::fs::write(foreign_dir.join(&session.token_hash), b"").unwrap();
+        assert!(store.list_for_user(mallory).await.unwrap().is_empty());
+        assert_eq!(store.list_for_user(victim).await.unwrap().len(), 1);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// Only absence reads as "no such file"; any other failure is reported (a
+    /// directory where a file should be stands for an unreadable disk, even as root).
+    #[test]
+    fn io_failures_other_than_absence_are_errors() {
+        let root = temp_root();
+        create_private_dir(&root).unwrap();
+        let absent = root.join("absent");
+        assert_eq!(read_if_exists(&absent).unwrap(), None);
+        assert!(!remove_if_exists(&absent).unwrap());
+        assert!(list_names(&absent).unwrap().is_empty());
+        let a_directory = root.join("dir");
+        create_private_dir(&a_directory).unwrap();
+        assert!(read_if_exists(&a_directory).is_err());
+        assert!(remove_if_exists(&a_directory).is_err());
+        let a_file = root.join("file");
+        std::fs::write(&a_file, b"x").unwrap();
+        assert!(list_names(&a_file).is_err());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_record_is_an_error_not_a_missing_session() {
+        let root = temp_root();
+        let store = DirectorySessionStore::open(&root).unwrap();
+        let hash = hex_of(Uuid::new_v4());
+        create_private_dir(&store.files.record_path(&hash)).unwrap();
+        assert!(store.get(&hash).await.is_err());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -130,3 +130,20 @@ impl<S: SessionStore> SessionStore for MeteredStore<S> {
         self.measure(Op::CountLive, self.inner.count_live(now)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssr::sessions::directory::DirectorySessionStore;
+
+    /// The wrapper answers what the store answers: a store that cannot count cheaply
+    /// says so (`None`, and `/metrics` leaves `roster_active_sessions` out) rather
+    /// than a made-up number.
+    #[tokio::test]
+    async fn counting_passes_through_the_wrapped_store() {
+        let root = std::env::temp_dir().join(format!("roster-metered-{}", Uuid::new_v4().simple()));
+        let store = MeteredStore::new("directory", DirectorySessionStore::open(&root).unwrap());
+        assert_eq!(store.count_live(Utc::now()).await.unwrap(), None);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
