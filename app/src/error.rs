@@ -32,6 +32,8 @@ pub enum AppError {
     EmailUnverified,
     #[error("This link is not valid: it may have expired or been used already. Ask for a new one.")]
     InvalidToken,
+    #[error("That code is not right, or it has expired. Check the mail, or ask for a new code.")]
+    InvalidCode,
     #[error("Too many attempts. Try again in {} minute(s).", retry_after_secs.div_ceil(60))]
     RateLimited { retry_after_secs: u64 },
     #[error("{message}")]
@@ -66,6 +68,7 @@ impl AppError {
             Self::LastAdmin => "last_admin",
             Self::EmailUnverified => "email_unverified",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidCode => "invalid_code",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest { .. } => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -81,7 +84,7 @@ impl AppError {
         match self {
             Self::ValidationFailed { .. } => 422,
             Self::EmailTaken => 409,
-            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::InvalidCredentials | Self::Unauthenticated | Self::InvalidCode => 401,
             Self::Forbidden | Self::AccountDisabled | Self::CrossSiteRequest | Self::EmailUnverified => 403,
             Self::InvalidToken => 400,
             Self::LastAdmin => 409,
@@ -135,6 +138,7 @@ impl AppError {
             Self::LastAdmin,
             Self::EmailUnverified,
             Self::InvalidToken,
+            Self::InvalidCode,
             Self::RateLimited { retry_after_secs: 60 },
             Self::bad_request("x"),
             Self::PayloadTooLarge,

@@ -14,6 +14,7 @@ pub mod paths;
 pub mod policy;
 pub mod server_fns;
 pub mod signed_in;
+pub mod user_agent;
 pub mod validation;
 
 #[cfg(feature = "ssr")]
@@ -26,8 +27,8 @@ use leptos_router::{Lazy, SsrMode, path};
 
 use components::header::SiteHeader;
 use pages::{
-    AccountRoute, AdminAuditRoute, AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginRoute,
-    NotFoundPage, RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
+    AccountRoute, AdminAuditRoute, AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginCodeRoute,
+    LoginRoute, NotFoundPage, RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
 };
 
 /// Where the client files come from when not from this server: a CDN's base URL
@@ -105,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
                     <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
                     <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                    <Route path=path!("/login/code") view={Lazy::<LoginCodeRoute>::new()} />
                     // Async: the signed-out redirect must be decided before any byte is sent.
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />

@@ -159,10 +159,13 @@ pub enum AuditAction {
     EmailVerified,
     /// An administrator marked an address unproven.
     EmailUnverified,
+    /// A sign-in from a browser the account had not used before (the detail says
+    /// whether its owner was mailed a notice).
+    NewDevice,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 18] = [
         Self::Registered,
         Self::SignIn,
         Self::SignInFailed,
@@ -180,6 +183,7 @@ impl AuditAction {
         Self::TokenRefused,
         Self::EmailVerified,
         Self::EmailUnverified,
+        Self::NewDevice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -201,6 +205,7 @@ impl AuditAction {
             Self::TokenRefused => "token_refused",
             Self::EmailVerified => "email_verified",
             Self::EmailUnverified => "email_unverified",
+            Self::NewDevice => "new_device",
         }
     }
 

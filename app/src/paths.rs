@@ -7,6 +7,8 @@ pub const REGISTER: &str = "/register";
 pub const LOGIN: &str = "/login";
 /// Where signed-in visitors land.
 pub const ACCOUNT: &str = "/account";
+/// The list of one's sessions on the account page (linked from the new-device notice).
+pub const ACCOUNT_SESSIONS: &str = "/account#sessions";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 /// Asking for a password-reset link.
@@ -17,10 +19,12 @@ pub const RESET_PASSWORD: &str = "/password/reset";
 pub const VERIFY_EMAIL: &str = "/email/verify";
 /// Where the link that confirms a new address leads (`?token=`, likewise).
 pub const CHANGE_EMAIL: &str = "/email/change";
+/// Signing in with a code mailed to the address.
+pub const LOGIN_CODE: &str = "/login/code";
 /// Where the old address's link that undoes a change leads (`?token=`, likewise).
 pub const REVERT_EMAIL: &str = "/email/revert";
 
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     HOME,
     REGISTER,
     LOGIN,
@@ -32,4 +36,5 @@ pub const ALL: [&str; 11] = [
     VERIFY_EMAIL,
     CHANGE_EMAIL,
     REVERT_EMAIL,
+    LOGIN_CODE,
 ];

@@ -514,6 +514,90 @@ impl UpdateUserInput {
     }
 }
 
+/// An emailed sign-in code: 8 digits, as typed (spaces and dashes are ignored, so
+/// "1234 5678" and "1234-5678" work). Redacted in debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignInCode(String);
+
+/// How many digits a sign-in code has.
+pub const SIGN_IN_CODE_DIGITS: usize = 8;
+
+impl std::fmt::Debug for SignInCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignInCode(<redacted>)")
+    }
+}
+
+impl SignInCode {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if digits.is_empty() {
+            return Err("Enter the code from the mail.".into());
+        }
+        if digits.len() != SIGN_IN_CODE_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("The code is {SIGN_IN_CODE_DIGITS} digits, as in the mail."));
+        }
+        Ok(Self(digits))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Asking for a sign-in code by mail.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RequestCodeInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub email: String,
+}
+
+impl RequestCodeInput {
+    pub fn validate(&self) -> Result<Email, FieldErrors> {
+        let mut checks = Checks::default();
+        let email = checks.field("email", Email::parse(&self.email));
+        checks.done(|| email)
+    }
+}
+
+/// Signing in with the code mailed to the address.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct CodeSignInInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub email: String,
+    /// The 8 digits from the mail.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub code: String,
+    /// "Keep me signed in", as for `LoginInput`.
+    pub remember: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidCodeSignIn {
+    pub email: Email,
+    pub code: SignInCode,
+    pub remember: bool,
+}
+
+impl CodeSignInInput {
+    pub fn validate(&self) -> Result<ValidCodeSignIn, FieldErrors> {
+        let mut checks = Checks::default();
+        let email = checks.field("email", Email::parse(&self.email));
+        let code = checks.field("code", SignInCode::parse(&self.code));
+        checks.done(|| {
+            Some(ValidCodeSignIn {
+                email: email?,
+                code: code?,
+                remember: self.remember,
+            })
+        })
+    }
+}
+
 /// Asking for a link that resets a forgotten password.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -597,6 +681,30 @@ impl DeleteUserInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_in_code_is_eight_digits_and_typing_aids_are_ignored() {
+        assert_eq!(SignInCode::parse("12345678").unwrap().expose(), "12345678");
+        assert_eq!(SignInCode::parse(" 1234 5678 ").unwrap().expose(), "12345678");
+        assert_eq!(SignInCode::parse("1234-5678").unwrap().expose(), "12345678");
+        for bad in ["", "1234567", "123456789", "1234567a", "１２３４５６７８"] {
+            assert!(SignInCode::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(
+            format!("{:?}", SignInCode::parse("12345678").unwrap()),
+            "SignInCode(<redacted>)"
+        );
+        let input = CodeSignInInput {
+            email: "not an email".into(),
+            code: "12".into(),
+            remember: false,
+        };
+        let errors = input.validate().unwrap_err();
+        assert!(
+            errors.contains_key("email") && errors.contains_key("code"),
+            "{errors:?}"
+        );
+    }
 
     #[test]
     fn accepts_ordinary_emails_and_trims_them() {

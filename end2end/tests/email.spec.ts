@@ -97,6 +97,67 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** The sign-in code in the `n`th mail (from 1) to `to`, once it is written. */
+async function nthCode(to: string, n: number): Promise<string> {
+  await expect.poll(() => mailsTo(to).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(n);
+  const match = mailsTo(to)[n - 1].match(/Your code: (\d{4}) (\d{4})/);
+  expect(match, `a code in mail ${n} to ${to}`).not.toBeNull();
+  return match![1] + match![2];
+}
+
+/** From the sign-in page to a code on its way to `email`. */
+async function askForCode(page: Page, email: string, hydrated: boolean): Promise<void> {
+  await page.goto('/login');
+  if (hydrated) await waitForHydration(page);
+  await page.getByRole('link', { name: 'Email me a sign-in code' }).click();
+  await expect(page).toHaveURL(/\/login\/code$/);
+  if (hydrated) await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Mail me a code' }).click();
+  await expect(page.getByTestId('code-sent')).toBeVisible();
+}
+
+async function enterCode(page: Page, code: string): Promise<void> {
+  await page.getByLabel('Code from the mail').fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A code that is not `code`. */
+function wrongCode(code: string): string {
+  return code.slice(0, 7) + ((Number(code[7]) + 1) % 10);
+}
+
+test('signing in with a code from the mail, and a new browser is told', async ({ page, browser }) => {
+  const email = uniqueEmail('code');
+  await register(page, 'Cody Code', email, PASSWORD);
+  await expect(page).toHaveURL(/\/account$/);
+  await signOut(page);
+
+  await askForCode(page, email, true);
+  const code = await nthCode(email, 2);
+  await waitForHydration(page);
+  await enterCode(page, wrongCode(code));
+  await expect(page.getByRole('alert').filter({ hasText: 'That code is not right' })).toBeVisible();
+  await expect(page.getByLabel('Code from the mail')).toBeFocused();
+  await enterCode(page, `${code.slice(0, 4)} ${code.slice(4)}`);
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole('heading', { name: 'Your account', exact: true })).toBeVisible();
+  // The code proved the address.
+  await expect(page.getByTestId('unverified-notice')).toHaveCount(0);
+
+  // Another browser (no device cookie, another user agent) signs in: the owner is told.
+  const elsewhere = await browser.newContext({
+    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0',
+  });
+  const other = await elsewhere.newPage();
+  await signIn(other, email, PASSWORD);
+  await expect(other).toHaveURL(/\/account$/);
+  await expect.poll(() => mailsTo(email).length, { timeout: 15_000 }).toBe(3);
+  expect(mailsTo(email)[2]).toContain('Browser: Firefox on Windows');
+  expect(mailsTo(email)[2]).toContain('/account#sessions');
+  await elsewhere.close();
+});
+
 test('a forgotten password is reset with the link from the mail', async ({ page }) => {
   const email = uniqueEmail('reset');
   await register(page, 'Rita Reset', email, PASSWORD);
@@ -247,5 +308,22 @@ test.describe('without JavaScript', () => {
     await expect(page.getByTestId('revert-done')).toBeVisible();
     await page.goto('/account');
     await expect(page).toHaveURL(/\/login$/);
+  });
+
+  test('signing in with a code from the mail with plain HTML forms', async ({ page }) => {
+    const email = uniqueEmail('code-nojs');
+    await registerPlain(page, 'Plain Coder', email);
+    await expect(page).toHaveURL(/\/account$/);
+    await signOut(page);
+
+    await askForCode(page, email, false);
+    const code = await nthCode(email, 2);
+    await enterCode(page, '123');
+    await expect(page.locator('#code-code-error')).toBeVisible();
+    await enterCode(page, wrongCode(code));
+    await expect(page.getByRole('alert').filter({ hasText: 'That code is not right' })).toBeVisible();
+    await enterCode(page, code);
+    await expect(page).toHaveURL(/\/account$/);
+    await expect(page.getByTestId('unverified-notice')).toHaveCount(0);
   });
 });

@@ -12,6 +12,7 @@ mod m20261125_000006_user_search;
 mod m20261130_000007_breached_passwords;
 mod m20261130_000008_mail_outbox;
 mod m20261130_000009_email_tokens;
+mod m20261130_000010_known_devices;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_breached_passwords::Migration),
             Box::new(m20261130_000008_mail_outbox::Migration),
             Box::new(m20261130_000009_email_tokens::Migration),
+            Box::new(m20261130_000010_known_devices::Migration),
         ]
     }
 }

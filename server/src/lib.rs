@@ -1,4 +1,6 @@
 //! The `roster` binary as a library, so integration tests drive the real server.
+// Rendering the pages (from `app`) builds deeply nested view types.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod backup;

@@ -49,12 +49,9 @@ pub async fn land_links(State(cookies): State<CookieConfig>, request: Request, n
     let Some((purpose, token)) = landing else {
         return next.run(request).await;
     };
-    let location = HeaderValue::from_static(match purpose {
-        Purpose::PasswordReset => paths::RESET_PASSWORD,
-        Purpose::VerifyEmail => paths::VERIFY_EMAIL,
-        Purpose::EmailChange => paths::CHANGE_EMAIL,
-        Purpose::EmailRevert => paths::REVERT_EMAIL,
-    });
+    // The same page, without the secret in its address (the path is one of the
+    // constants `purpose_of` matched, so it is a valid header value).
+    let location = HeaderValue::from_str(request.uri().path()).expect("a page's path");
     // A malformed secret is not kept: the page then says the link is not valid.
     let cookie = match LinkSecret::parse(&token) {
         Some(secret) => cookies.set_link(purpose, &secret, FORM_WINDOW_SECS),

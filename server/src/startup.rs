@@ -7,6 +7,7 @@ use app::ssr::audit::AuditLog;
 use app::ssr::auth::AuthService;
 use app::ssr::breached::BreachedPasswords;
 use app::ssr::db::{DbSettings, connect, connect_replica};
+use app::ssr::devices::KnownDevices;
 use app::ssr::email_change::EmailChange;
 use app::ssr::email_tokens::LinkServices;
 use app::ssr::invalidations::InvalidationChannel;
@@ -20,6 +21,7 @@ use app::ssr::replica::Reads;
 use app::ssr::sessions::{
     DbSessionStore, DirectorySessionStore, MeteredStore, RedisSessionStore, SessionService, SessionStore, StoreError,
 };
+use app::ssr::sign_in_code::SignInCodes;
 use app::ssr::state::{AppState, Services};
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
@@ -144,15 +146,18 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
     let mail = mail_service(settings, &db)?;
+    let devices = KnownDevices::new(db.clone(), mail.settings.clone(), audit.clone());
     let links = LinkServices {
         db: db.clone(),
         mail: mail.settings.clone(),
         throttle: throttle.clone(),
         audit: audit.clone(),
         sessions: sessions.clone(),
+        devices: devices.clone(),
     };
     let verification = EmailVerification::new(links.clone(), chrono_duration(settings.verify_ttl));
     let email_change = EmailChange::new(links.clone(), chrono_duration(settings.verify_ttl));
+    let sign_in_code = SignInCodes::new(links.clone(), hasher.clone());
     let password_reset = PasswordReset::new(links, hasher.clone(), chrono_duration(settings.reset_ttl));
     Ok(AppState::new(Services {
         auth: AuthService::new(
@@ -162,6 +167,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
             throttle,
             audit.clone(),
             verification.clone(),
+            devices,
             settings.require_verified_email,
         ),
         users: UserService::new(
@@ -175,6 +181,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
         .reading_from(reads.clone()),
         verification,
         password_reset,
+        sign_in_code,
         email_change,
         reads,
         sessions,
@@ -475,6 +482,11 @@ async fn sweep_expired_sessions(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired mailed links removed"),
             Err(err) => tracing::warn!(error = %err, "expired-link sweep failed"),
+        }
+        match app::ssr::devices::sweep(&state.db, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "browsers not seen for 400 days forgotten"),
+            Err(err) => tracing::warn!(error = %err, "known-browser sweep failed"),
         }
     }
 }

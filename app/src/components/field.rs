@@ -13,6 +13,9 @@ pub fn Field(
     label: &'static str,
     #[prop(default = "text")] kind: &'static str,
     autocomplete: &'static str,
+    /// The keyboard a phone shows (`numeric` for a code).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
     #[prop(into)] error: Signal<Option<String>>,
     node_ref: NodeRef<html::Input>,
     /// Focus this field on load (the first field with a server-reported error).
@@ -52,6 +55,7 @@ pub fn Field(
                 name=name
                 type=kind
                 autocomplete=autocomplete
+                inputmode=inputmode
                 node_ref=node_ref
                 value=value
                 autofocus=move || autofocus.get()

@@ -198,32 +198,6 @@ fn PasswordForm() -> impl IntoView {
     }
 }
 
-/// "Chrome on Linux"-style summary of a user agent, good enough to tell devices apart.
-fn describe_agent(agent: Option<&str>) -> String {
-    let Some(ua) = agent else {
-        return "Unknown device".into();
-    };
-    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/", "curl/"]
-        .iter()
-        .find(|b| ua.contains(*b))
-        .map(|b| match *b {
-            "Edg/" => "Edge",
-            "Firefox/" => "Firefox",
-            "Chrome/" => "Chrome",
-            "Safari/" => "Safari",
-            _ => "curl",
-        })
-        .unwrap_or("Browser");
-    let os = ["Windows", "Android", "iPhone", "Mac OS", "Linux"]
-        .iter()
-        .find(|o| ua.contains(*o))
-        .copied();
-    match os {
-        Some(os) => format!("{browser} on {}", os.replace("Mac OS", "macOS")),
-        None => browser.to_string(),
-    }
-}
-
 #[component]
 fn SessionList() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
@@ -240,7 +214,7 @@ fn SessionList() -> impl IntoView {
             .or_else(|| revoke_others.value().get().and_then(Result::err))
     });
     view! {
-        <section class="card" aria-labelledby="sessions-title">
+        <section class="card" id="sessions" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you're signed in"</h2>
             <FormAlert error />
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
@@ -273,7 +247,7 @@ fn SessionTable(list: Vec<SessionInfo>, revoke: ServerAction<RevokeSession>) -> 
                     view! {
                         <li class="session" data-testid="session">
                             <div>
-                                <strong>{describe_agent(s.user_agent.as_deref())}</strong>
+                                <strong>{crate::user_agent::describe(s.user_agent.as_deref())}</strong>
                                 {s.current.then(|| view! { <span class="badge">"This device"</span> })}
                                 <p class="muted">
                                     {s.ip.clone().unwrap_or_else(|| "unknown address".into())} " · signed in "
@@ -333,19 +307,5 @@ fn DeleteAccountForm() -> impl IntoView {
                 </button>
             </form>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe_agent;
-
-    #[test]
-    fn describes_common_agents() {
-        let chrome =
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
-        assert_eq!(describe_agent(Some(chrome)), "Chrome on Linux");
-        assert_eq!(describe_agent(Some("curl/8.0")), "curl");
-        assert_eq!(describe_agent(None), "Unknown device");
     }
 }

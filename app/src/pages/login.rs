@@ -81,6 +81,8 @@ pub fn LoginPage() -> impl IntoView {
             </form>
             <p class="form-footer">
                 <a href=paths::FORGOT_PASSWORD>"Forgot your password?"</a>
+                " · "
+                <a href=paths::LOGIN_CODE>"Email me a sign-in code"</a>
                 " · New here? "
                 <a href=paths::REGISTER>"Create an account"</a>
             </p>

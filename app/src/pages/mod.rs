@@ -5,6 +5,7 @@ mod forbidden;
 mod forgot_password;
 mod home;
 mod login;
+mod login_code;
 mod not_found;
 mod register;
 mod reset_password;
@@ -21,6 +22,7 @@ use home::HomePage;
 use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 use login::LoginPage;
+use login_code::LoginCodePage;
 use register::RegisterPage;
 use reset_password::ResetPasswordPage;
 use verify_email::VerifyEmailPage;
@@ -50,7 +52,7 @@ macro_rules! lazy_pages {
 /// in cargo-leptos' split manifest (`__<route, snake case>_view_<hash>`): the server
 /// announces the chunk of the page it renders (`ssr::page_chunks`). A page added to
 /// `lazy_pages!` gets its line here (a server test checks that every route has one).
-pub const PAGE_CHUNKS: [(&str, &str); 11] = [
+pub const PAGE_CHUNKS: [(&str, &str); 12] = [
     (paths::HOME, "__home_route_view_"),
     (paths::REGISTER, "__register_route_view_"),
     (paths::LOGIN, "__login_route_view_"),
@@ -62,6 +64,7 @@ pub const PAGE_CHUNKS: [(&str, &str); 11] = [
     (paths::VERIFY_EMAIL, "__verify_email_route_view_"),
     (paths::CHANGE_EMAIL, "__change_email_route_view_"),
     (paths::REVERT_EMAIL, "__revert_email_route_view_"),
+    (paths::LOGIN_CODE, "__login_code_route_view_"),
 ];
 
 lazy_pages! {
@@ -76,4 +79,5 @@ lazy_pages! {
     VerifyEmailRoute => VerifyEmailPage,
     ChangeEmailRoute => ChangeEmailPage,
     RevertEmailRoute => RevertEmailPage,
+    LoginCodeRoute => LoginCodePage,
 }

@@ -1,4 +1,5 @@
-//! Sign-up, sign-in, sign-out and "who am I" (`AuthService`, `SessionService`).
+//! Sign-up, sign-in (with a password or a mailed code), sign-out and "who am I"
+//! (`AuthService`, `SignInCodes`, `SessionService`).
 
 use crate::error::AppError;
 use crate::model::User;
@@ -14,7 +15,7 @@ pub async fn register(name: String, email: String, password: String) -> Result<U
         let (user, session) = call.state.auth.register(&input, &call.client()).await?;
         match session {
             Some(session) => {
-                call.set_cookie(call.state.cookies.set(&session));
+                call.start_session(&session);
                 call.redirect(crate::paths::ACCOUNT);
             }
             // Sign-in waits for the address: the page that says to check the inbox.
@@ -38,7 +39,51 @@ pub async fn login(email: String, password: String, remember: Option<bool>) -> R
         };
         let previous = call.session_token();
         let (user, session) = call.state.auth.login(&input, &call.client(), previous.as_ref()).await?;
-        call.set_cookie(call.state.cookies.set(&session));
+        call.start_session(&session);
+        call.redirect(crate::paths::ACCOUNT);
+        Ok(user)
+    })
+    .await
+}
+
+/// Where the code page asks for the code, once one is on its way: the same address
+/// for a hydrated call and a plain form post.
+pub const CODE_SENT: &str = "/login/code?sent=1";
+
+/// Mails a sign-in code to the address (if an account has it). The address is kept
+/// in a short-lived HttpOnly cookie for the next step, so it never sits in a URL.
+#[server(prefix = "/rpc", endpoint = "login/code")]
+pub async fn request_sign_in_code(email: String) -> Result<(), AppError> {
+    serve(|call| async move {
+        let input = crate::validation::RequestCodeInput { email };
+        call.state.sign_in_code.request(&input, &call.client()).await?;
+        call.set_cookie(call.state.cookies.set_code_email(&input.email));
+        call.redirect(CODE_SENT);
+        Ok(())
+    })
+    .await
+}
+
+/// Signs in with the code mailed to the address this browser asked a code for.
+#[server(prefix = "/rpc", endpoint = "login/code/verify")]
+pub async fn sign_in_with_code(code: String, remember: Option<bool>) -> Result<User, AppError> {
+    serve(|call| async move {
+        // No address kept: the code was asked for in another browser, or over ten
+        // minutes ago; either way there is no code to check here.
+        let email = call.code_email().ok_or(AppError::InvalidCode)?;
+        let input = crate::validation::CodeSignInInput {
+            email,
+            code,
+            remember: remember.unwrap_or(false),
+        };
+        let previous = call.session_token();
+        let (user, session) = call
+            .state
+            .sign_in_code
+            .sign_in(&input, &call.client(), previous.as_ref())
+            .await?;
+        call.start_session(&session);
+        call.set_cookie(call.state.cookies.clear_code_email());
         call.redirect(crate::paths::ACCOUNT);
         Ok(user)
     })

@@ -42,7 +42,7 @@ pub async fn reset_password(password: String) -> Result<User, AppError> {
             .password_reset
             .reset(&input, &call.client(), previous.as_ref())
             .await?;
-        call.set_cookie(call.state.cookies.set(&session));
+        call.start_session(&session);
         call.set_cookie(call.state.cookies.clear_link(Purpose::PasswordReset));
         call.redirect(crate::paths::ACCOUNT);
         Ok(user)

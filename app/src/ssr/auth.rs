@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::model::{AuditAction, Role, User};
 use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
+use crate::ssr::devices::{KnownDevices, Notify};
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
@@ -22,6 +23,7 @@ pub struct AuthService {
     throttle: LoginThrottle,
     audit: AuditLog,
     verification: EmailVerification,
+    devices: KnownDevices,
     /// `ROSTER_REQUIRE_VERIFIED_EMAIL`: no session for an account whose address
     /// is not proven yet.
     require_verified_email: bool,
@@ -35,6 +37,7 @@ impl AuthService {
         throttle: LoginThrottle,
         audit: AuditLog,
         verification: EmailVerification,
+        devices: KnownDevices,
         require_verified_email: bool,
     ) -> Self {
         Self {
@@ -44,6 +47,7 @@ impl AuthService {
             throttle,
             audit,
             verification,
+            devices,
             require_verified_email,
         }
     }
@@ -85,11 +89,16 @@ impl AuthService {
         let user = account.to_user();
         let session = match self.require_verified_email {
             true => None,
-            false => Some(
-                self.sessions
+            false => {
+                let mut session = self
+                    .sessions
                     .start(user.id, client, Persistence::BrowserSession)
-                    .await?,
-            ),
+                    .await?;
+                // Noted once the session exists: a sign-in refused on the way (the session
+                // store unreachable) leaves no trace of a new browser.
+                session.device = Some(self.devices.signed_in(&account, client, Notify::No).await?);
+                Some(session)
+            }
         };
         self.audit
             .record(
@@ -148,7 +157,8 @@ impl AuthService {
             return Err(AppError::InvalidCredentials);
         }
         self.throttle.record_success(&keys).await?;
-        let user = account.ok_or(AppError::InvalidCredentials)?.to_user();
+        let account = account.ok_or(AppError::InvalidCredentials)?;
+        let user = account.to_user();
         // Only after the password checks out: a disabled account is no secret to its owner.
         if user.disabled {
             let detail = Some("account disabled".to_owned());
@@ -181,10 +191,13 @@ impl AuthService {
         if let Some(previous) = previous {
             self.sessions.end(previous).await?;
         }
-        let session = self
+        let mut session = self
             .sessions
             .start(user.id, client, Persistence::chosen(valid.remember))
             .await?;
+        // Noted once the session exists: a sign-in refused on the way (the session
+        // store unreachable) leaves no trace of a new browser.
+        session.device = Some(self.devices.signed_in(&account, client, Notify::Yes).await?);
         self.audit
             .record(
                 AuditAction::SignIn,

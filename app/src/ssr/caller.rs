@@ -6,6 +6,8 @@
 use crate::error::AppError;
 use crate::model::User;
 use crate::policy::Actor;
+use crate::ssr::cookie::CookieConfig;
+use crate::ssr::devices::DeviceToken;
 use crate::ssr::sessions::SessionToken;
 use crate::ssr::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -14,15 +16,18 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use uuid::Uuid;
 
-/// Where a request came from, recorded on sessions and in the audit log.
+/// Where a request came from, recorded on sessions and in the audit log, and the
+/// browser's device cookie (`devices`), which sign-in checks against the account's
+/// known browsers.
 #[derive(Debug, Clone, Default)]
 pub struct ClientMeta {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub device: Option<DeviceToken>,
 }
 
 impl ClientMeta {
-    pub fn from_parts(parts: &Parts) -> Self {
+    pub fn from_parts(parts: &Parts, cookies: &CookieConfig) -> Self {
         let user_agent = parts
             .headers
             .get(http::header::USER_AGENT)
@@ -32,15 +37,16 @@ impl ClientMeta {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Self { user_agent, ip }
+        let device = cookies.device(&parts.headers);
+        Self { user_agent, ip, device }
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+impl FromRequestParts<AppState> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_parts(parts))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts, &state.cookies))
     }
 }
 
@@ -83,7 +89,7 @@ impl Caller {
             actor,
             user,
             token,
-            client: ClientMeta::from_parts(parts),
+            client: ClientMeta::from_parts(parts, &state.cookies),
             recent_write: crate::ssr::replica::carries_recent_write(&parts.headers),
         })
     }

@@ -1,6 +1,7 @@
 //! The session cookie: how it is written, cleared and read back. And the cookie
 //! that carries a mailed link's secret from the link to its form (`link_*`).
 
+use crate::ssr::devices::{DEVICE_LIFETIME, DeviceToken};
 use crate::ssr::email_tokens::{LinkSecret, Purpose};
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
 use http::header::{COOKIE, HeaderMap, HeaderValue};
@@ -54,6 +55,67 @@ impl CookieConfig {
         };
         let value = format!("{}={}; {}", self.name, session.token.expose(), self.attributes(max_age));
         HeaderValue::from_str(&value).expect("token and attributes are ASCII")
+    }
+
+    /// Every cookie a sign-in sets: the session's and, once sign-in has noted the
+    /// browser, its device cookie (refreshed for its whole lifetime).
+    pub fn sign_in(&self, session: &NewSession) -> Vec<HeaderValue> {
+        let mut cookies = vec![self.set(session)];
+        if let Some(device) = &session.device {
+            let value = format!(
+                "{}={}; {}",
+                self.device_name(),
+                device.expose(),
+                self.attributes(Some(DEVICE_LIFETIME.num_seconds()))
+            );
+            cookies.push(HeaderValue::from_str(&value).expect("token and attributes are ASCII"));
+        }
+        cookies
+    }
+
+    /// The device cookie outlives sign-outs (it names the browser, not a session)
+    /// and is `__Host-` in production, so a sibling subdomain cannot plant a known
+    /// device in a victim's browser.
+    fn device_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-roster_device"
+        } else {
+            "roster_device"
+        }
+    }
+
+    /// Between asking for a sign-in code and typing it, the page keeps the address
+    /// here (hex, so any address is a valid cookie value), for as long as the code
+    /// lives, instead of in the URL.
+    pub fn set_code_email(&self, email: &str) -> HeaderValue {
+        let value = format!(
+            "{}={}; {}",
+            self.code_email_name(),
+            hex::encode(email.trim()),
+            self.attributes(Some(crate::ssr::sign_in_code::CODE_TTL.num_seconds()))
+        );
+        HeaderValue::from_str(&value).expect("hex and attributes are ASCII")
+    }
+
+    pub fn clear_code_email(&self) -> HeaderValue {
+        let value = format!("{}=; {}", self.code_email_name(), self.attributes(Some(0)));
+        HeaderValue::from_str(&value).expect("ASCII")
+    }
+
+    pub fn code_email(&self, headers: &HeaderMap) -> Option<String> {
+        cookie_value(headers, &self.code_email_name())
+            .and_then(|value| hex::decode(value).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+    }
+
+    fn code_email_name(&self) -> String {
+        let prefix = if self.secure { "__Host-" } else { "" };
+        format!("{prefix}roster_code_email")
+    }
+
+    /// The browser's device cookie, if well-formed.
+    pub fn device(&self, headers: &HeaderMap) -> Option<DeviceToken> {
+        cookie_value(headers, self.device_name()).and_then(DeviceToken::parse)
     }
 
     pub fn clear(&self) -> HeaderValue {
@@ -116,6 +178,7 @@ mod tests {
         NewSession {
             token: SessionToken::generate(),
             persistence,
+            device: None,
         }
     }
 
@@ -170,6 +233,53 @@ mod tests {
         assert_eq!(cfg.token(&headers), Some(token));
         headers.insert(COOKIE, HeaderValue::from_static("roster_session=garbage"));
         assert_eq!(cfg.token(&headers), None);
+    }
+
+    #[test]
+    fn a_noted_browser_gets_a_lasting_httponly_device_cookie() {
+        let cfg = CookieConfig::new(true, 60);
+        let mut session = new_session(Persistence::BrowserSession);
+        assert_eq!(
+            cfg.sign_in(&session).len(),
+            1,
+            "no device cookie before sign-in notes the browser"
+        );
+        let device = DeviceToken::generate();
+        session.device = Some(device.clone());
+        let cookies = cfg.sign_in(&session);
+        let set = cookies[1].to_str().unwrap();
+        assert!(
+            set.starts_with(&format!("__Host-roster_device={}", device.expose())),
+            "{set}"
+        );
+        assert!(
+            set.contains("HttpOnly") && set.contains("Max-Age=34560000") && set.ends_with("; Secure"),
+            "{set}"
+        );
+        let mut headers = HeaderMap::new();
+        let cookie = format!(
+            "roster_device={}; __Host-roster_device={}",
+            DeviceToken::generate().expose(),
+            device.expose()
+        );
+        headers.insert(COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        assert_eq!(
+            cfg.device(&headers),
+            Some(device),
+            "only the prefixed name counts in production"
+        );
+    }
+
+    #[test]
+    fn the_address_a_code_was_asked_for_round_trips_through_its_cookie() {
+        let cfg = CookieConfig::new(false, 60);
+        let set = cfg.set_code_email(" a;b@example.com ");
+        let set = set.to_str().unwrap();
+        assert!(set.contains("HttpOnly") && set.contains("Max-Age=600"), "{set}");
+        let pair = set.split(';').next().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(pair).unwrap());
+        assert_eq!(cfg.code_email(&headers).as_deref(), Some("a;b@example.com"));
     }
 
     #[test]

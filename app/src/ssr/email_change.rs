@@ -157,8 +157,8 @@ impl EmailChange {
 }
 
 /// Gives the account `email`, proven (a link sent to it was just followed), and
-/// voids every link sent before: reset and verification links went to the other
-/// address, and a pending change is superseded. An address another account took in
+/// voids every link and code sent before: reset and verification links and sign-in
+/// codes went to the other address, and a pending change is superseded. An address another account took in
 /// the meantime is `EmailTaken` (the unique index decides).
 async fn move_to<C: ConnectionTrait>(
     txn: &C,
@@ -171,7 +171,12 @@ async fn move_to<C: ConnectionTrait>(
     row.email_verified_at = Set(Some(now));
     row.updated_at = Set(now);
     let account = row.update(txn).await.conflict_on_unique(AppError::EmailTaken)?;
-    for stale in [Purpose::PasswordReset, Purpose::VerifyEmail, Purpose::EmailChange] {
+    for stale in [
+        Purpose::PasswordReset,
+        Purpose::VerifyEmail,
+        Purpose::EmailChange,
+        Purpose::SignInCode,
+    ] {
         email_tokens::void(txn, account.id, stale).await?;
     }
     Ok(account)

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::model::AuditAction;
 use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
+use crate::ssr::devices::KnownDevices;
 use crate::ssr::entity::email_tokens::{self, Column, Entity};
 use crate::ssr::entity::users;
 use crate::ssr::mail::MailSettings;
@@ -34,6 +35,9 @@ pub enum Purpose {
     /// Puts the old address back and ends every session (sent to the old address
     /// when a change takes effect).
     EmailRevert,
+    /// Signs in without the password: 8 digits, stored as an argon2 hash
+    /// (`sign_in_code`), not a link.
+    SignInCode,
 }
 
 impl Purpose {
@@ -43,6 +47,7 @@ impl Purpose {
             Self::PasswordReset => "password_reset",
             Self::EmailChange => "email_change",
             Self::EmailRevert => "email_revert",
+            Self::SignInCode => "sign_in_code",
         }
     }
 }
@@ -113,6 +118,8 @@ pub struct LinkServices {
     pub throttle: LoginThrottle,
     pub audit: AuditLog,
     pub sessions: SessionService,
+    /// Signing in with a reset link or a code notes the browser.
+    pub devices: KnownDevices,
 }
 
 impl LinkServices {
@@ -202,14 +209,28 @@ pub async fn issue<C: ConnectionTrait>(
     email: &str,
     ttl: Duration,
 ) -> Result<LinkSecret, AppError> {
-    void(db, user_id, purpose).await?;
     let secret = LinkSecret::generate();
+    issue_hashed(db, user_id, purpose, email, ttl, secret.hash()).await?;
+    Ok(secret)
+}
+
+/// Stores a new secret of `purpose` by its hash (`issue` for links; a sign-in code
+/// brings its own argon2 hash); every earlier unused one of the purpose is void.
+pub async fn issue_hashed<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    purpose: Purpose,
+    email: &str,
+    ttl: Duration,
+    token_hash: String,
+) -> Result<(), AppError> {
+    void(db, user_id, purpose).await?;
     let now = Utc::now();
     let row = email_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
         purpose: Set(purpose.as_str().to_owned()),
-        token_hash: Set(secret.hash()),
+        token_hash: Set(token_hash),
         email: Set(email.to_owned()),
         created_at: Set(now),
         expires_at: Set(now + ttl),
@@ -217,7 +238,7 @@ pub async fn issue<C: ConnectionTrait>(
         attempts: Set(0),
     };
     Entity::insert(row).exec_without_returning(db).await?;
-    Ok(secret)
+    Ok(())
 }
 
 /// The secret's row if it would be accepted now, without using it: for checks that

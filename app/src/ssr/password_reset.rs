@@ -6,6 +6,7 @@
 use crate::error::AppError;
 use crate::model::{AuditAction, User};
 use crate::ssr::caller::ClientMeta;
+use crate::ssr::devices::Notify;
 use crate::ssr::email_tokens::{self, LinkSecret, LinkServices, Purpose};
 use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail, outbox};
@@ -180,11 +181,14 @@ impl PasswordReset {
             self.deps.sessions.end(previous).await?;
         }
         self.deps.sessions.end_all_for_user(account.id, None).await?;
-        let session = self
+        let mut session = self
             .deps
             .sessions
             .start(account.id, client, Persistence::BrowserSession)
             .await?;
+        // Noted once the session exists: a sign-in refused on the way (the session
+        // store unreachable) leaves no trace of a new browser.
+        session.device = Some(self.deps.devices.signed_in(&account, client, Notify::No).await?);
         let who = Some((account.id, account.email.as_str()));
         let detail = Some(Purpose::PasswordReset.as_str().to_owned());
         self.deps

@@ -45,8 +45,20 @@ impl ServerCall {
             .unwrap_or_default()
     }
 
+    /// The address this browser last asked a sign-in code for, if still kept.
+    pub fn code_email(&self) -> Option<String> {
+        self.state.cookies.code_email(&self.parts.headers)
+    }
+
     pub fn client(&self) -> ClientMeta {
-        ClientMeta::from_parts(&self.parts)
+        ClientMeta::from_parts(&self.parts, &self.state.cookies)
+    }
+
+    /// Sets the cookies of a session just started here (and the device cookie).
+    pub fn start_session(&self, session: &crate::ssr::sessions::NewSession) {
+        for cookie in self.state.cookies.sign_in(session) {
+            self.set_cookie(cookie);
+        }
     }
 
     pub fn set_cookie(&self, value: HeaderValue) {

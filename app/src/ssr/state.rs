@@ -11,6 +11,7 @@ use crate::ssr::password::PasswordHasher;
 use crate::ssr::password_reset::PasswordReset;
 use crate::ssr::replica::Reads;
 use crate::ssr::sessions::SessionService;
+use crate::ssr::sign_in_code::SignInCodes;
 use crate::ssr::users::UserService;
 use crate::ssr::verification::EmailVerification;
 use sea_orm::DatabaseConnection;
@@ -30,6 +31,7 @@ pub struct Services {
     pub verification: EmailVerification,
     /// Links that reset a forgotten password.
     pub password_reset: PasswordReset,
+    pub sign_in_code: SignInCodes,
     /// Links that confirm one's own new address, and undo a change.
     pub email_change: EmailChange,
     /// The audit log.

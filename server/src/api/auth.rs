@@ -1,5 +1,6 @@
-//! `/api/register`, `/api/login`, `/api/logout`, `/api/me`: adapters over
-//! `AuthService` and `SessionService`, the services the server functions call.
+//! `/api/register`, `/api/login`, `/api/login/code`, `/api/login/code/verify`,
+//! `/api/logout`, `/api/me`: adapters over `AuthService`, `SignInCodes` and
+//! `SessionService`, the services the server functions call.
 
 use super::ApiJson;
 use super::openapi::{EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, UserEnvelope};
@@ -8,7 +9,7 @@ use app::model::UserData;
 use app::ssr::caller::{Caller, ClientMeta, SessionCookie};
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
-use app::validation::{LoginInput, RegisterInput};
+use app::validation::{CodeSignInInput, LoginInput, RegisterInput, RequestCodeInput};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +21,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/register", post(register))
         .route("/login", post(login))
+        .route("/login/code", post(request_code))
+        .route("/login/code/verify", post(sign_in_with_code))
         .route("/logout", post(logout))
         .route("/me", get(me))
 }
@@ -41,11 +44,11 @@ pub async fn register(
     ApiJson(input): ApiJson<RegisterInput>,
 ) -> Result<Response, AppError> {
     let (user, session) = state.auth.register(&input, &client).await?;
-    let mut response = (StatusCode::CREATED, Json(Envelope::ok(UserData { user }))).into_response();
-    if let Some(session) = session {
-        response.headers_mut().insert(SET_COOKIE, state.cookies.set(&session));
-    }
-    Ok(response)
+    let response = (StatusCode::CREATED, Json(Envelope::ok(UserData { user }))).into_response();
+    Ok(match session {
+        Some(session) => super::with_sign_in_cookies(response, &state, &session),
+        None => response,
+    })
 }
 
 /// Sign in: a new session; the one the client held before is ended. With
@@ -68,8 +71,51 @@ pub async fn login(
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Response, AppError> {
     let (user, session) = state.auth.login(&input, &client, previous.as_ref()).await?;
-    let cookie = state.cookies.set(&session);
-    Ok(([(SET_COOKIE, cookie)], Json(Envelope::ok(UserData { user }))).into_response())
+    let response = Json(Envelope::ok(UserData { user })).into_response();
+    Ok(super::with_sign_in_cookies(response, &state, &session))
+}
+
+/// Ask for a sign-in code by mail. The same answer whether or not an account has
+/// this address; the code (8 digits, 10 minutes, 5 tries, once) goes out only if
+/// an active one does. A newer code voids the older.
+#[utoipa::path(post, path = "/api/login/code", tag = "auth",
+    request_body(content = RequestCodeInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Accepted: a code is mailed if an active account has this address", body = EmptyEnvelope),
+        JsonBodyRejected,
+        (status = 422, description = "validation_failed: not an email address", body = ErrorEnvelope),
+        (status = 429, description = "rate_limited: too many mails to this address or from this IP; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn request_code(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(input): ApiJson<RequestCodeInput>,
+) -> Result<Json<Envelope<serde_json::Value>>, AppError> {
+    state.sign_in_code.request(&input, &client).await?;
+    Ok(Json(Envelope::ok(serde_json::Value::Null)))
+}
+
+/// Sign in with the code mailed to the address: a new session, as for `/api/login`
+/// (`remember` likewise). Proves the address.
+#[utoipa::path(post, path = "/api/login/code/verify", tag = "auth",
+    request_body(content = CodeSignInInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in; sets a new session cookie", body = UserEnvelope),
+        JsonBodyRejected,
+        (status = 401, description = "invalid_code: wrong, used, expired or out of tries (the same answer for an unknown address)", body = ErrorEnvelope),
+        (status = 403, description = "account_disabled", body = ErrorEnvelope),
+        (status = 422, description = "validation_failed: not an email address, or not 8 digits", body = ErrorEnvelope),
+        (status = 429, description = "rate_limited: too many failed sign-ins; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn sign_in_with_code(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    SessionCookie(previous): SessionCookie,
+    ApiJson(input): ApiJson<CodeSignInInput>,
+) -> Result<Response, AppError> {
+    let (user, session) = state.sign_in_code.sign_in(&input, &client, previous.as_ref()).await?;
+    let response = Json(Envelope::ok(UserData { user })).into_response();
+    Ok(super::with_sign_in_cookies(response, &state, &session))
 }
 
 /// Sign out: the session is deleted server-side and the cookie cleared. Always 200:

@@ -15,7 +15,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use http::header::SET_COOKIE;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -140,6 +139,6 @@ pub async fn reset_password(
     ApiJson(input): ApiJson<ResetPasswordInput>,
 ) -> Result<Response, AppError> {
     let (user, session) = state.password_reset.reset(&input, &client, previous.as_ref()).await?;
-    let cookie = state.cookies.set(&session);
-    Ok(([(SET_COOKIE, cookie)], Json(Envelope::ok(UserData { user }))).into_response())
+    let response = Json(Envelope::ok(UserData { user })).into_response();
+    Ok(super::with_sign_in_cookies(response, &state, &session))
 }

@@ -28,6 +28,18 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
 }
 
+/// Adds every cookie a sign-in sets (the session's and the device's) to its answer.
+fn with_sign_in_cookies(
+    mut response: axum::response::Response,
+    state: &AppState,
+    session: &app::ssr::sessions::NewSession,
+) -> axum::response::Response {
+    for cookie in state.cookies.sign_in(session) {
+        response.headers_mut().append(http::header::SET_COOKIE, cookie);
+    }
+    response
+}
+
 async fn not_found() -> AppError {
     AppError::NotFound
 }

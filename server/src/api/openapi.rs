@@ -4,8 +4,8 @@
 
 use app::model::{AuditEvent, AuditPage, Role, SessionInfo, SessionsEnded, User, UserData, UserPage};
 use app::validation::{
-    CreateUserInput, DeleteUserInput, ForgotPasswordInput, LoginInput, RegisterInput, ResetPasswordInput,
-    UpdateUserInput, VerifyEmailInput,
+    CodeSignInInput, CreateUserInput, DeleteUserInput, ForgotPasswordInput, LoginInput, RegisterInput,
+    RequestCodeInput, ResetPasswordInput, UpdateUserInput, VerifyEmailInput,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -26,6 +26,7 @@ pub enum ErrorCode {
     LastAdmin,
     EmailUnverified,
     InvalidToken,
+    InvalidCode,
     RateLimited,
     BadRequest,
     PayloadTooLarge,
@@ -134,6 +135,8 @@ pub enum CallerRefused {
     paths(
         super::auth::register,
         super::auth::login,
+        super::auth::request_code,
+        super::auth::sign_in_with_code,
         super::auth::logout,
         super::auth::me,
         super::users::list_users,
@@ -150,7 +153,7 @@ pub enum CallerRefused {
         super::links::confirm_email_change,
         super::links::revert_email_change,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ForgotPasswordInput, ResetPasswordInput)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, RequestCodeInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ForgotPasswordInput, ResetPasswordInput)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address")),
 )]
 pub struct ApiDoc;

@@ -29,9 +29,9 @@ on_both_backends!(
     a_link_opens_once_however_many_use_it_at_once,
 );
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-async fn spawn_with_mail(backend: Backend, extra: &[&str]) -> (TestApp, SmtpSink) {
+pub(crate) async fn spawn_with_mail(backend: Backend, extra: &[&str]) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start();
     let url = sink.url();
     let mut args = vec![
@@ -46,7 +46,7 @@ async fn spawn_with_mail(backend: Backend, extra: &[&str]) -> (TestApp, SmtpSink
 }
 
 /// Waits for the `n`th message (counting from 1) to `to`, and returns it.
-async fn nth_mail_to(sink: &SmtpSink, to: &str, n: usize) -> Delivered {
+pub(crate) async fn nth_mail_to(sink: &SmtpSink, to: &str, n: usize) -> Delivered {
     let mails = || {
         sink.messages()
             .iter()
@@ -58,7 +58,7 @@ async fn nth_mail_to(sink: &SmtpSink, to: &str, n: usize) -> Delivered {
     mails().swap_remove(n - 1)
 }
 
-fn mails_to(sink: &SmtpSink, to: &str) -> usize {
+pub(crate) fn mails_to(sink: &SmtpSink, to: &str) -> usize {
     sink.messages()
         .iter()
         .filter(|raw| Delivered::parse(raw).to.contains(to))
@@ -103,7 +103,7 @@ async fn reset(app: &TestApp, token: &str, password: &str) -> Reply {
 }
 
 /// The audit actions recorded about `email`, oldest first, with their details.
-async fn audit_of(app: &TestApp, email: &str) -> Vec<(String, String)> {
+pub(crate) async fn audit_of(app: &TestApp, email: &str) -> Vec<(String, String)> {
     let admin = TestUser::admin(app, &format!("auditor-{}@example.com", uuid::Uuid::new_v4().simple())).await;
     let reply = app
         .audit(
@@ -128,7 +128,7 @@ async fn audit_of(app: &TestApp, email: &str) -> Vec<(String, String)> {
     events
 }
 
-fn has(events: &[(String, String)], action: &str, detail: &str) -> bool {
+pub(crate) fn has(events: &[(String, String)], action: &str, detail: &str) -> bool {
     events.iter().any(|(a, d)| a == action && d.contains(detail))
 }
 

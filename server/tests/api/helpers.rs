@@ -740,6 +740,8 @@ pub struct SmtpSink {
     port: u16,
     dir: PathBuf,
     process: Option<std::process::Child>,
+    /// The user name and password it requires (AUTH without TLS), if any.
+    login: Option<(String, String)>,
 }
 
 impl SmtpSink {
@@ -758,11 +760,25 @@ impl SmtpSink {
             port,
             dir,
             process: None,
+            login: None,
         }
+    }
+
+    /// A sink that accepts mail only from a client that authenticates as `user`.
+    pub fn requiring_login(user: &str, password: &str) -> Self {
+        let mut sink = Self::stopped();
+        sink.login = Some((user.to_owned(), password.to_owned()));
+        sink.resume();
+        sink
     }
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The URL with credentials, as an operator writes `ROSTER_SMTP_URL`.
+    pub fn url_as(&self, user: &str, password: &str) -> String {
+        format!("smtp://{user}:{password}@127.0.0.1:{}", self.port)
     }
 
     fn answers(&self) -> bool {
@@ -778,10 +794,20 @@ impl SmtpSink {
     /// Starts (again) on the same port, keeping what was delivered.
     pub fn resume(&mut self) {
         // Debian's own interpreter: the package installs for it, not for another python3 on PATH.
-        let process = std::process::Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(self.dir.join("maildir"))
+        let maildir = self.dir.join("maildir");
+        let mut command = std::process::Command::new("/usr/bin/python3");
+        match &self.login {
+            None => command
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&maildir),
+            Some((user, password)) => command
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_auth_sink.py"))
+                .args(["127.0.0.1", &self.port.to_string()])
+                .arg(&maildir)
+                .args([user, password]),
+        };
+        let process = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -12,6 +12,7 @@ use sea_orm::{EntityTrait, TransactionTrait};
 
 on_both_backends!(
     a_queued_mail_is_delivered_over_smtp_once_with_both_parts,
+    a_server_that_requires_a_login_gets_the_credentials_of_the_url,
     a_mail_waits_out_an_smtp_outage_and_is_delivered_once,
     a_mail_is_given_up_after_the_configured_attempts,
     a_mail_queued_in_a_rolled_back_transaction_is_never_sent,
@@ -102,6 +103,36 @@ async fn a_queued_mail_is_delivered_over_smtp_once_with_both_parts(backend: Back
         "{}",
         metrics(&app).await
     );
+}
+
+async fn a_server_that_requires_a_login_gets_the_credentials_of_the_url(backend: Backend) {
+    let sink = SmtpSink::requiring_login("roster", "s3cret-pass");
+    // Wrong credentials: refused for good (535), and the password is in no error.
+    let refused = spawn_app_with(backend, &["--smtp-url", &sink.url_as("roster", "wrong-pass")]).await;
+    outbox::enqueue(&refused.db, &mail(&refused, "ada@example.com", 1))
+        .await
+        .unwrap();
+    eventually(20, "the refused mail is given up", || async {
+        rows(&refused).await[0].state == outbox::FAILED
+    })
+    .await;
+    let row = &rows(&refused).await[0];
+    let error = row.last_error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("535") || error.to_lowercase().contains("auth"),
+        "{error}"
+    );
+    assert!(!error.contains("wrong-pass"), "{error}");
+    assert_eq!(row.attempts, 1, "an authentication refusal is permanent: no retry");
+    assert!(sink.messages().is_empty());
+
+    // The right ones: delivered.
+    let app = spawn_app_with(backend, &["--smtp-url", &sink.url_as("roster", "s3cret-pass")]).await;
+    outbox::enqueue(&app.db, &mail(&app, "bo@example.com", 2))
+        .await
+        .unwrap();
+    eventually(20, "the mail is delivered", || async { sink.messages().len() == 1 }).await;
+    assert_eq!(Delivered::parse(&sink.messages()[0]).to, "bo@example.com");
 }
 
 async fn a_mail_waits_out_an_smtp_outage_and_is_delivered_once(backend: Backend) {

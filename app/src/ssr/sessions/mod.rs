@@ -72,11 +72,13 @@ impl Persistence {
     }
 }
 
-/// A session just started: its token (for the cookie only) and how long it keeps.
+/// A session just started: its token (for the cookie only), how long it keeps, and
+/// the browser's device cookie to set again (`devices`), once sign-in has noted it.
 #[derive(Debug)]
 pub struct NewSession {
     pub token: SessionToken,
     pub persistence: Persistence,
+    pub device: Option<crate::ssr::devices::DeviceToken>,
 }
 
 impl SessionPolicy {
@@ -162,7 +164,11 @@ impl SessionService {
                 ip: client.ip.clone(),
             })
             .await?;
-        Ok(NewSession { token, persistence })
+        Ok(NewSession {
+            token,
+            persistence,
+            device: None,
+        })
     }
 
     /// The signed-in user for this token, enforcing expiry and the idle timeout on

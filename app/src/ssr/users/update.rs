@@ -158,10 +158,12 @@ impl UserService {
             txn.rollback().await?;
             return Err(AppError::LastAdmin);
         }
-        // A reset link must not outlive the password, the address or the account
-        // it was sent for.
+        // A reset link or a sign-in code must not outlive the password, the address
+        // or the account it was sent for.
         if voids_reset_links {
-            email_tokens::void(&txn, updated.id, Purpose::PasswordReset).await?;
+            for purpose in [Purpose::PasswordReset, Purpose::SignInCode] {
+                email_tokens::void(&txn, updated.id, purpose).await?;
+            }
         }
         if new_address && updated.email_verified_at.is_none() {
             self.verification.queue(&txn, &updated).await?;

@@ -1,0 +1,316 @@
+//! Signing in with a code mailed to the address, instead of the password. Asking for
+//! a code answers the same whatever the address (the lookup and the mail come after
+//! the answer, as for a reset link). The code is 8 random digits, valid for 10
+//! minutes, for 5 tries, once; only its argon2 hash is stored, so a copy of the
+//! database does not give it away even though it is short. Signing in with it counts
+//! against the same limits as a password, and proves the address.
+
+use crate::error::AppError;
+use crate::model::{AuditAction, User};
+use crate::ssr::caller::ClientMeta;
+use crate::ssr::devices::Notify;
+use crate::ssr::email_tokens::{self, LinkServices, Purpose};
+use crate::ssr::entity::email_tokens::{self as rows, Column, Entity};
+use crate::ssr::entity::users;
+use crate::ssr::mail::{Mail, outbox};
+use crate::ssr::password::PasswordHasher;
+use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
+use crate::validation::{CodeSignInInput, Email, Password, RequestCodeInput, SIGN_IN_CODE_DIGITS, SignInCode};
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+/// How long a code stays valid.
+pub const CODE_TTL: Duration = Duration::minutes(10);
+/// Wrong codes a code survives; the fifth wrong try ends it.
+pub const MAX_TRIES: i32 = 5;
+
+#[derive(Clone)]
+pub struct SignInCodes {
+    deps: LinkServices,
+    hasher: PasswordHasher,
+}
+
+/// What became of a request for a code, for `roster_sign_in_code_requests_total`
+/// (the answer to the visitor is the same in every case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Requested {
+    Sent,
+    NoAccount,
+    Disabled,
+    Failed,
+}
+
+impl Requested {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::NoAccount => "no_account",
+            Self::Disabled => "disabled",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A fresh code: uniform over all 8-digit strings, from the OS's generator.
+fn generate_code() -> SignInCode {
+    let n: u32 = rand::rngs::OsRng.gen_range(0..10u32.pow(SIGN_IN_CODE_DIGITS as u32));
+    SignInCode::parse(&format!("{n:0width$}", width = SIGN_IN_CODE_DIGITS)).expect("8 digits")
+}
+
+/// A code as the hasher takes it (a code is never empty nor too long).
+fn as_password(code: &SignInCode) -> Result<Password, AppError> {
+    Password::parse_existing(code.expose()).map_err(AppError::internal)
+}
+
+impl SignInCodes {
+    pub fn new(deps: LinkServices, hasher: PasswordHasher) -> Self {
+        Self { deps, hasher }
+    }
+
+    /// "Mail me a code": counted against the address and the IP like any mail a
+    /// visitor can cause, then answered at once; a code goes out if an active
+    /// account has this address.
+    pub async fn request(&self, input: &RequestCodeInput, client: &ClientMeta) -> Result<(), AppError> {
+        let email = input.validate().map_err(AppError::validation)?;
+        let keys = self.deps.throttle.mail_keys(email.as_str(), client.ip.as_deref());
+        self.deps.throttle.check(&keys).await?;
+        self.deps.throttle.record_failure(&keys).await?;
+        let (this, client) = (self.clone(), client.clone());
+        tokio::spawn(async move {
+            let outcome = this.send_code(&email, &client).await.unwrap_or(Requested::Failed);
+            metrics::counter!("roster_sign_in_code_requests_total", "outcome" => outcome.as_str()).increment(1);
+        });
+        Ok(())
+    }
+
+    async fn send_code(&self, email: &Email, client: &ClientMeta) -> Result<Requested, AppError> {
+        let Some(account) = users::find_by_email(&self.deps.db, email.as_str()).await? else {
+            return Ok(Requested::NoAccount);
+        };
+        if account.disabled {
+            return Ok(Requested::Disabled);
+        }
+        let code = generate_code();
+        let hash = self.hasher.hash(&as_password(&code)?).await?;
+        let txn = self.deps.db.begin().await?;
+        email_tokens::issue_hashed(&txn, account.id, Purpose::SignInCode, &account.email, CODE_TTL, hash).await?;
+        outbox::enqueue(&txn, &self.compose(&account, &code)?).await?;
+        txn.commit().await?;
+        let detail = Some(Purpose::SignInCode.as_str().to_owned());
+        self.deps
+            .audit
+            .record(
+                AuditAction::TokenIssued,
+                None,
+                Some((account.id, &account.email)),
+                client,
+                detail,
+            )
+            .await;
+        Ok(Requested::Sent)
+    }
+
+    fn compose(&self, account: &users::Model, code: &SignInCode) -> Result<Mail, AppError> {
+        let product = &self.deps.mail.product;
+        let digits = code.expose();
+        let mut content = self.deps.mail.content(
+            format!("Your {product} sign-in code: {} {}", &digits[..4], &digits[4..]),
+            format!("Hello {},", account.name),
+        );
+        content.paragraphs = vec![
+            format!(
+                "Someone (we hope you) asked to sign in to the {product} account for {} with a code.",
+                account.email
+            ),
+            format!("Your code: {} {}", &digits[..4], &digits[4..]),
+        ];
+        content.after = vec![
+            format!(
+                "It works once, for {} minutes. Never tell it to anyone: we will never ask for it.",
+                CODE_TTL.num_minutes()
+            ),
+            "If you did not ask for it, ignore this mail: nobody can sign in without the code.".into(),
+        ];
+        Mail::compose("sign_in_code", &account.email, &content)
+    }
+
+    /// Signs in with the code mailed to the address: a new session, the one this
+    /// browser held before ended. A wrong code, an unknown address and a used or
+    /// expired code all answer `InvalidCode` after the same work.
+    pub async fn sign_in(
+        &self,
+        input: &CodeSignInInput,
+        client: &ClientMeta,
+        previous: Option<&SessionToken>,
+    ) -> Result<(User, NewSession), AppError> {
+        let result = self.try_sign_in(input, client, previous).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(err) => err.code(),
+        };
+        metrics::counter!("roster_sign_ins_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn try_sign_in(
+        &self,
+        input: &CodeSignInInput,
+        client: &ClientMeta,
+        previous: Option<&SessionToken>,
+    ) -> Result<(User, NewSession), AppError> {
+        let valid = input.validate().map_err(AppError::validation)?;
+        let keys = self.deps.throttle.keys(valid.email.as_str(), client.ip.as_deref());
+        // Locked out: refuse before paying for a hash.
+        self.deps.throttle.check(&keys).await?;
+        let now = Utc::now();
+        let account = users::find_by_email(&self.deps.db, valid.email.as_str()).await?;
+        let live = match &account {
+            Some(account) => self.claim_try(account.id, now).await?,
+            None => None,
+        };
+        // No live code costs the same hash as a wrong one (the hasher's dummy).
+        let stored = live.as_ref().map(|row| row.token_hash.as_str());
+        let matched = self.hasher.verify(&as_password(&valid.code)?, stored).await?;
+        let whose = account.as_ref().map(|a| (a.id, a.email.as_str()));
+        let (Some(account), Some(code), true) = (&account, &live, matched) else {
+            self.deps.throttle.record_failure(&keys).await?;
+            let reason = match (&account, &live) {
+                (None, _) => format!("unknown email {}", valid.email.as_str()),
+                (Some(_), None) => "no live code".to_owned(),
+                (Some(_), Some(_)) => "wrong code".to_owned(),
+            };
+            let detail = Some(format!("{}: {reason}", Purpose::SignInCode.as_str()));
+            self.deps
+                .audit
+                .record(AuditAction::TokenRefused, None, whose, client, detail)
+                .await;
+            return Err(AppError::InvalidCode);
+        };
+        self.deps.throttle.record_success(&keys).await?;
+        let txn = self.deps.db.begin().await?;
+        // One UPDATE uses the code up, so two requests with it cannot both sign in;
+        // it is the transaction's first statement (SQLite's write lock at once).
+        let used = Entity::update_many()
+            .col_expr(Column::UsedAt, Expr::value(now))
+            .filter(Column::Id.eq(code.id))
+            .filter(Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        let account = match users::Entity::find_by_id(account.id).one(&txn).await? {
+            Some(current) if used == 1 && current.email.eq_ignore_ascii_case(&code.email) => current,
+            _ => {
+                txn.rollback().await?;
+                let detail = Some(format!(
+                    "{}: used meanwhile, or the address changed",
+                    Purpose::SignInCode.as_str()
+                ));
+                self.deps
+                    .audit
+                    .record(AuditAction::TokenRefused, None, whose, client, detail)
+                    .await;
+                return Err(AppError::InvalidCode);
+            }
+        };
+        // Only after the code checks out, as for a password.
+        if account.disabled {
+            txn.commit().await?;
+            let detail = Some("account disabled".to_owned());
+            self.deps
+                .audit
+                .record(AuditAction::SignInFailed, None, whose, client, detail)
+                .await;
+            return Err(AppError::AccountDisabled);
+        }
+        // The code reached the address: that proves it.
+        let proves_address = account.email_verified_at.is_none();
+        let account = if proves_address {
+            let mut row = account.into_active_model();
+            row.email_verified_at = Set(Some(now));
+            row.update(&txn).await?
+        } else {
+            account
+        };
+        txn.commit().await?;
+        if proves_address {
+            self.deps.sessions.cache().forget_user(account.id).await;
+        }
+        if let Some(previous) = previous {
+            self.deps.sessions.end(previous).await?;
+        }
+        let mut session = self
+            .deps
+            .sessions
+            .start(account.id, client, Persistence::chosen(valid.remember))
+            .await?;
+        // Noted once the session exists: a sign-in refused on the way (the session
+        // store unreachable) leaves no trace of a new browser.
+        session.device = Some(self.deps.devices.signed_in(&account, client, Notify::Yes).await?);
+        let who = Some((account.id, account.email.as_str()));
+        let audit = &self.deps.audit;
+        let detail = Some(Purpose::SignInCode.as_str().to_owned());
+        audit.record(AuditAction::TokenUsed, None, who, client, detail).await;
+        let detail = Some("with an emailed code".to_owned());
+        audit
+            .record(AuditAction::SignIn, Some(account.id), who, client, detail)
+            .await;
+        if proves_address {
+            audit.record(AuditAction::EmailVerified, None, who, client, None).await;
+        }
+        Ok((account.to_user(), session))
+    }
+
+    /// The account's newest live code, with one of its tries taken: the try is
+    /// counted before the hash is compared, so racing guesses get at most
+    /// `MAX_TRIES` comparisons between them. `None` when no code has a try left.
+    async fn claim_try(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<Option<rows::Model>, AppError> {
+        let Some(code) = Entity::find()
+            .filter(Column::UserId.eq(user_id))
+            .filter(Column::Purpose.eq(Purpose::SignInCode.as_str()))
+            .filter(Column::UsedAt.is_null())
+            .filter(Column::ExpiresAt.gt(now))
+            .filter(Column::Attempts.lt(MAX_TRIES))
+            .order_by_desc(Column::CreatedAt)
+            .one(&self.deps.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let claimed = Entity::update_many()
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            .filter(Column::Id.eq(code.id))
+            .filter(Column::UsedAt.is_null())
+            .filter(Column::Attempts.lt(MAX_TRIES))
+            .exec(&self.deps.db)
+            .await?
+            .rows_affected;
+        Ok((claimed == 1).then_some(code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_eight_digits_and_vary() {
+        let codes: std::collections::HashSet<String> = (0..200).map(|_| generate_code().expose().to_owned()).collect();
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 8 && c.bytes().all(|b| b.is_ascii_digit()))
+        );
+        assert!(
+            codes.len() > 190,
+            "200 codes drawn from 10^8 should almost never repeat"
+        );
+        // Leading zeros are kept: "00001234" is a code like any other.
+        assert_eq!(format!("{:0width$}", 1234, width = SIGN_IN_CODE_DIGITS), "00001234");
+    }
+}
