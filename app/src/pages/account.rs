@@ -19,15 +19,19 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let signed_in = SignedIn::expect();
-    // Lives above the details, which re-render when the user is refetched after a save.
+    // Live above the details, which re-render when the user is refetched after a save.
     let profile_saved = RwSignal::new(false);
+    // A new address waits for the link mailed to it: the plain form is sent back here
+    // with `?email=pending`; the hydrated form compares what it asked for.
+    let query = leptos_router::hooks::use_query_map();
+    let email_pending = RwSignal::new(query.with_untracked(|q| q.get("email").as_deref() == Some("pending")));
     view! {
         <Title text="Your account" />
         <Meta name="description" content="Your Roster account: profile, password, where you are signed in, and deleting the account." />
         <Transition fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
             {move || Suspend::new(async move {
                 match signed_in.user.await {
-                    Ok(Some(user)) => view! { <AccountDetails user profile_saved /> }.into_any(),
+                    Ok(Some(user)) => view! { <AccountDetails user profile_saved email_pending /> }.into_any(),
                     Ok(None) => view! { <Redirect path=paths::LOGIN /> }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
@@ -37,7 +41,7 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountDetails(user: User, profile_saved: RwSignal<bool>) -> impl IntoView {
+fn AccountDetails(user: User, profile_saved: RwSignal<bool>, email_pending: RwSignal<bool>) -> impl IntoView {
     let since = user.created_at.format("%-d %B %Y").to_string();
     let unverified = (!user.email_verified).then(|| view! { <UnverifiedNotice email=user.email.clone() /> });
     view! {
@@ -58,7 +62,7 @@ fn AccountDetails(user: User, profile_saved: RwSignal<bool>) -> impl IntoView {
                 </dl>
                 <LogoutButton />
             </section>
-            <ProfileForm user=user.clone() saved=profile_saved />
+            <ProfileForm user=user.clone() saved=profile_saved pending=email_pending />
             <PasswordForm />
             <SessionList />
             <DeleteAccountForm />
@@ -91,15 +95,11 @@ fn UnverifiedNotice(email: String) -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(user: User, saved: RwSignal<bool>) -> impl IntoView {
+fn ProfileForm(user: User, saved: RwSignal<bool>, pending: RwSignal<bool>) -> impl IntoView {
     let signed_in = SignedIn::expect();
     let action = ServerAction::<UpdateProfile>::new();
     let fields = FormFields::new(["name", "email", "current_password"]);
     let server = action_error(action);
-    // A new address waits for the link mailed to it (the plain form is sent back here
-    // with `?email=pending`; the hydrated page compares what it asked for).
-    let query = leptos_router::hooks::use_query_map();
-    let pending = RwSignal::new(query.with_untracked(|q| q.get("email").as_deref() == Some("pending")));
     let requested = StoredValue::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(user)) = action.value().get() {

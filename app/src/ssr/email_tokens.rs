@@ -15,6 +15,7 @@ use crate::ssr::mail::MailSettings;
 use crate::ssr::sessions::SessionService;
 use crate::ssr::sessions::SessionToken;
 use crate::ssr::throttle::LoginThrottle;
+use crate::validation::Email;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
@@ -122,7 +123,68 @@ pub struct LinkServices {
     pub devices: KnownDevices,
 }
 
+/// What became of a visitor's request for mail (a reset link, a sign-in code), for
+/// its `…_requests_total{outcome}` counter: the visitor is answered the same in
+/// every case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requested {
+    Sent,
+    NoAccount,
+    Disabled,
+    Failed,
+}
+
+impl Requested {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::NoAccount => "no_account",
+            Self::Disabled => "disabled",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 impl LinkServices {
+    /// A visitor asks for mail to `email` ("I forgot my password", "mail me a code"):
+    /// counted against the address and the IP (an account or not), then answered at
+    /// once. Only afterwards, in a task of its own, is the address looked up and, if
+    /// an active account has it, `send` run with that account: neither the answer's
+    /// body, its status nor its timing says whether an account exists. `metric`
+    /// counts what became of each request.
+    pub async fn answer_then_mail<F, Fut>(
+        &self,
+        email: Email,
+        client: &ClientMeta,
+        metric: &'static str,
+        send: F,
+    ) -> Result<(), AppError>
+    where
+        F: FnOnce(users::Model, ClientMeta) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), AppError>> + Send,
+    {
+        let keys = self.throttle.mail_keys(email.as_str(), client.ip.as_deref());
+        self.throttle.check(&keys).await?;
+        self.throttle.record_failure(&keys).await?;
+        let (db, client) = (self.db.clone(), client.clone());
+        tokio::spawn(async move {
+            let outcome = async {
+                let Some(account) = users::find_by_email(&db, email.as_str()).await? else {
+                    return Ok(Requested::NoAccount);
+                };
+                if account.disabled {
+                    return Ok(Requested::Disabled);
+                }
+                send(account, client).await?;
+                Ok::<_, AppError>(Requested::Sent)
+            }
+            .await
+            .unwrap_or(Requested::Failed);
+            metrics::counter!(metric, "outcome" => outcome.as_str()).increment(1);
+        });
+        Ok(())
+    }
+
     /// How this request's links of `purpose` are opened, and refused.
     pub fn refusals<'a>(&'a self, client: &'a ClientMeta, purpose: Purpose) -> RefusedLinks<'a> {
         RefusedLinks {

@@ -12,7 +12,7 @@ use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail, outbox};
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
-use crate::validation::{Email, ForgotPasswordInput, ResetPasswordInput};
+use crate::validation::{ForgotPasswordInput, ResetPasswordInput};
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, TransactionTrait};
 
@@ -27,58 +27,30 @@ pub struct PasswordReset {
     ttl: Duration,
 }
 
-/// What became of a request for a link, for `roster_password_reset_requests_total`
-/// (the answer to the visitor is the same in every case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Requested {
-    Sent,
-    NoAccount,
-    Disabled,
-    Failed,
-}
-
-impl Requested {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Sent => "sent",
-            Self::NoAccount => "no_account",
-            Self::Disabled => "disabled",
-            Self::Failed => "failed",
-        }
-    }
-}
-
 impl PasswordReset {
     pub fn new(deps: LinkServices, hasher: PasswordHasher, ttl: Duration) -> Self {
         Self { deps, hasher, ttl }
     }
 
-    /// "I forgot my password": counted against the address and the IP (an account
-    /// or not), then answered at once; a link goes out if an active account has
-    /// this address.
+    /// "I forgot my password": answered the same whatever the address; a link goes
+    /// out afterwards if an active account has it (`LinkServices::answer_then_mail`).
     pub async fn request(&self, input: &ForgotPasswordInput, client: &ClientMeta) -> Result<(), AppError> {
         let email = input.validate().map_err(AppError::validation)?;
-        let keys = self.deps.throttle.mail_keys(email.as_str(), client.ip.as_deref());
-        self.deps.throttle.check(&keys).await?;
-        self.deps.throttle.record_failure(&keys).await?;
-        let (this, client) = (self.clone(), client.clone());
-        tokio::spawn(async move {
-            let outcome = this.send_link(&email, &client).await.unwrap_or(Requested::Failed);
-            metrics::counter!("roster_password_reset_requests_total", "outcome" => outcome.as_str()).increment(1);
-        });
-        Ok(())
+        let this = self.clone();
+        self.deps
+            .answer_then_mail(
+                email,
+                client,
+                "roster_password_reset_requests_total",
+                |account, client| async move { this.send_link(&account, &client).await },
+            )
+            .await
     }
 
-    async fn send_link(&self, email: &Email, client: &ClientMeta) -> Result<Requested, AppError> {
-        let Some(account) = users::find_by_email(&self.deps.db, email.as_str()).await? else {
-            return Ok(Requested::NoAccount);
-        };
-        if account.disabled {
-            return Ok(Requested::Disabled);
-        }
+    async fn send_link(&self, account: &users::Model, client: &ClientMeta) -> Result<(), AppError> {
         let txn = self.deps.db.begin().await?;
         let secret = email_tokens::issue(&txn, account.id, Purpose::PasswordReset, &account.email, self.ttl).await?;
-        outbox::enqueue(&txn, &self.compose(&account, &secret)?).await?;
+        outbox::enqueue(&txn, &self.compose(account, &secret)?).await?;
         txn.commit().await?;
         self.deps
             .audit
@@ -90,7 +62,7 @@ impl PasswordReset {
                 Some(Purpose::PasswordReset.as_str().to_owned()),
             )
             .await;
-        Ok(Requested::Sent)
+        Ok(())
     }
 
     fn compose(&self, account: &users::Model, secret: &LinkSecret) -> Result<Mail, AppError> {

@@ -15,7 +15,7 @@ use crate::ssr::entity::users;
 use crate::ssr::mail::{Mail, outbox};
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
-use crate::validation::{CodeSignInInput, Email, Password, RequestCodeInput, SIGN_IN_CODE_DIGITS, SignInCode};
+use crate::validation::{CodeSignInInput, Password, RequestCodeInput, SIGN_IN_CODE_DIGITS, SignInCode};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -36,27 +36,6 @@ pub struct SignInCodes {
     hasher: PasswordHasher,
 }
 
-/// What became of a request for a code, for `roster_sign_in_code_requests_total`
-/// (the answer to the visitor is the same in every case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Requested {
-    Sent,
-    NoAccount,
-    Disabled,
-    Failed,
-}
-
-impl Requested {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Sent => "sent",
-            Self::NoAccount => "no_account",
-            Self::Disabled => "disabled",
-            Self::Failed => "failed",
-        }
-    }
-}
-
 /// A fresh code: uniform over all 8-digit strings, from the OS's generator.
 fn generate_code() -> SignInCode {
     let n: u32 = rand::rngs::OsRng.gen_range(0..10u32.pow(SIGN_IN_CODE_DIGITS as u32));
@@ -73,34 +52,27 @@ impl SignInCodes {
         Self { deps, hasher }
     }
 
-    /// "Mail me a code": counted against the address and the IP like any mail a
-    /// visitor can cause, then answered at once; a code goes out if an active
-    /// account has this address.
+    /// "Mail me a code": answered the same whatever the address; a code goes out
+    /// afterwards if an active account has it (`LinkServices::answer_then_mail`).
     pub async fn request(&self, input: &RequestCodeInput, client: &ClientMeta) -> Result<(), AppError> {
         let email = input.validate().map_err(AppError::validation)?;
-        let keys = self.deps.throttle.mail_keys(email.as_str(), client.ip.as_deref());
-        self.deps.throttle.check(&keys).await?;
-        self.deps.throttle.record_failure(&keys).await?;
-        let (this, client) = (self.clone(), client.clone());
-        tokio::spawn(async move {
-            let outcome = this.send_code(&email, &client).await.unwrap_or(Requested::Failed);
-            metrics::counter!("roster_sign_in_code_requests_total", "outcome" => outcome.as_str()).increment(1);
-        });
-        Ok(())
+        let this = self.clone();
+        self.deps
+            .answer_then_mail(
+                email,
+                client,
+                "roster_sign_in_code_requests_total",
+                |account, client| async move { this.send_code(&account, &client).await },
+            )
+            .await
     }
 
-    async fn send_code(&self, email: &Email, client: &ClientMeta) -> Result<Requested, AppError> {
-        let Some(account) = users::find_by_email(&self.deps.db, email.as_str()).await? else {
-            return Ok(Requested::NoAccount);
-        };
-        if account.disabled {
-            return Ok(Requested::Disabled);
-        }
+    async fn send_code(&self, account: &users::Model, client: &ClientMeta) -> Result<(), AppError> {
         let code = generate_code();
         let hash = self.hasher.hash(&as_password(&code)?).await?;
         let txn = self.deps.db.begin().await?;
         email_tokens::issue_hashed(&txn, account.id, Purpose::SignInCode, &account.email, CODE_TTL, hash).await?;
-        outbox::enqueue(&txn, &self.compose(&account, &code)?).await?;
+        outbox::enqueue(&txn, &self.compose(account, &code)?).await?;
         txn.commit().await?;
         let detail = Some(Purpose::SignInCode.as_str().to_owned());
         self.deps
@@ -113,14 +85,16 @@ impl SignInCodes {
                 detail,
             )
             .await;
-        Ok(Requested::Sent)
+        Ok(())
     }
 
     fn compose(&self, account: &users::Model, code: &SignInCode) -> Result<Mail, AppError> {
         let product = &self.deps.mail.product;
         let digits = code.expose();
+        // Not in the subject: the outbox keeps a sent mail's subject (for the
+        // operator) but empties its body, so the code does not outlive the mail.
         let mut content = self.deps.mail.content(
-            format!("Your {product} sign-in code: {} {}", &digits[..4], &digits[4..]),
+            format!("Your {product} sign-in code"),
             format!("Hello {},", account.name),
         );
         content.paragraphs = vec![

@@ -76,6 +76,10 @@ impl Transport {
                     .await
                     .map_err(DeliveryError::retryable)?;
                 if *log_links {
+                    // A mail without a link (a sign-in code, a notice) is named by its file.
+                    if links(&mail.body_text).next().is_none() {
+                        tracing::info!(to = %mail.recipient, kind = %mail.kind, file = %path.display(), "mail written (no SMTP configured)");
+                    }
                     for link in links(&mail.body_text) {
                         tracing::info!(to = %mail.recipient, kind = %mail.kind, %link, file = %path.display(), "mail written (no SMTP configured)");
                     }
