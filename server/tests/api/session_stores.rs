@@ -671,6 +671,40 @@ async fn the_directory_store_keeps_private_files_and_cleans_up_after_crashes() {
     assert!(f.store.get("../../etc/passwd").await.is_err());
 }
 
+/// Redis expires sessions by itself, but not their hashes in the user's index set:
+/// the sweep drops the members whose session is gone, and only those.
+#[tokio::test]
+async fn the_redis_sweep_drops_index_entries_of_sessions_redis_expired() {
+    let f = Fixture::new(Kind::Redis).await;
+    let prefix = f.redis_prefix.clone().unwrap();
+    let user = f.user().await;
+    let (kept, expired) = (SessionToken::generate(), SessionToken::generate());
+    for token in [&kept, &expired] {
+        f.store.insert(record(user, token, now())).await.unwrap();
+    }
+    let mut redis = redis_connection();
+    // What Redis does when a session's TTL runs out: the session key goes, the
+    // user's index set keeps its member.
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{prefix}session:{}", expired.hash()))
+        .query(&mut redis)
+        .unwrap();
+    let index = format!("{prefix}user:{user}");
+    let members = |redis: &mut redis::Connection| -> Vec<String> {
+        let mut members: Vec<String> = redis::cmd("SMEMBERS").arg(&index).query(redis).unwrap();
+        members.sort();
+        members
+    };
+    assert_eq!(members(&mut redis).len(), 2, "{:?}", f.raw_contents().await);
+    assert_eq!(
+        f.store.remove_expired(now()).await.unwrap(),
+        0,
+        "Redis removed the session itself"
+    );
+    assert_eq!(members(&mut redis), vec![kept.hash()]);
+    assert!(f.store.get(&kept.hash()).await.unwrap().is_some());
+}
+
 /// The whole application on the directory store: sign-in writes a file, the
 /// session works, sign-out removes it.
 #[tokio::test]
