@@ -1,3 +1,4 @@
+pub mod confirm_link;
 pub mod field;
 pub mod form;
 pub mod header;

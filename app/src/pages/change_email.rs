@@ -4,12 +4,10 @@
 //! everywhere. Each lands here without its secret (`link_landing`) and acts on a
 //! button press; `?done=1` says it is done.
 
-use crate::components::form::{FormAlert, SubmitButton, action_error};
+use crate::components::confirm_link::ConfirmLinkForm;
 use crate::paths;
 use crate::server_fns::links::{ConfirmEmailChange, RevertEmailChange};
-use crate::signed_in::SignedIn;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
@@ -21,18 +19,6 @@ fn done() -> Memo<bool> {
 #[component]
 pub fn ChangeEmailPage() -> impl IntoView {
     let done = done();
-    let signed_in = SignedIn::expect();
-    let action = ServerAction::<ConfirmEmailChange>::new();
-    let server_error = action_error(action);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            signed_in.refresh();
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        action.dispatch(ConfirmEmailChange {});
-    };
     view! {
         <Title text="Confirm your new address" />
         <Meta name="description" content="Confirm the new address of your Roster account." />
@@ -40,12 +26,13 @@ pub fn ChangeEmailPage() -> impl IntoView {
             <h1 id="change-title">"Confirm your new address"</h1>
             <Show
                 when=move || done.get()
-                fallback=move || view! {
-                    <p>"Use this address for your account from now on? Your old address will be told, and can undo it."</p>
-                    <FormAlert error=server_error />
-                    <form method="post" action=ConfirmEmailChange::PATH on:submit=on_submit>
-                        <SubmitButton pending=action.pending() label="Use this address" pending_label="Changing…" />
-                    </form>
+                fallback=|| view! {
+                    <ConfirmLinkForm
+                        call=ConfirmEmailChange {}
+                        intro="Use this address for your account from now on? Your old address will be told, and can undo it."
+                        label="Use this address"
+                        pending_label="Changing…"
+                    />
                 }
             >
                 <p role="status" data-testid="change-done">"Done: this is your account's address now."</p>
@@ -58,18 +45,6 @@ pub fn ChangeEmailPage() -> impl IntoView {
 #[component]
 pub fn RevertEmailPage() -> impl IntoView {
     let done = done();
-    let signed_in = SignedIn::expect();
-    let action = ServerAction::<RevertEmailChange>::new();
-    let server_error = action_error(action);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            signed_in.refresh();
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        action.dispatch(RevertEmailChange {});
-    };
     view! {
         <Title text="Undo a change of address" />
         <Meta name="description" content="Put your old address back on your Roster account." />
@@ -77,12 +52,13 @@ pub fn RevertEmailPage() -> impl IntoView {
             <h1 id="revert-title">"Undo the change of address"</h1>
             <Show
                 when=move || done.get()
-                fallback=move || view! {
-                    <p>"This puts your old address back on the account and signs it out on every device."</p>
-                    <FormAlert error=server_error />
-                    <form method="post" action=RevertEmailChange::PATH on:submit=on_submit>
-                        <SubmitButton pending=action.pending() label="Undo the change" pending_label="Undoing…" />
-                    </form>
+                fallback=|| view! {
+                    <ConfirmLinkForm
+                        call=RevertEmailChange {}
+                        intro="This puts your old address back on the account and signs it out on every device."
+                        label="Undo the change"
+                        pending_label="Undoing…"
+                    />
                 }
             >
                 <p role="status" data-testid="revert-done">

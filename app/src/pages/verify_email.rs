@@ -4,12 +4,10 @@
 //! before people do. The same page says "check your inbox" (`?sent=1`) and "done"
 //! (`?confirmed=1`).
 
-use crate::components::form::{FormAlert, SubmitButton, action_error};
+use crate::components::confirm_link::ConfirmLinkForm;
 use crate::paths;
 use crate::server_fns::links::VerifyEmail;
-use crate::signed_in::SignedIn;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
@@ -55,31 +53,16 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     <p class="form-footer"><a href=paths::ACCOUNT>"Go to your account"</a></p>
                 }
                 .into_any(),
-                Stage::Confirm => view! { <ConfirmForm /> }.into_any(),
+                Stage::Confirm => view! {
+                    <ConfirmLinkForm
+                        call=VerifyEmail {}
+                        intro="You followed the link we mailed to your address. Confirm that it is yours:"
+                        label="Confirm my address"
+                        pending_label="Confirming…"
+                    />
+                }
+                .into_any(),
             }}
         </section>
-    }
-}
-
-#[component]
-fn ConfirmForm() -> impl IntoView {
-    let signed_in = SignedIn::expect();
-    let action = ServerAction::<VerifyEmail>::new();
-    let server_error = action_error(action);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            signed_in.refresh();
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        action.dispatch(VerifyEmail {});
-    };
-    view! {
-        <p>"You followed the link we mailed to your address. Confirm that it is yours:"</p>
-        <FormAlert error=server_error />
-        <form method="post" action=VerifyEmail::PATH on:submit=on_submit>
-            <SubmitButton pending=action.pending() label="Confirm my address" pending_label="Confirming…" />
-        </form>
     }
 }
