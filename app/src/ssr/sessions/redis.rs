@@ -384,4 +384,26 @@ mod tests {
         assert_eq!(parse(&record.token_hash, &map).unwrap(), Some(record));
         assert_eq!(parse("x", &HashMap::new()).unwrap(), None);
     }
+
+    /// Each kind of connection trouble on its own is "unreachable" (503, retry):
+    /// an I/O error of no particular kind, and an error after which the client must
+    /// reconnect without any I/O error (a wrong password). What Redis itself answered
+    /// is a failure.
+    #[test]
+    fn connection_trouble_is_unreachable_and_an_answer_is_a_failure() {
+        use redis::{ErrorKind, RedisError};
+        use std::io;
+        let unreachable = [
+            RedisError::from(io::Error::other("broken")),
+            RedisError::from(io::Error::new(io::ErrorKind::ConnectionRefused, "refused")),
+            RedisError::from(io::Error::new(io::ErrorKind::TimedOut, "slow")),
+            RedisError::from((ErrorKind::AuthenticationFailed, "wrong password")),
+        ];
+        for err in unreachable {
+            let described = err.to_string();
+            assert!(matches!(redis_error(err), StoreError::Unreachable(_)), "{described}");
+        }
+        let answered = RedisError::from((ErrorKind::UnexpectedReturnType, "not a hash"));
+        assert!(matches!(redis_error(answered), StoreError::Failed(_)));
+    }
 }
