@@ -156,7 +156,7 @@ impl SignInCodes {
             self.deps.throttle.record_failure(&keys).await?;
             let reason = match (&account, &live) {
                 (None, _) => format!("unknown email {}", valid.email.as_str()),
-                (Some(_), None) => "no live code".to_owned(),
+                (Some(account), None) => self.why_no_live_code(account.id, now).await?.to_owned(),
                 (Some(_), Some(_)) => "wrong code".to_owned(),
             };
             let detail = Some(format!("{}: {reason}", Purpose::SignInCode.as_str()));
@@ -238,6 +238,25 @@ impl SignInCodes {
             audit.record(AuditAction::EmailVerified, None, who, client, None).await;
         }
         Ok((account.to_user(), session))
+    }
+
+    /// Why the account has no code to try, for the audit log (the client learns only
+    /// `InvalidCode`). A voided code is gone, so it reads as none asked for.
+    async fn why_no_live_code(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<&'static str, AppError> {
+        let newest = Entity::find()
+            .filter(Column::UserId.eq(user_id))
+            .filter(Column::Purpose.eq(Purpose::SignInCode.as_str()))
+            .order_by_desc(Column::CreatedAt)
+            .one(&self.deps.db)
+            .await?;
+        Ok(match newest {
+            None => "no code asked for, or void since",
+            Some(code) if code.used_at.is_some() => "already used",
+            Some(code) if code.attempts >= MAX_TRIES => "out of tries",
+            Some(code) if code.expires_at <= now => "expired",
+            // Its last try was taken by a request racing this one.
+            Some(_) => "out of tries",
+        })
     }
 
     /// The account's newest live code, with one of its tries taken: the try is

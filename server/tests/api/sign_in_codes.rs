@@ -118,7 +118,7 @@ async fn a_mailed_code_signs_in_once_and_proves_the_address(backend: Backend) {
     assert!(has(&events, "sign_in", "with an emailed code"), "{events:?}");
     assert!(has(&events, "email_verified", ""), "{events:?}");
     assert!(
-        has(&events, "token_refused", "sign_in_code: no live code"),
+        has(&events, "token_refused", "sign_in_code: already used"),
         "{events:?}"
     );
     // Never in a log line's worth of detail.
