@@ -545,23 +545,6 @@ impl SignInCode {
     }
 }
 
-/// Asking for a sign-in code by mail.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(default)]
-pub struct RequestCodeInput {
-    #[cfg_attr(feature = "ssr", schema(required = true))]
-    pub email: String,
-}
-
-impl RequestCodeInput {
-    pub fn validate(&self) -> Result<Email, FieldErrors> {
-        let mut checks = Checks::default();
-        let email = checks.field("email", Email::parse(&self.email));
-        checks.done(|| email)
-    }
-}
-
 /// Signing in with the code mailed to the address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -598,16 +581,17 @@ impl CodeSignInInput {
     }
 }
 
-/// Asking for a link that resets a forgotten password.
+/// An address to mail something to at a visitor's request: a link that resets a
+/// forgotten password, or a sign-in code.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
-pub struct ForgotPasswordInput {
+pub struct EmailInput {
     #[cfg_attr(feature = "ssr", schema(required = true))]
     pub email: String,
 }
 
-impl ForgotPasswordInput {
+impl EmailInput {
     pub fn validate(&self) -> Result<Email, FieldErrors> {
         let mut checks = Checks::default();
         let email = checks.field("email", Email::parse(&self.email));

@@ -4,10 +4,11 @@
 
 use crate::components::field::Field;
 use crate::components::form::{FormAlert, FormFields, SubmitButton, action_error};
+use crate::components::mail_request::MailRequestForm;
 use crate::paths;
 use crate::server_fns::auth::{RequestSignInCode, SignInWithCode};
 use crate::signed_in::SignedIn;
-use crate::validation::{FieldErrors, RequestCodeInput, SignInCode};
+use crate::validation::{FieldErrors, SignInCode};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -34,40 +35,14 @@ pub fn LoginCodePage() -> impl IntoView {
 
 #[component]
 fn AskForCode() -> impl IntoView {
-    let action = ServerAction::<RequestSignInCode>::new();
-    let fields = FormFields::new(["email"]);
-    let server_error = action_error(action);
-    Effect::new(move |_| {
-        if let Some(errors) = server_error.get().and_then(|e| e.fields().cloned()) {
-            fields.focus_first(&errors);
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let input = RequestCodeInput {
-            email: fields.value("email"),
-        };
-        if fields.check(input.validate()).is_some() {
-            action.dispatch(RequestSignInCode { email: input.email });
-        }
-    };
     view! {
-        <p>"Type the address of your account and we will mail it a code to sign in with, instead of your password."</p>
-        <FormAlert error=server_error />
-        <form method="post" action=RequestSignInCode::PATH on:submit=on_submit novalidate>
-            <Field
-                id="code-email"
-                name="email"
-                label="Email"
-                kind="email"
-                autocomplete="username"
-                node_ref=fields.input("email")
-                error=fields.error(server_error, "email")
-                autofocus=fields.autofocus(server_error, "email")
-                on_edit=fields.clear_on_edit("email")
-            />
-            <SubmitButton pending=action.pending() label="Mail me a code" pending_label="Sending…" />
-        </form>
+        <MailRequestForm
+            call=|email| RequestSignInCode { email }
+            id="code-email"
+            intro="Type the address of your account and we will mail it a code to sign in with, instead of your password."
+            label="Mail me a code"
+            pending_label="Sending…"
+        />
         <p class="form-footer">
             <a href=paths::LOGIN>"Sign in with your password"</a>
         </p>

@@ -55,7 +55,7 @@ pub const CODE_SENT: &str = "/login/code?sent=1";
 #[server(prefix = "/rpc", endpoint = "login/code")]
 pub async fn request_sign_in_code(email: String) -> Result<(), AppError> {
     serve(|call| async move {
-        let input = crate::validation::RequestCodeInput { email };
+        let input = crate::validation::EmailInput { email };
         call.state.sign_in_code.request(&input, &call.client()).await?;
         call.set_cookie(call.state.cookies.set_code_email(&input.email));
         call.redirect(CODE_SENT);

@@ -20,7 +20,7 @@ pub const REVERT_DONE: &str = "/email/revert?done=1";
 #[server(prefix = "/rpc", endpoint = "password/forgot")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     serve(|call| async move {
-        let input = crate::validation::ForgotPasswordInput { email };
+        let input = crate::validation::EmailInput { email };
         call.state.password_reset.request(&input, &call.client()).await?;
         call.redirect(FORGOT_SENT);
         Ok(())

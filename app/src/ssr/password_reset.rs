@@ -12,7 +12,7 @@ use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail, outbox};
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
-use crate::validation::{ForgotPasswordInput, ResetPasswordInput};
+use crate::validation::{EmailInput, ResetPasswordInput};
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, TransactionTrait};
 
@@ -34,7 +34,7 @@ impl PasswordReset {
 
     /// "I forgot my password": answered the same whatever the address; a link goes
     /// out afterwards if an active account has it (`LinkServices::answer_then_mail`).
-    pub async fn request(&self, input: &ForgotPasswordInput, client: &ClientMeta) -> Result<(), AppError> {
+    pub async fn request(&self, input: &EmailInput, client: &ClientMeta) -> Result<(), AppError> {
         let email = input.validate().map_err(AppError::validation)?;
         let this = self.clone();
         self.deps

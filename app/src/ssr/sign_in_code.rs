@@ -15,7 +15,7 @@ use crate::ssr::entity::users;
 use crate::ssr::mail::{Mail, outbox};
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
-use crate::validation::{CodeSignInInput, Password, RequestCodeInput, SIGN_IN_CODE_DIGITS, SignInCode};
+use crate::validation::{CodeSignInInput, EmailInput, Password, SIGN_IN_CODE_DIGITS, SignInCode};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -54,7 +54,7 @@ impl SignInCodes {
 
     /// "Mail me a code": answered the same whatever the address; a code goes out
     /// afterwards if an active account has it (`LinkServices::answer_then_mail`).
-    pub async fn request(&self, input: &RequestCodeInput, client: &ClientMeta) -> Result<(), AppError> {
+    pub async fn request(&self, input: &EmailInput, client: &ClientMeta) -> Result<(), AppError> {
         let email = input.validate().map_err(AppError::validation)?;
         let this = self.clone();
         self.deps

@@ -9,7 +9,7 @@ use app::model::UserData;
 use app::ssr::caller::{Caller, ClientMeta, SessionCookie};
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
-use app::validation::{CodeSignInInput, LoginInput, RegisterInput, RequestCodeInput};
+use app::validation::{CodeSignInInput, EmailInput, LoginInput, RegisterInput};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -79,7 +79,7 @@ pub async fn login(
 /// this address; the code (8 digits, 10 minutes, 5 tries, once) goes out only if
 /// an active one does. A newer code voids the older.
 #[utoipa::path(post, path = "/api/login/code", tag = "auth",
-    request_body(content = RequestCodeInput, content_type = "application/json"),
+    request_body(content = EmailInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Accepted: a code is mailed if an active account has this address", body = EmptyEnvelope),
         JsonBodyRejected,
@@ -89,7 +89,7 @@ pub async fn login(
 pub async fn request_code(
     State(state): State<AppState>,
     client: ClientMeta,
-    ApiJson(input): ApiJson<RequestCodeInput>,
+    ApiJson(input): ApiJson<EmailInput>,
 ) -> Result<Json<Envelope<serde_json::Value>>, AppError> {
     state.sign_in_code.request(&input, &client).await?;
     Ok(Json(Envelope::ok(serde_json::Value::Null)))

@@ -10,7 +10,7 @@ use app::model::UserData;
 use app::ssr::caller::{Caller, ClientMeta, SessionCookie};
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
-use app::validation::{ForgotPasswordInput, ResetPasswordInput, VerifyEmailInput};
+use app::validation::{EmailInput, ResetPasswordInput, VerifyEmailInput};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -105,7 +105,7 @@ pub async fn resend_verification(
 /// Ask for a link that resets a forgotten password. The same answer whether or not
 /// an account has this address; the link goes out only if one does.
 #[utoipa::path(post, path = "/api/password/forgot", tag = "email",
-    request_body(content = ForgotPasswordInput, content_type = "application/json"),
+    request_body(content = EmailInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Accepted: a link is mailed if an active account has this address", body = EmptyEnvelope),
         JsonBodyRejected,
@@ -115,7 +115,7 @@ pub async fn resend_verification(
 pub async fn forgot_password(
     State(state): State<AppState>,
     client: ClientMeta,
-    ApiJson(input): ApiJson<ForgotPasswordInput>,
+    ApiJson(input): ApiJson<EmailInput>,
 ) -> Result<Json<Envelope<serde_json::Value>>, AppError> {
     state.password_reset.request(&input, &client).await?;
     Ok(Json(Envelope::ok(serde_json::Value::Null)))

@@ -4,8 +4,8 @@
 
 use app::model::{AuditEvent, AuditPage, Role, SessionInfo, SessionsEnded, User, UserData, UserPage};
 use app::validation::{
-    CodeSignInInput, CreateUserInput, DeleteUserInput, ForgotPasswordInput, LoginInput, RegisterInput,
-    RequestCodeInput, ResetPasswordInput, UpdateUserInput, VerifyEmailInput,
+    CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, LoginInput, RegisterInput, ResetPasswordInput,
+    UpdateUserInput, VerifyEmailInput,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -153,7 +153,7 @@ pub enum CallerRefused {
         super::links::confirm_email_change,
         super::links::revert_email_change,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, RequestCodeInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ForgotPasswordInput, ResetPasswordInput)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address")),
 )]
 pub struct ApiDoc;
