@@ -94,6 +94,9 @@ impl Instance {
                 cmd.env_remove(var);
             }
         }
+        // Mail (verification links of the accounts the test registers) goes to a
+        // temporary directory, not `data/mail` under the package.
+        cmd.env("ROSTER_MAIL_DIR", std::env::temp_dir().join("roster-cluster-mail"));
         cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd
     }
