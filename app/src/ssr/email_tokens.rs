@@ -11,7 +11,7 @@ use crate::ssr::caller::ClientMeta;
 use crate::ssr::devices::KnownDevices;
 use crate::ssr::entity::email_tokens::{self, Column, Entity};
 use crate::ssr::entity::users;
-use crate::ssr::mail::MailSettings;
+use crate::ssr::mail::{Mail, MailSettings, outbox};
 use crate::ssr::sessions::SessionService;
 use crate::ssr::sessions::SessionToken;
 use crate::ssr::throttle::LoginThrottle;
@@ -65,7 +65,7 @@ impl std::fmt::Debug for LinkSecret {
 }
 
 impl LinkSecret {
-    fn generate() -> Self {
+    pub fn generate() -> Self {
         Self(SessionToken::generate())
     }
 
@@ -78,7 +78,8 @@ impl LinkSecret {
         self.0.expose()
     }
 
-    fn hash(&self) -> String {
+    /// What is stored of it.
+    pub fn hash(&self) -> String {
         self.0.hash()
     }
 }
@@ -182,6 +183,35 @@ impl LinkServices {
             .unwrap_or(Requested::Failed);
             metrics::counter!(metric, "outcome" => outcome.as_str()).increment(1);
         });
+        Ok(())
+    }
+
+    /// Stores a secret of `purpose` for the account by its hash (a newer one voids the
+    /// older) and queues the mail that carries it, in one transaction, so there is
+    /// never one without the other; then audits `token_issued`.
+    pub async fn issue_and_mail(
+        &self,
+        account: &users::Model,
+        purpose: Purpose,
+        ttl: Duration,
+        token_hash: String,
+        mail: &Mail,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        let txn = self.db.begin().await?;
+        issue_hashed(&txn, account.id, purpose, &account.email, ttl, token_hash).await?;
+        outbox::enqueue(&txn, mail).await?;
+        txn.commit().await?;
+        let detail = Some(purpose.as_str().to_owned());
+        self.audit
+            .record(
+                AuditAction::TokenIssued,
+                None,
+                Some((account.id, &account.email)),
+                client,
+                detail,
+            )
+            .await;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use crate::ssr::caller::ClientMeta;
 use crate::ssr::devices::Notify;
 use crate::ssr::email_tokens::{self, LinkSecret, LinkServices, Purpose};
 use crate::ssr::entity::users;
-use crate::ssr::mail::{Action, Mail, outbox};
+use crate::ssr::mail::{Action, Mail};
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
 use crate::validation::{EmailInput, ResetPasswordInput};
@@ -48,21 +48,11 @@ impl PasswordReset {
     }
 
     async fn send_link(&self, account: &users::Model, client: &ClientMeta) -> Result<(), AppError> {
-        let txn = self.deps.db.begin().await?;
-        let secret = email_tokens::issue(&txn, account.id, Purpose::PasswordReset, &account.email, self.ttl).await?;
-        outbox::enqueue(&txn, &self.compose(account, &secret)?).await?;
-        txn.commit().await?;
+        let secret = LinkSecret::generate();
+        let mail = self.compose(account, &secret)?;
         self.deps
-            .audit
-            .record(
-                AuditAction::TokenIssued,
-                None,
-                Some((account.id, &account.email)),
-                client,
-                Some(Purpose::PasswordReset.as_str().to_owned()),
-            )
-            .await;
-        Ok(())
+            .issue_and_mail(account, Purpose::PasswordReset, self.ttl, secret.hash(), &mail, client)
+            .await
     }
 
     fn compose(&self, account: &users::Model, secret: &LinkSecret) -> Result<Mail, AppError> {

@@ -9,10 +9,10 @@ use crate::error::AppError;
 use crate::model::{AuditAction, User};
 use crate::ssr::caller::ClientMeta;
 use crate::ssr::devices::Notify;
-use crate::ssr::email_tokens::{self, LinkServices, Purpose};
+use crate::ssr::email_tokens::{LinkServices, Purpose};
 use crate::ssr::entity::email_tokens::{self as rows, Column, Entity};
 use crate::ssr::entity::users;
-use crate::ssr::mail::{Mail, outbox};
+use crate::ssr::mail::Mail;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
 use crate::validation::{CodeSignInInput, EmailInput, Password, SIGN_IN_CODE_DIGITS, SignInCode};
@@ -70,22 +70,10 @@ impl SignInCodes {
     async fn send_code(&self, account: &users::Model, client: &ClientMeta) -> Result<(), AppError> {
         let code = generate_code();
         let hash = self.hasher.hash(&as_password(&code)?).await?;
-        let txn = self.deps.db.begin().await?;
-        email_tokens::issue_hashed(&txn, account.id, Purpose::SignInCode, &account.email, CODE_TTL, hash).await?;
-        outbox::enqueue(&txn, &self.compose(account, &code)?).await?;
-        txn.commit().await?;
-        let detail = Some(Purpose::SignInCode.as_str().to_owned());
+        let mail = self.compose(account, &code)?;
         self.deps
-            .audit
-            .record(
-                AuditAction::TokenIssued,
-                None,
-                Some((account.id, &account.email)),
-                client,
-                detail,
-            )
-            .await;
-        Ok(())
+            .issue_and_mail(account, Purpose::SignInCode, CODE_TTL, hash, &mail, client)
+            .await
     }
 
     fn compose(&self, account: &users::Model, code: &SignInCode) -> Result<Mail, AppError> {
