@@ -50,8 +50,11 @@ fn start_receiver() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
                 .lock()
                 .unwrap()
                 .push((path, String::from_utf8_lossy(&body).into_owned()));
-            let _ =
-                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+            // One request per connection, said so: a client that kept the connection
+            // for its next event would send it into a socket this loop has closed.
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+            );
         }
     });
     (port, received)
