@@ -146,7 +146,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     let sessions = SessionService::new(db.clone(), store, cache, policy, audit.clone());
     let throttle = LoginThrottle::new(db.clone(), settings.throttle_policy());
     let mail = mail_service(settings, &db)?;
-    let devices = KnownDevices::new(db.clone(), mail.settings.clone(), audit.clone());
+    let devices = KnownDevices::new(db.clone(), mail.settings.clone(), audit.clone(), sessions.clone());
     let links = LinkServices {
         db: db.clone(),
         mail: mail.settings.clone(),

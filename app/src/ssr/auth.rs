@@ -90,13 +90,10 @@ impl AuthService {
         let session = match self.require_verified_email {
             true => None,
             false => {
-                let mut session = self
-                    .sessions
-                    .start(user.id, client, Persistence::BrowserSession)
+                let session = self
+                    .devices
+                    .start_session(&account, client, Persistence::BrowserSession, Notify::No)
                     .await?;
-                // Noted once the session exists: a sign-in refused on the way (the session
-                // store unreachable) leaves no trace of a new browser.
-                session.device = Some(self.devices.signed_in(&account, client, Notify::No).await?);
                 Some(session)
             }
         };
@@ -191,13 +188,10 @@ impl AuthService {
         if let Some(previous) = previous {
             self.sessions.end(previous).await?;
         }
-        let mut session = self
-            .sessions
-            .start(user.id, client, Persistence::chosen(valid.remember))
+        let session = self
+            .devices
+            .start_session(&account, client, Persistence::chosen(valid.remember), Notify::Yes)
             .await?;
-        // Noted once the session exists: a sign-in refused on the way (the session
-        // store unreachable) leaves no trace of a new browser.
-        session.device = Some(self.devices.signed_in(&account, client, Notify::Yes).await?);
         self.audit
             .record(
                 AuditAction::SignIn,

@@ -18,7 +18,7 @@ use crate::ssr::caller::ClientMeta;
 use crate::ssr::entity::known_devices::{self, Column, Entity};
 use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail, MailSettings, outbox};
-use crate::ssr::sessions::SessionToken;
+use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
@@ -79,6 +79,7 @@ pub struct KnownDevices {
     db: DatabaseConnection,
     mail: MailSettings,
     audit: AuditLog,
+    sessions: SessionService,
 }
 
 /// What became of a sign-in from a browser the account had not used.
@@ -102,14 +103,36 @@ impl NewBrowser {
 }
 
 impl KnownDevices {
-    pub fn new(db: DatabaseConnection, mail: MailSettings, audit: AuditLog) -> Self {
-        Self { db, mail, audit }
+    pub fn new(db: DatabaseConnection, mail: MailSettings, audit: AuditLog, sessions: SessionService) -> Self {
+        Self {
+            db,
+            mail,
+            audit,
+            sessions,
+        }
     }
 
-    /// Called once a sign-in has succeeded: notes the browser for the account (and
-    /// queues the notice if it is new to it). Returns the device cookie's value to
-    /// set again, refreshing its lifetime: the browser's own, or a new one.
-    pub async fn signed_in(
+    /// How every sign-in ends, once the credentials, link or code checked out: a
+    /// new session for the account in this browser, and the browser noted (its
+    /// device cookie rides on the session). Noted only once the session exists, so a
+    /// sign-in refused on the way (the session store unreachable) leaves no trace of
+    /// a new browser.
+    pub async fn start_session(
+        &self,
+        account: &users::Model,
+        client: &ClientMeta,
+        persistence: Persistence,
+        notify: Notify,
+    ) -> Result<NewSession, AppError> {
+        let mut session = self.sessions.start(account.id, client, persistence).await?;
+        session.device = Some(self.signed_in(account, client, notify).await?);
+        Ok(session)
+    }
+
+    /// Notes the browser for the account (and queues the notice if it is new to it).
+    /// Returns the device cookie's value to set again, refreshing its lifetime: the
+    /// browser's own, or a new one.
+    async fn signed_in(
         &self,
         account: &users::Model,
         client: &ClientMeta,

@@ -143,14 +143,11 @@ impl PasswordReset {
             self.deps.sessions.end(previous).await?;
         }
         self.deps.sessions.end_all_for_user(account.id, None).await?;
-        let mut session = self
+        let session = self
             .deps
-            .sessions
-            .start(account.id, client, Persistence::BrowserSession)
+            .devices
+            .start_session(&account, client, Persistence::BrowserSession, Notify::No)
             .await?;
-        // Noted once the session exists: a sign-in refused on the way (the session
-        // store unreachable) leaves no trace of a new browser.
-        session.device = Some(self.deps.devices.signed_in(&account, client, Notify::No).await?);
         let who = Some((account.id, account.email.as_str()));
         let detail = Some(Purpose::PasswordReset.as_str().to_owned());
         self.deps

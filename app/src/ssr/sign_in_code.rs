@@ -206,14 +206,11 @@ impl SignInCodes {
         if let Some(previous) = previous {
             self.deps.sessions.end(previous).await?;
         }
-        let mut session = self
+        let session = self
             .deps
-            .sessions
-            .start(account.id, client, Persistence::chosen(valid.remember))
+            .devices
+            .start_session(&account, client, Persistence::chosen(valid.remember), Notify::Yes)
             .await?;
-        // Noted once the session exists: a sign-in refused on the way (the session
-        // store unreachable) leaves no trace of a new browser.
-        session.device = Some(self.deps.devices.signed_in(&account, client, Notify::Yes).await?);
         let who = Some((account.id, account.email.as_str()));
         let audit = &self.deps.audit;
         let detail = Some(Purpose::SignInCode.as_str().to_owned());

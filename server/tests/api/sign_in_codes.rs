@@ -96,7 +96,15 @@ async fn a_mailed_code_signs_in_once_and_proves_the_address(backend: Backend) {
         .await
         .assert_error(401, "invalid_code");
     // Typed with its grouping, in another case of the address: still the code.
-    let signed_in = use_code(&app, "ADA@example.com", &grouped).await;
+    // From a browser still signed in (Ada's first session): that session ends, as at
+    // any sign-in.
+    let signed_in = app
+        .post_json(
+            "/api/login/code/verify",
+            json!({ "email": "ADA@example.com", "code": grouped }),
+            Some(&ada.token),
+        )
+        .await;
     assert_eq!(signed_in.status, 200, "{}", signed_in.body);
     assert_eq!(signed_in.body["data"]["user"]["email"], "ada@example.com");
     assert_eq!(
@@ -106,6 +114,7 @@ async fn a_mailed_code_signs_in_once_and_proves_the_address(backend: Backend) {
     let token = signed_in.session_cookie(&app.cookie_name).expect("a session cookie");
     assert_ne!(token, ada.token);
     assert_eq!(app.me(Some(&token)).await.status, 200);
+    app.me(Some(&ada.token)).await.assert_error(401, "unauthenticated");
     // Once.
     use_code(&app, "ada@example.com", &code)
         .await
