@@ -32,8 +32,14 @@ pub enum AppError {
     EmailUnverified,
     #[error("This link is not valid: it may have expired or been used already. Ask for a new one.")]
     InvalidToken,
-    #[error("That code is not right, or it has expired. Check the mail, or ask for a new code.")]
+    #[error("That code is not right, or it has expired or been used already. Check it and try again.")]
     InvalidCode,
+    /// A sensitive change needs a fresh proof (password or code) from this session.
+    #[error("For your security, confirm it is you: enter your password (or a code from your authenticator app) again.")]
+    ReauthenticationRequired,
+    /// The change cannot be made in the state the account is in (the message says why).
+    #[error("{message}")]
+    Conflict { message: String },
     #[error("Too many attempts. Try again in {} minute(s).", retry_after_secs.div_ceil(60))]
     RateLimited { retry_after_secs: u64 },
     #[error("{message}")]
@@ -69,6 +75,8 @@ impl AppError {
             Self::EmailUnverified => "email_unverified",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCode => "invalid_code",
+            Self::ReauthenticationRequired => "reauthentication_required",
+            Self::Conflict { .. } => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest { .. } => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -84,10 +92,12 @@ impl AppError {
         match self {
             Self::ValidationFailed { .. } => 422,
             Self::EmailTaken => 409,
-            Self::InvalidCredentials | Self::Unauthenticated | Self::InvalidCode => 401,
+            Self::InvalidCredentials | Self::Unauthenticated | Self::InvalidCode | Self::ReauthenticationRequired => {
+                401
+            }
             Self::Forbidden | Self::AccountDisabled | Self::CrossSiteRequest | Self::EmailUnverified => 403,
             Self::InvalidToken => 400,
-            Self::LastAdmin => 409,
+            Self::LastAdmin | Self::Conflict { .. } => 409,
             Self::RateLimited { .. } => 429,
             Self::BadRequest { .. } => 400,
             Self::PayloadTooLarge => 413,
@@ -139,6 +149,8 @@ impl AppError {
             Self::EmailUnverified,
             Self::InvalidToken,
             Self::InvalidCode,
+            Self::ReauthenticationRequired,
+            Self::conflict("x"),
             Self::RateLimited { retry_after_secs: 60 },
             Self::bad_request("x"),
             Self::PayloadTooLarge,
@@ -154,6 +166,12 @@ impl AppError {
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::ValidationFailed {
             fields: FieldErrors::from([(field.to_string(), message.into())]),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict {
+            message: message.into(),
         }
     }
 

@@ -27,8 +27,9 @@ use leptos_router::{Lazy, SsrMode, path};
 
 use components::header::SiteHeader;
 use pages::{
-    AccountRoute, AdminAuditRoute, AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginCodeRoute,
-    LoginRoute, NotFoundPage, RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
+    AccountRoute, AccountSecurityRoute, AdminAuditRoute, AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute,
+    HomeRoute, LoginCodeRoute, LoginRoute, LoginSecondFactorRoute, NotFoundPage, RegisterRoute, ResetPasswordRoute,
+    RevertEmailRoute, VerifyEmailRoute,
 };
 
 /// Where the client files come from when not from this server: a CDN's base URL
@@ -107,8 +108,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
                     <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                     <Route path=path!("/login/code") view={Lazy::<LoginCodeRoute>::new()} />
+                    <Route path=path!("/login/second-factor") view={Lazy::<LoginSecondFactorRoute>::new()} />
                     // Async: the signed-out redirect must be decided before any byte is sent.
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account/security") view={Lazy::<AccountSecurityRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} />

@@ -53,6 +53,69 @@ pub struct UserData {
     pub user: User,
 }
 
+/// A way to pass sign-in's second step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorMethod {
+    /// A code from an authenticator app.
+    Totp,
+    /// One of the account's single-use recovery codes.
+    RecoveryCode,
+}
+
+/// What a sign-in's first step (password or emailed code) leads to: signed in, or a
+/// second step to take at `/api/login/second-factor` (the pending cookie is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    SignedIn {
+        user: User,
+    },
+    SecondFactorRequired {
+        /// Always true: what clients switch on.
+        second_factor_required: bool,
+        methods: Vec<SecondFactorMethod>,
+    },
+}
+
+/// An account's second factors, as its owner sees them (never a secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecondFactorStatus {
+    /// An authenticator app guards sign-in.
+    pub totp: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
+    /// How sign-in's second step can be passed (empty: there is none).
+    pub methods: Vec<SecondFactorMethod>,
+}
+
+/// An authenticator app being set up: the secret to type in, or the URI a QR code
+/// carries. Nothing guards sign-in until the first code is confirmed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TotpEnrolment {
+    /// Base 32, as apps take it typed.
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+/// New recovery codes, shown once: only their hashes are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// Until when this session counts as recently proven (`ROSTER_REAUTH_WINDOW`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Reauthenticated {
+    pub reauthenticated_until: DateTime<Utc>,
+}
+
 /// One page of a user listing. `next_cursor` is null on the last page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -162,10 +225,23 @@ pub enum AuditAction {
     /// A sign-in from a browser the account had not used before (the detail says
     /// whether its owner was mailed a notice).
     NewDevice,
+    /// An authenticator app now guards sign-in (its first code confirmed).
+    SecondFactorEnabled,
+    /// The authenticator app was turned off (by its owner; an administrator's
+    /// reset is `SecondFactorsReset`).
+    SecondFactorDisabled,
+    /// An administrator removed an account's second factors.
+    SecondFactorsReset,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRegenerated,
+    /// A recovery code was used up (the detail says what for).
+    RecoveryCodeUsed,
+    /// A session proved again who holds it (password or code).
+    Reauthenticated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 24] = [
         Self::Registered,
         Self::SignIn,
         Self::SignInFailed,
@@ -184,6 +260,12 @@ impl AuditAction {
         Self::EmailVerified,
         Self::EmailUnverified,
         Self::NewDevice,
+        Self::SecondFactorEnabled,
+        Self::SecondFactorDisabled,
+        Self::SecondFactorsReset,
+        Self::RecoveryCodesRegenerated,
+        Self::RecoveryCodeUsed,
+        Self::Reauthenticated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +288,12 @@ impl AuditAction {
             Self::EmailVerified => "email_verified",
             Self::EmailUnverified => "email_unverified",
             Self::NewDevice => "new_device",
+            Self::SecondFactorEnabled => "second_factor_enabled",
+            Self::SecondFactorDisabled => "second_factor_disabled",
+            Self::SecondFactorsReset => "second_factors_reset",
+            Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::Reauthenticated => "reauthenticated",
         }
     }
 

@@ -7,6 +7,10 @@ pub const REGISTER: &str = "/register";
 pub const LOGIN: &str = "/login";
 /// Where signed-in visitors land.
 pub const ACCOUNT: &str = "/account";
+/// Second factors: the authenticator app and recovery codes.
+pub const ACCOUNT_SECURITY: &str = "/account/security";
+/// Sign-in's second step (a code from the app, or a recovery code).
+pub const LOGIN_SECOND_FACTOR: &str = "/login/second-factor";
 /// The list of one's sessions on the account page (linked from the new-device notice).
 pub const ACCOUNT_SESSIONS: &str = "/account#sessions";
 pub const ADMIN_USERS: &str = "/admin/users";
@@ -24,7 +28,7 @@ pub const LOGIN_CODE: &str = "/login/code";
 /// Where the old address's link that undoes a change leads (`?token=`, likewise).
 pub const REVERT_EMAIL: &str = "/email/revert";
 
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 14] = [
     HOME,
     REGISTER,
     LOGIN,
@@ -37,4 +41,6 @@ pub const ALL: [&str; 12] = [
     CHANGE_EMAIL,
     REVERT_EMAIL,
     LOGIN_CODE,
+    ACCOUNT_SECURITY,
+    LOGIN_SECOND_FACTOR,
 ];

@@ -52,10 +52,15 @@ pub enum Action {
     /// End every session of an account (an administrator's remedy for a stolen
     /// device; users sign out their own other sessions with `RevokeOwnSessions`).
     EndUserSessions,
+    /// Set up, confirm and turn off one's own authenticator app and recovery codes.
+    ManageOwnSecondFactors,
+    /// Remove another account's second factors (an administrator's remedy for a
+    /// lost phone).
+    ResetSecondFactors,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -70,6 +75,8 @@ impl Action {
         Self::RevokeOwnSessions,
         Self::ResendVerification,
         Self::EndUserSessions,
+        Self::ManageOwnSecondFactors,
+        Self::ResetSecondFactors,
     ];
 }
 
@@ -108,8 +115,14 @@ pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
         Actor::Admin(_) => Decision::Allow,
         Actor::User(_) => match (action, target) {
             (
-                ReadUser | UpdateProfile | ChangePassword | DeleteUser | ListOwnSessions | RevokeOwnSessions
-                | ResendVerification,
+                ReadUser
+                | UpdateProfile
+                | ChangePassword
+                | DeleteUser
+                | ListOwnSessions
+                | RevokeOwnSessions
+                | ResendVerification
+                | ManageOwnSecondFactors,
                 Target::Myself,
             ) => Decision::Allow,
             // A user never changes their own role or flag, and never touches others.
@@ -161,6 +174,10 @@ mod tests {
             (ResendVerification, Target::Myself, Allow, Allow),
             (EndUserSessions, Target::Myself, Forbidden, Allow),
             (EndUserSessions, Target::Other, Forbidden, Allow),
+            (ManageOwnSecondFactors, Target::Myself, Allow, Allow),
+            (ManageOwnSecondFactors, Target::Other, Forbidden, Allow),
+            (ResetSecondFactors, Target::Myself, Forbidden, Allow),
+            (ResetSecondFactors, Target::Other, Forbidden, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(

@@ -545,6 +545,133 @@ impl SignInCode {
     }
 }
 
+/// How many digits an authenticator app's code has (RFC 6238's usual 6).
+pub const TOTP_DIGITS: usize = 6;
+/// How many characters a recovery code has (without its dashes): 80 random bits.
+pub const RECOVERY_CODE_CHARS: usize = 16;
+/// The letters recovery codes are written in: Crockford's base 32, lower case
+/// (no i, l, o or u, which read like other characters).
+pub const RECOVERY_CODE_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// A code that proves the second factor: six digits from an authenticator app, or
+/// one of the account's recovery codes. Spaces and dashes are ignored, and a
+/// recovery code is read as Crockford's base 32 reads (any case; i and l as 1, o as 0).
+#[derive(Clone, PartialEq, Eq)]
+pub enum FactorCode {
+    Totp(String),
+    Recovery(String),
+}
+
+impl std::fmt::Debug for FactorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Totp(_) => f.write_str("FactorCode::Totp(<redacted>)"),
+            Self::Recovery(_) => f.write_str("FactorCode::Recovery(<redacted>)"),
+        }
+    }
+}
+
+impl FactorCode {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let compact: String = raw
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if compact.is_empty() {
+            return Err("Enter the code from your authenticator app, or a recovery code.".into());
+        }
+        if compact.len() == TOTP_DIGITS && compact.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Self::Totp(compact));
+        }
+        let read: String = compact
+            .chars()
+            .map(|c| match c {
+                'i' | 'l' => '1',
+                'o' => '0',
+                other => other,
+            })
+            .collect();
+        if read.len() == RECOVERY_CODE_CHARS && read.bytes().all(|b| RECOVERY_CODE_ALPHABET.contains(&b)) {
+            return Ok(Self::Recovery(read));
+        }
+        Err(format!(
+            "Enter the {TOTP_DIGITS} digits your authenticator app shows, or a recovery code (four groups of four)."
+        ))
+    }
+
+    /// Only an authenticator app's code (setting one up is confirmed with the app).
+    pub fn parse_totp(raw: &str) -> Result<String, String> {
+        match Self::parse(raw) {
+            Ok(Self::Totp(digits)) => Ok(digits),
+            _ => Err(format!("Enter the {TOTP_DIGITS} digits your authenticator app shows.")),
+        }
+    }
+}
+
+/// A second-factor code, as typed: signing in's second step, and confirming an
+/// authenticator app (where only its code will do).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct FactorCodeInput {
+    /// Six digits from the authenticator app, or a recovery code.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub code: String,
+}
+
+impl FactorCodeInput {
+    pub fn validate(&self) -> Result<FactorCode, FieldErrors> {
+        FactorCode::parse(&self.code).map_err(|e| FieldErrors::from([("code".to_string(), e)]))
+    }
+
+    pub fn validate_totp(&self) -> Result<String, FieldErrors> {
+        FactorCode::parse_totp(&self.code).map_err(|e| FieldErrors::from([("code".to_string(), e)]))
+    }
+}
+
+/// Proof that the person at the keyboard holds the account: the password, or a
+/// second-factor code. Asked before sensitive changes (`ssr::reauth`) and to turn a
+/// factor off.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ProofInput {
+    /// The account's password.
+    pub password: Option<String>,
+    /// Or a code from the authenticator app, or a recovery code.
+    pub code: Option<String>,
+}
+
+/// A proof as checked: which kind was given.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    Password(Password),
+    Code(FactorCode),
+}
+
+impl ProofInput {
+    pub fn validate(&self) -> Result<Proof, FieldErrors> {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if given(&self.password) {
+            let raw = self.password.as_deref().unwrap_or_default();
+            return Password::parse_existing(raw)
+                .map(Proof::Password)
+                .map_err(|e| FieldErrors::from([("password".to_string(), e)]));
+        }
+        if given(&self.code) {
+            let raw = self.code.as_deref().unwrap_or_default();
+            return FactorCode::parse(raw)
+                .map(Proof::Code)
+                .map_err(|e| FieldErrors::from([("code".to_string(), e)]));
+        }
+        Err(FieldErrors::from([(
+            "password".to_string(),
+            "Enter your password (or a code from your authenticator app).".to_string(),
+        )]))
+    }
+}
+
 /// Signing in with the code mailed to the address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -887,5 +1014,61 @@ mod tests {
     fn login_requires_both_fields() {
         let errors = LoginInput::default().validate().unwrap_err();
         assert!(errors.contains_key("email") && errors.contains_key("password"));
+    }
+}
+
+#[cfg(test)]
+mod factor_code_tests {
+    use super::*;
+
+    #[test]
+    fn six_digits_are_an_app_code_sixteen_base32_letters_a_recovery_code() {
+        assert_eq!(FactorCode::parse(" 123 456 "), Ok(FactorCode::Totp("123456".into())));
+        assert_eq!(
+            FactorCode::parse("ABCD-EFGH-JKMN-PQRS"),
+            Ok(FactorCode::Recovery("abcdefghjkmnpqrs".into()))
+        );
+        // Read as Crockford's base 32 reads: i and l are 1, o is 0.
+        assert_eq!(
+            FactorCode::parse("iLoO-0000-0000-0000"),
+            Ok(FactorCode::Recovery("1100000000000000".into()))
+        );
+        for wrong in [
+            "",
+            "12345",
+            "1234567",
+            "abcd-efgh-jkmn-pqr",
+            "abcd-efgh-jkmn-pqru",
+            "12345a",
+        ] {
+            assert!(FactorCode::parse(wrong).is_err(), "{wrong:?}");
+        }
+        assert!(
+            FactorCode::parse_totp("abcd-efgh-jkmn-pqrs").is_err(),
+            "setting up takes the app's code"
+        );
+        assert_eq!(FactorCode::parse_totp("000 001"), Ok("000001".into()));
+        assert_eq!(
+            format!("{:?}", FactorCode::parse("123456").unwrap()),
+            "FactorCode::Totp(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn a_proof_is_the_password_or_a_code() {
+        let proof = |password: Option<&str>, code: Option<&str>| {
+            ProofInput {
+                password: password.map(str::to_owned),
+                code: code.map(str::to_owned),
+            }
+            .validate()
+        };
+        assert!(matches!(proof(Some("hunter2 hunter2"), None), Ok(Proof::Password(_))));
+        assert!(matches!(
+            proof(Some("  "), Some("123456")),
+            Ok(Proof::Code(FactorCode::Totp(_)))
+        ));
+        assert!(proof(None, None).unwrap_err().contains_key("password"));
+        assert!(proof(None, Some("12")).unwrap_err().contains_key("code"));
     }
 }

@@ -13,6 +13,7 @@ mod m20261130_000007_breached_passwords;
 mod m20261130_000008_mail_outbox;
 mod m20261130_000009_email_tokens;
 mod m20261130_000010_known_devices;
+mod m20261130_000011_second_factors;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_mail_outbox::Migration),
             Box::new(m20261130_000009_email_tokens::Migration),
             Box::new(m20261130_000010_known_devices::Migration),
+            Box::new(m20261130_000011_second_factors::Migration),
         ]
     }
 }

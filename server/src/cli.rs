@@ -1,10 +1,11 @@
 //! The command line: `roster [serve]`, `roster migrate up|down|status|fresh`, and
 //! the operator commands (`create-admin`, `backup`, `restore`, `seed`, `sessions`,
-//! `assets`, `breached-passwords`).
+//! `assets`, `breached-passwords`, `secrets`).
 //! Every failure ends in one line on stderr and a non-zero exit code.
 
 use crate::configuration::{
-    AssetsAction, BreachedPasswordsAction, Cli, Command, MigrateAction, SessionStoreKind, SessionsAction, Settings,
+    AssetsAction, BreachedPasswordsAction, Cli, Command, MigrateAction, SecretsAction, SessionStoreKind,
+    SessionsAction, Settings,
 };
 use crate::startup::{Application, connect_database};
 use crate::telemetry;
@@ -66,6 +67,15 @@ pub async fn run() -> ExitCode {
         Command::Backup { out } => backup(&cli.settings, out).await,
         Command::Seed { users, first } => seed(&cli.settings, first, users).await,
         Command::BreachedPasswords { action } => breached_passwords(&cli.settings, action).await,
+        Command::Secrets {
+            action: SecretsAction::GenerateKey,
+        } => {
+            println!("{}", app::ssr::secret_box::generate_key_hex());
+            Ok(())
+        }
+        Command::Secrets {
+            action: SecretsAction::Rotate,
+        } => rotate_secrets(&cli.settings).await,
         Command::Assets {
             action: AssetsAction::List,
         } => list_assets(&cli.settings),
@@ -125,6 +135,27 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Strin
             }
         }
     }
+    Ok(())
+}
+
+/// Seals every stored second-factor secret again under the current key.
+async fn rotate_secrets(settings: &Settings) -> Result<(), String> {
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let state = crate::startup::build_state(settings, db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let resealed = state
+        .second_factors
+        .reseal_all()
+        .await
+        .map_err(|e| format!("cannot seal the secrets again: {e}"))?;
+    println!(
+        "{resealed} secret(s) sealed again under key {}; the previous keys can now be removed",
+        state.second_factors.secrets().current_key_id()
+    );
     Ok(())
 }
 

@@ -91,6 +91,11 @@ pub enum Command {
         #[command(subcommand)]
         action: BreachedPasswordsAction,
     },
+    /// The key that encrypts second-factor secrets (ROSTER_SECRET_KEY).
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
     /// Inspect or change the database schema.
     Migrate {
         #[command(subcommand)]
@@ -105,6 +110,16 @@ pub enum BreachedPasswordsAction {
     Import { file: std::path::PathBuf },
     /// Forget every imported hash.
     Clear,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SecretsAction {
+    /// Print a new random key (64 hex digits) for ROSTER_SECRET_KEY.
+    GenerateKey,
+    /// Seal every stored secret again under ROSTER_SECRET_KEY. After a rotation (the
+    /// new key in ROSTER_SECRET_KEY, the old one in ROSTER_SECRET_KEY_PREVIOUS), run
+    /// this, then drop the old key. Safe to run again, and while servers run.
+    Rotate,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -346,6 +361,31 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_RESET_TTL", default_value = "1h", value_parser = parse_duration, global = true)]
     pub reset_ttl: Duration,
 
+    /// The key that encrypts second-factor secrets at rest: 64 hex digits (256
+    /// bits; `roster secrets generate-key` makes one). Required with --production;
+    /// in development, when unset, one is generated into ROSTER_SECRET_KEY_FILE.
+    #[arg(long, env = "ROSTER_SECRET_KEY", hide_env_values = true, value_parser = parse_secret_key, global = true)]
+    pub secret_key: Option<SecretKeyHex>,
+
+    /// Keys that sealed secrets before a rotation (comma-separated): they still
+    /// open what they sealed until `roster secrets rotate` seals it again.
+    #[arg(long, env = "ROSTER_SECRET_KEY_PREVIOUS", value_delimiter = ',', hide_env_values = true, value_parser = parse_secret_key, global = true)]
+    pub secret_key_previous: Vec<SecretKeyHex>,
+
+    /// Where development keeps its generated key when ROSTER_SECRET_KEY is unset.
+    #[arg(
+        long,
+        env = "ROSTER_SECRET_KEY_FILE",
+        default_value = "data/secret.key",
+        global = true
+    )]
+    pub secret_key_file: std::path::PathBuf,
+
+    /// How long a sign-in or a typed password or code counts as recent proof for
+    /// sensitive changes (second factors, recovery codes, roles).
+    #[arg(long, env = "ROSTER_REAUTH_WINDOW", default_value = "10m", value_parser = parse_duration, global = true)]
+    pub reauth_window: Duration,
+
     /// The product's name, as mail calls it.
     #[arg(long, env = "ROSTER_PRODUCT_NAME", default_value = "Roster", global = true)]
     pub product_name: String,
@@ -510,6 +550,26 @@ pub(crate) fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
+/// A secret key as configured: 64 hex digits, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKeyHex(pub String);
+
+impl std::fmt::Debug for SecretKeyHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKeyHex(<redacted>)")
+    }
+}
+
+fn parse_secret_key(raw: &str) -> Result<SecretKeyHex, String> {
+    let key = raw.trim();
+    let is_hex = key.len() == app::ssr::secret_box::KEY_BYTES * 2 && key.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex {
+        Ok(SecretKeyHex(key.to_ascii_lowercase()))
+    } else {
+        Err("expected 64 hex digits (256 bits); `roster secrets generate-key` makes one".into())
+    }
+}
+
 fn parse_database_url(raw: &str) -> Result<String, String> {
     let url = raw.trim();
     if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -670,6 +730,25 @@ mod tests {
         assert!(err.contains("sqlite://PATH or postgres://"), "{err}");
         assert!(parse(&["--session-ttl", "0s"]).is_err());
         assert!(parse(&["--db-max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn a_secret_key_is_64_hex_digits_and_never_shown() {
+        let key = "ab".repeat(32);
+        let cli = parse(&[
+            "--secret-key",
+            &key,
+            "--secret-key-previous",
+            &format!("{},{}", "01".repeat(32), "CD".repeat(32)),
+        ])
+        .unwrap();
+        assert_eq!(cli.settings.secret_key, Some(SecretKeyHex(key.clone())));
+        assert_eq!(cli.settings.secret_key_previous.len(), 2);
+        assert_eq!(cli.settings.secret_key_previous[1].0, "cd".repeat(32));
+        assert!(!format!("{:?}", cli.settings).contains(&key), "Debug never shows a key");
+        let err = parse(&["--secret-key", "abcd"]).unwrap_err().to_string();
+        assert!(err.contains("--secret-key") && err.contains("64 hex digits"), "{err}");
+        assert_eq!(parse(&[]).unwrap().settings.reauth_window, Duration::from_secs(600));
     }
 
     #[test]

@@ -17,7 +17,10 @@ use app::ssr::mail::{MailService, MailSettings};
 use app::ssr::password::PasswordHasher;
 use app::ssr::password_reset::PasswordReset;
 use app::ssr::principal_cache::PrincipalCache;
+use app::ssr::reauth::Reauth;
 use app::ssr::replica::Reads;
+use app::ssr::second_factor::SecondFactors;
+use app::ssr::secret_box::SecretBox;
 use app::ssr::sessions::{
     DbSessionStore, DirectorySessionStore, MeteredStore, RedisSessionStore, SessionService, SessionStore, StoreError,
 };
@@ -53,6 +56,8 @@ pub enum StartupError {
     SessionStore(app::ssr::sessions::StoreError),
     #[error("cannot set up mail: {0}")]
     Mail(String),
+    #[error("secret key: {0}")]
+    SecretKey(String),
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -157,8 +162,15 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     };
     let verification = EmailVerification::new(links.clone(), chrono_duration(settings.verify_ttl));
     let email_change = EmailChange::new(links.clone(), chrono_duration(settings.verify_ttl));
-    let sign_in_code = SignInCodes::new(links.clone(), hasher.clone());
-    let password_reset = PasswordReset::new(links, hasher.clone(), chrono_duration(settings.reset_ttl));
+    let reauth = Reauth::new(db.clone(), sessions.clone(), chrono_duration(settings.reauth_window));
+    let second_factors = SecondFactors::new(links.clone(), hasher.clone(), secret_box(settings)?, reauth.clone());
+    let sign_in_code = SignInCodes::new(links.clone(), hasher.clone(), second_factors.clone());
+    let password_reset = PasswordReset::new(
+        links,
+        hasher.clone(),
+        chrono_duration(settings.reset_ttl),
+        second_factors.clone(),
+    );
     Ok(AppState::new(Services {
         auth: AuthService::new(
             db.clone(),
@@ -168,6 +180,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
             audit.clone(),
             verification.clone(),
             devices,
+            second_factors.clone(),
             settings.require_verified_email,
         ),
         users: UserService::new(
@@ -177,11 +190,13 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
             audit.clone(),
             verification.clone(),
             email_change.clone(),
+            reauth,
         )
         .reading_from(reads.clone()),
         verification,
         password_reset,
         sign_in_code,
+        second_factors,
         email_change,
         reads,
         sessions,
@@ -191,6 +206,50 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
         mail,
         db,
     }))
+}
+
+/// The key that seals second-factor secrets: `ROSTER_SECRET_KEY` (with the previous
+/// keys of a rotation). Production refuses to start without it: a key made up at
+/// start-up would lose every secret at the next restart. In development one is
+/// generated once into `ROSTER_SECRET_KEY_FILE` (readable by its owner only) and
+/// read from there afterwards.
+pub fn secret_box(settings: &Settings) -> Result<SecretBox, StartupError> {
+    let previous: Vec<String> = settings.secret_key_previous.iter().map(|k| k.0.clone()).collect();
+    let current = match (&settings.secret_key, settings.production) {
+        (Some(key), _) => key.0.clone(),
+        (None, true) => {
+            return Err(StartupError::SecretKey(
+                "ROSTER_SECRET_KEY is required in production (64 hex digits: `roster secrets generate-key`)".into(),
+            ));
+        }
+        (None, false) => development_key(&settings.secret_key_file)?,
+    };
+    SecretBox::new(&current, &previous).map_err(|e| StartupError::SecretKey(e.to_string()))
+}
+
+fn development_key(path: &std::path::Path) -> Result<String, StartupError> {
+    let failed = |e: std::io::Error| StartupError::SecretKey(format!("{}: {e}", path.display()));
+    match std::fs::read_to_string(path) {
+        Ok(key) => return Ok(key.trim().to_owned()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(e)),
+        Err(_) => {}
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let key = app::ssr::secret_box::generate_key_hex();
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+    }
+    .map_err(failed)?;
+    std::io::Write::write_all(&mut file, format!("{key}\n").as_bytes()).map_err(failed)?;
+    tracing::warn!(path = %path.display(), "generated a secret key for development; set ROSTER_SECRET_KEY in production");
+    Ok(key)
 }
 
 /// SMTP when a server is configured, otherwise .eml files (with their links logged
@@ -487,6 +546,16 @@ async fn sweep_expired_sessions(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "browsers not seen for 400 days forgotten"),
             Err(err) => tracing::warn!(error = %err, "known-browser sweep failed"),
+        }
+        let now = chrono::Utc::now();
+        match app::ssr::second_factor::sweep_pending_sign_ins(&state.db, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired pending sign-ins removed"),
+            Err(err) => tracing::warn!(error = %err, "pending sign-in sweep failed"),
+        }
+        let window = state.second_factors.reauth().window();
+        if let Err(err) = app::ssr::reauth::sweep(&state.db, now, window).await {
+            tracing::warn!(error = %err, "re-authentication proof sweep failed");
         }
     }
 }

@@ -157,6 +157,7 @@ fn production_mode_logs_json() {
     let port = free_port();
     let mut child = roster(&dir)
         .args(["--production", "--addr", &format!("127.0.0.1:{port}")])
+        .env("ROSTER_SECRET_KEY", "ab".repeat(32))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -170,6 +171,61 @@ fn production_mode_logs_json() {
     let line: serde_json::Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first}"));
     assert_eq!(line["level"], "INFO", "{line}");
     assert!(line["message"].as_str().is_some(), "{line}");
+}
+
+#[test]
+fn production_needs_a_secret_key_and_development_makes_one_once() {
+    let dir = temp_dir("secretkey");
+    let refused = roster(&dir)
+        .args(["--production", "migrate", "status"])
+        .output()
+        .unwrap();
+    let started = roster(&dir)
+        .args(["--production", "--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(
+        refused.status.success(),
+        "commands that need no key still run: {}",
+        stderr(&refused)
+    );
+    assert!(!started.status.success());
+    assert!(
+        stderr(&started).contains("ROSTER_SECRET_KEY is required in production"),
+        "{}",
+        stderr(&started)
+    );
+    // Development: generated into data/secret.key (owner-only), then read back.
+    let rotate = || roster(&dir).args(["secrets", "rotate"]).output().unwrap();
+    let first = rotate();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let key = std::fs::read_to_string(dir.join("data/secret.key")).unwrap();
+    assert_eq!(key.trim().len(), 64);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.join("data/secret.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let second = rotate();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data/secret.key")).unwrap(),
+        key,
+        "made once"
+    );
+    assert!(String::from_utf8_lossy(&second.stdout).contains("0 secret(s) sealed again"));
+    let generated = roster(&dir).args(["secrets", "generate-key"]).output().unwrap();
+    let printed = String::from_utf8_lossy(&generated.stdout).trim().to_owned();
+    assert!(
+        printed.len() == 64 && printed.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{printed}"
+    );
+    let bad = roster(&dir)
+        .args(["--secret-key", "short", "secrets", "rotate"])
+        .output()
+        .unwrap();
+    assert!(stderr(&bad).contains("64 hex digits"), "{}", stderr(&bad));
 }
 
 #[test]

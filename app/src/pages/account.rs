@@ -62,6 +62,11 @@ fn AccountDetails(user: User, profile_saved: RwSignal<bool>, email_pending: RwSi
                 </dl>
                 <LogoutButton />
             </section>
+            <section class="card" aria-labelledby="security-link-title">
+                <h2 id="security-link-title">"Two-step sign-in"</h2>
+                <p>"Ask for a code from your phone as well as your password when you sign in."</p>
+                <p><a href=paths::ACCOUNT_SECURITY data-testid="security-link">"Security settings →"</a></p>
+            </section>
             <ProfileForm user=user.clone() saved=profile_saved pending=email_pending />
             <PasswordForm />
             <SessionList />

@@ -1,4 +1,5 @@
 mod account;
+mod account_security;
 mod admin;
 mod change_email;
 mod forbidden;
@@ -6,6 +7,7 @@ mod forgot_password;
 mod home;
 mod login;
 mod login_code;
+mod login_second_factor;
 mod not_found;
 mod register;
 mod reset_password;
@@ -15,6 +17,7 @@ pub use not_found::NotFoundPage;
 
 use crate::paths;
 use account::AccountPage;
+use account_security::AccountSecurityPage;
 use admin::{AdminAuditPage, AdminUsersPage};
 use change_email::{ChangeEmailPage, RevertEmailPage};
 use forgot_password::ForgotPasswordPage;
@@ -23,6 +26,7 @@ use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 use login::LoginPage;
 use login_code::LoginCodePage;
+use login_second_factor::LoginSecondFactorPage;
 use register::RegisterPage;
 use reset_password::ResetPasswordPage;
 use verify_email::VerifyEmailPage;
@@ -52,7 +56,7 @@ macro_rules! lazy_pages {
 /// in cargo-leptos' split manifest (`__<route, snake case>_view_<hash>`): the server
 /// announces the chunk of the page it renders (`ssr::page_chunks`). A page added to
 /// `lazy_pages!` gets its line here (a server test checks that every route has one).
-pub const PAGE_CHUNKS: [(&str, &str); 12] = [
+pub const PAGE_CHUNKS: [(&str, &str); 14] = [
     (paths::HOME, "__home_route_view_"),
     (paths::REGISTER, "__register_route_view_"),
     (paths::LOGIN, "__login_route_view_"),
@@ -65,6 +69,8 @@ pub const PAGE_CHUNKS: [(&str, &str); 12] = [
     (paths::CHANGE_EMAIL, "__change_email_route_view_"),
     (paths::REVERT_EMAIL, "__revert_email_route_view_"),
     (paths::LOGIN_CODE, "__login_code_route_view_"),
+    (paths::ACCOUNT_SECURITY, "__account_security_route_view_"),
+    (paths::LOGIN_SECOND_FACTOR, "__login_second_factor_route_view_"),
 ];
 
 lazy_pages! {
@@ -80,4 +86,6 @@ lazy_pages! {
     ChangeEmailRoute => ChangeEmailPage,
     RevertEmailRoute => RevertEmailPage,
     LoginCodeRoute => LoginCodePage,
+    AccountSecurityRoute => AccountSecurityPage,
+    LoginSecondFactorRoute => LoginSecondFactorPage,
 }

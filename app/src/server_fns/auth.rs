@@ -2,7 +2,7 @@
 //! (`AuthService`, `SignInCodes`, `SessionService`).
 
 use crate::error::AppError;
-use crate::model::User;
+use crate::model::{LoginOutcome, User};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -29,7 +29,7 @@ pub async fn register(name: String, email: String, password: String) -> Result<U
 /// `remember` is the "keep me signed in" checkbox: `Some(true)` when ticked, absent
 /// otherwise (an unticked box sends nothing in a form post).
 #[server(prefix = "/rpc", endpoint = "login")]
-pub async fn login(email: String, password: String, remember: Option<bool>) -> Result<User, AppError> {
+pub async fn login(email: String, password: String, remember: Option<bool>) -> Result<LoginOutcome, AppError> {
     serve(|call| async move {
         let remember = remember.unwrap_or(false);
         let input = crate::validation::LoginInput {
@@ -38,10 +38,8 @@ pub async fn login(email: String, password: String, remember: Option<bool>) -> R
             remember,
         };
         let previous = call.session_token();
-        let (user, session) = call.state.auth.login(&input, &call.client(), previous.as_ref()).await?;
-        call.start_session(&session);
-        call.redirect(crate::paths::ACCOUNT);
-        Ok(user)
+        let step = call.state.auth.login(&input, &call.client(), previous.as_ref()).await?;
+        Ok(call.after_first_step(step))
     })
     .await
 }
@@ -66,7 +64,7 @@ pub async fn request_sign_in_code(email: String) -> Result<(), AppError> {
 
 /// Signs in with the code mailed to the address this browser asked a code for.
 #[server(prefix = "/rpc", endpoint = "login/code/verify")]
-pub async fn sign_in_with_code(code: String, remember: Option<bool>) -> Result<User, AppError> {
+pub async fn sign_in_with_code(code: String, remember: Option<bool>) -> Result<LoginOutcome, AppError> {
     serve(|call| async move {
         // No address kept: the code was asked for in another browser, or over ten
         // minutes ago; either way there is no code to check here.
@@ -77,13 +75,36 @@ pub async fn sign_in_with_code(code: String, remember: Option<bool>) -> Result<U
             remember: remember.unwrap_or(false),
         };
         let previous = call.session_token();
-        let (user, session) = call
+        let step = call
             .state
             .sign_in_code
             .sign_in(&input, &call.client(), previous.as_ref())
             .await?;
-        call.start_session(&session);
         call.set_cookie(call.state.cookies.clear_code_email());
+        Ok(call.after_first_step(step))
+    })
+    .await
+}
+
+/// Sign-in's second step: a code from the authenticator app, or a recovery code,
+/// for the sign-in this browser started. A sign-in that is gone (expired, out of
+/// tries, or never started) answers `unauthenticated`: start again.
+#[server(prefix = "/rpc", endpoint = "login/second-factor")]
+pub async fn complete_sign_in(code: String) -> Result<User, AppError> {
+    serve(|call| async move {
+        let input = crate::validation::FactorCodeInput { code };
+        let pending = call.pending_sign_in();
+        let previous = call.session_token();
+        let result = call
+            .state
+            .second_factors
+            .complete_sign_in(pending.as_ref(), &input, &call.client(), previous.as_ref())
+            .await;
+        if matches!(result, Ok(_) | Err(AppError::Unauthenticated)) {
+            call.set_cookie(call.state.cookies.clear_pending_sign_in());
+        }
+        let (user, session) = result?;
+        call.start_session(&session);
         call.redirect(crate::paths::ACCOUNT);
         Ok(user)
     })

@@ -28,24 +28,23 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
     .await
 }
 
-/// Sets the new password with the reset link this browser followed; signs in here.
+/// Sets the new password with the reset link this browser followed; signs in here
+/// (with a second factor, after its code).
 #[server(prefix = "/rpc", endpoint = "password/reset")]
-pub async fn reset_password(password: String) -> Result<User, AppError> {
+pub async fn reset_password(password: String) -> Result<crate::model::LoginOutcome, AppError> {
     serve(|call| async move {
         let input = crate::validation::ResetPasswordInput {
             token: call.link_secret(Purpose::PasswordReset),
             password,
         };
         let previous = call.session_token();
-        let (user, session) = call
+        let step = call
             .state
             .password_reset
             .reset(&input, &call.client(), previous.as_ref())
             .await?;
-        call.start_session(&session);
         call.set_cookie(call.state.cookies.clear_link(Purpose::PasswordReset));
-        call.redirect(crate::paths::ACCOUNT);
-        Ok(user)
+        Ok(call.after_first_step(step))
     })
     .await
 }

@@ -7,5 +7,6 @@
 pub mod audit;
 pub mod auth;
 pub mod links;
+pub mod security;
 pub mod sessions;
 pub mod users;

@@ -9,6 +9,7 @@ use crate::ssr::caller::ClientMeta;
 use crate::ssr::devices::{KnownDevices, Notify};
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::second_factor::{FirstStep, SecondFactors, SignInStep};
 use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
 use crate::ssr::throttle::LoginThrottle;
 use crate::ssr::verification::EmailVerification;
@@ -24,6 +25,8 @@ pub struct AuthService {
     audit: AuditLog,
     verification: EmailVerification,
     devices: KnownDevices,
+    /// An account with a second factor signs in in two steps.
+    factors: SecondFactors,
     /// `ROSTER_REQUIRE_VERIFIED_EMAIL`: no session for an account whose address
     /// is not proven yet.
     require_verified_email: bool,
@@ -38,6 +41,7 @@ impl AuthService {
         audit: AuditLog,
         verification: EmailVerification,
         devices: KnownDevices,
+        factors: SecondFactors,
         require_verified_email: bool,
     ) -> Self {
         Self {
@@ -48,6 +52,7 @@ impl AuthService {
             audit,
             verification,
             devices,
+            factors,
             require_verified_email,
         }
     }
@@ -111,8 +116,9 @@ impl AuthService {
         Ok((user, session))
     }
 
-    /// Verifies the credentials and starts a new session. Unknown email and wrong
-    /// password take the same time and give the same answer. The session the
+    /// Verifies the credentials and starts a new session, or, for an account with a
+    /// second factor, a pending sign-in that waits for its code. Unknown email and
+    /// wrong password take the same time and give the same answer. The session the
     /// client held before (if any) is ended: a token planted before sign-in is
     /// worthless after it (no session fixation).
     pub async fn login(
@@ -120,10 +126,11 @@ impl AuthService {
         input: &LoginInput,
         client: &ClientMeta,
         previous: Option<&SessionToken>,
-    ) -> Result<(User, NewSession), AppError> {
+    ) -> Result<SignInStep, AppError> {
         let result = self.try_login(input, client, previous).await;
         let outcome = match &result {
-            Ok(_) => "success",
+            Ok(SignInStep::SignedIn(..)) => "success",
+            Ok(SignInStep::SecondFactor(_)) => "second_factor_required",
             Err(err) => err.code(),
         };
         metrics::counter!("roster_sign_ins_total", "outcome" => outcome).increment(1);
@@ -135,7 +142,7 @@ impl AuthService {
         input: &LoginInput,
         client: &ClientMeta,
         previous: Option<&SessionToken>,
-    ) -> Result<(User, NewSession), AppError> {
+    ) -> Result<SignInStep, AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
         let keys = self.throttle.keys(valid.email.as_str(), client.ip.as_deref());
         // Locked out: refuse before paying for a hash.
@@ -185,12 +192,20 @@ impl AuthService {
                 .await;
             return Err(AppError::EmailUnverified);
         }
+        let persistence = Persistence::chosen(valid.remember);
+        if let Some(pending) = self
+            .factors
+            .pending_if_needed(&account, persistence, FirstStep::Password)
+            .await?
+        {
+            return Ok(SignInStep::SecondFactor(pending));
+        }
         if let Some(previous) = previous {
             self.sessions.end(previous).await?;
         }
         let session = self
             .devices
-            .start_session(&account, client, Persistence::chosen(valid.remember), Notify::Yes)
+            .start_session(&account, client, persistence, Notify::Yes)
             .await?;
         self.audit
             .record(
@@ -201,6 +216,6 @@ impl AuthService {
                 None,
             )
             .await;
-        Ok((user, session))
+        Ok(SignInStep::SignedIn(user, session))
     }
 }

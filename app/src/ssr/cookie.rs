@@ -14,6 +14,9 @@ pub struct CookieConfig {
     pub max_age_secs: i64,
 }
 
+const PENDING_SIGN_IN: &str = "roster_pending_sign_in";
+const FRESH_CODES: &str = "roster_fresh_codes";
+
 /// Sent with a sign-out: the browser drops this site's cookies and storage. Not its
 /// cache: signed-in answers are never stored (`Cache-Control: no-store`), and the
 /// cache holds only the public, content-hashed client files, which would otherwise
@@ -109,8 +112,52 @@ impl CookieConfig {
     }
 
     fn code_email_name(&self) -> String {
+        self.prefixed("roster_code_email")
+    }
+
+    /// A cookie of this app named `name`: `__Host-` in production, like the session's.
+    fn prefixed(&self, name: &str) -> String {
         let prefix = if self.secure { "__Host-" } else { "" };
-        format!("{prefix}roster_code_email")
+        format!("{prefix}{name}")
+    }
+
+    fn short_lived(&self, name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+        let value = format!(
+            "{}={value}; {}",
+            self.prefixed(name),
+            self.attributes(Some(max_age_secs))
+        );
+        HeaderValue::from_str(&value).expect("value and attributes are ASCII")
+    }
+
+    /// Between a sign-in's first step and its second factor: the pending sign-in's
+    /// token, for as long as it waits. Not a session: nothing else reads it.
+    pub fn set_pending_sign_in(&self, token: &SessionToken) -> HeaderValue {
+        let ttl = crate::ssr::second_factor::PENDING_TTL.num_seconds();
+        self.short_lived(PENDING_SIGN_IN, token.expose(), ttl)
+    }
+
+    pub fn clear_pending_sign_in(&self) -> HeaderValue {
+        self.short_lived(PENDING_SIGN_IN, "", 0)
+    }
+
+    pub fn pending_sign_in(&self, headers: &HeaderMap) -> Option<SessionToken> {
+        cookie_value(headers, &self.prefixed(PENDING_SIGN_IN)).and_then(SessionToken::from_cookie)
+    }
+
+    /// Recovery codes just made, sealed for their owner (`secret_box`), until the
+    /// security page has shown them and they are put away: so a page that works
+    /// without JavaScript can show them after a redirect. Ten minutes at most.
+    pub fn set_fresh_codes(&self, sealed: &str) -> HeaderValue {
+        self.short_lived(FRESH_CODES, sealed, 600)
+    }
+
+    pub fn clear_fresh_codes(&self) -> HeaderValue {
+        self.short_lived(FRESH_CODES, "", 0)
+    }
+
+    pub fn fresh_codes<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        cookie_value(headers, &self.prefixed(FRESH_CODES)).filter(|v| !v.is_empty())
     }
 
     /// The browser's device cookie, if well-formed.
@@ -130,8 +177,7 @@ impl CookieConfig {
     /// The cookie that holds a link's secret while its page is open: named by the
     /// link's purpose, `__Host-` in production like the session cookie.
     fn link_name(&self, purpose: Purpose) -> String {
-        let prefix = if self.secure { "__Host-" } else { "" };
-        format!("{prefix}roster_link_{}", purpose.as_str())
+        self.prefixed(&format!("roster_link_{}", purpose.as_str()))
     }
 
     /// Holds a link's secret for `max_age_secs`: long enough to fill in the form
@@ -280,6 +326,24 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(COOKIE, HeaderValue::from_str(pair).unwrap());
         assert_eq!(cfg.code_email(&headers).as_deref(), Some("a;b@example.com"));
+    }
+
+    #[test]
+    fn the_pending_sign_in_cookie_is_short_lived_and_separate_from_the_session() {
+        let cfg = CookieConfig::new(true, 60);
+        let token = SessionToken::generate();
+        let set = cfg.set_pending_sign_in(&token);
+        let set = set.to_str().unwrap();
+        assert!(set.starts_with("__Host-roster_pending_sign_in="), "{set}");
+        assert!(
+            set.contains("HttpOnly") && set.contains("Max-Age=300") && set.ends_with("; Secure"),
+            "{set}"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(set.split(';').next().unwrap()).unwrap());
+        assert_eq!(cfg.pending_sign_in(&headers), Some(token));
+        assert_eq!(cfg.token(&headers), None, "a pending sign-in is not a session");
+        assert!(cfg.clear_pending_sign_in().to_str().unwrap().contains("Max-Age=0"));
     }
 
     #[test]

@@ -4,14 +4,15 @@
 //! so neither its body, its status nor its timing says whether an account exists.
 
 use crate::error::AppError;
-use crate::model::{AuditAction, User};
+use crate::model::AuditAction;
 use crate::ssr::caller::ClientMeta;
 use crate::ssr::devices::Notify;
 use crate::ssr::email_tokens::{self, LinkSecret, LinkServices, Purpose};
 use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail};
 use crate::ssr::password::PasswordHasher;
-use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
+use crate::ssr::second_factor::{FirstStep, SecondFactors, SignInStep};
+use crate::ssr::sessions::{Persistence, SessionToken};
 use crate::validation::{EmailInput, ResetPasswordInput};
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, TransactionTrait};
@@ -25,11 +26,18 @@ pub struct PasswordReset {
     hasher: PasswordHasher,
     /// How long a link stays valid (`ROSTER_RESET_TTL`).
     ttl: Duration,
+    /// The link replaces the password, not the second factor.
+    factors: SecondFactors,
 }
 
 impl PasswordReset {
-    pub fn new(deps: LinkServices, hasher: PasswordHasher, ttl: Duration) -> Self {
-        Self { deps, hasher, ttl }
+    pub fn new(deps: LinkServices, hasher: PasswordHasher, ttl: Duration, factors: SecondFactors) -> Self {
+        Self {
+            deps,
+            hasher,
+            ttl,
+            factors,
+        }
     }
 
     /// "I forgot my password": answered the same whatever the address; a link goes
@@ -87,7 +95,7 @@ impl PasswordReset {
         input: &ResetPasswordInput,
         client: &ClientMeta,
         previous: Option<&SessionToken>,
-    ) -> Result<(User, NewSession), AppError> {
+    ) -> Result<SignInStep, AppError> {
         let links = self.deps.refusals(client, Purpose::PasswordReset);
         links.check().await?;
         let password = input.validate().map_err(AppError::validation)?;
@@ -143,11 +151,22 @@ impl PasswordReset {
             self.deps.sessions.end(previous).await?;
         }
         self.deps.sessions.end_all_for_user(account.id, None).await?;
-        let session = self
-            .deps
-            .devices
-            .start_session(&account, client, Persistence::BrowserSession, Notify::No)
-            .await?;
+        // With a second factor, the new password is set but signing in still takes a code.
+        let step = match self
+            .factors
+            .pending_if_needed(&account, Persistence::BrowserSession, FirstStep::ResetLink)
+            .await?
+        {
+            Some(pending) => SignInStep::SecondFactor(pending),
+            None => {
+                let session = self
+                    .deps
+                    .devices
+                    .start_session(&account, client, Persistence::BrowserSession, Notify::No)
+                    .await?;
+                SignInStep::SignedIn(account.to_user(), session)
+            }
+        };
         let who = Some((account.id, account.email.as_str()));
         let detail = Some(Purpose::PasswordReset.as_str().to_owned());
         self.deps
@@ -165,6 +184,6 @@ impl PasswordReset {
                 .record(AuditAction::EmailVerified, None, who, client, None)
                 .await;
         }
-        Ok((account.to_user(), session))
+        Ok(step)
     }
 }

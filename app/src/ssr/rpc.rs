@@ -61,6 +61,38 @@ impl ServerCall {
         }
     }
 
+    /// Where a sign-in's first step leads: signed in (the session's cookies, then
+    /// the account page), or on to the second step (the pending cookie, then its page).
+    pub fn after_first_step(&self, step: crate::ssr::second_factor::SignInStep) -> crate::model::LoginOutcome {
+        use crate::model::LoginOutcome;
+        use crate::ssr::second_factor::SignInStep;
+        match step {
+            SignInStep::SignedIn(user, session) => {
+                self.start_session(&session);
+                self.redirect(crate::paths::ACCOUNT);
+                LoginOutcome::SignedIn { user }
+            }
+            SignInStep::SecondFactor(pending) => {
+                self.set_cookie(self.state.cookies.set_pending_sign_in(&pending.token));
+                self.redirect(crate::paths::LOGIN_SECOND_FACTOR);
+                LoginOutcome::SecondFactorRequired {
+                    second_factor_required: true,
+                    methods: pending.methods,
+                }
+            }
+        }
+    }
+
+    /// The pending sign-in this browser holds (between a sign-in's two steps).
+    pub fn pending_sign_in(&self) -> Option<SessionToken> {
+        self.state.cookies.pending_sign_in(&self.parts.headers)
+    }
+
+    /// The recovery codes kept for the security page to show (sealed), if any.
+    pub fn fresh_codes(&self) -> Option<String> {
+        self.state.cookies.fresh_codes(&self.parts.headers).map(str::to_owned)
+    }
+
     pub fn set_cookie(&self, value: HeaderValue) {
         self.append_header(http::header::SET_COOKIE, value);
     }

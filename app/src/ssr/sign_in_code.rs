@@ -6,7 +6,7 @@
 //! against the same limits as a password, and proves the address.
 
 use crate::error::AppError;
-use crate::model::{AuditAction, User};
+use crate::model::AuditAction;
 use crate::ssr::caller::ClientMeta;
 use crate::ssr::devices::Notify;
 use crate::ssr::email_tokens::{LinkServices, Purpose};
@@ -14,7 +14,8 @@ use crate::ssr::entity::email_tokens::{self as rows, Column, Entity};
 use crate::ssr::entity::users;
 use crate::ssr::mail::Mail;
 use crate::ssr::password::PasswordHasher;
-use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
+use crate::ssr::second_factor::{FirstStep, SecondFactors, SignInStep};
+use crate::ssr::sessions::{Persistence, SessionToken};
 use crate::validation::{CodeSignInInput, EmailInput, Password, SIGN_IN_CODE_DIGITS, SignInCode};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -34,6 +35,8 @@ pub const MAX_TRIES: i32 = 5;
 pub struct SignInCodes {
     deps: LinkServices,
     hasher: PasswordHasher,
+    /// The code replaces the password, not the second factor.
+    factors: SecondFactors,
 }
 
 /// A fresh code: uniform over all 8-digit strings, from the OS's generator.
@@ -48,8 +51,8 @@ fn as_password(code: &SignInCode) -> Result<Password, AppError> {
 }
 
 impl SignInCodes {
-    pub fn new(deps: LinkServices, hasher: PasswordHasher) -> Self {
-        Self { deps, hasher }
+    pub fn new(deps: LinkServices, hasher: PasswordHasher, factors: SecondFactors) -> Self {
+        Self { deps, hasher, factors }
     }
 
     /// "Mail me a code": answered the same whatever the address; a code goes out
@@ -103,17 +106,19 @@ impl SignInCodes {
     }
 
     /// Signs in with the code mailed to the address: a new session, the one this
-    /// browser held before ended. A wrong code, an unknown address and a used or
-    /// expired code all answer `InvalidCode` after the same work.
+    /// browser held before ended (or, with a second factor, a pending sign-in). A
+    /// wrong code, an unknown address and a used or expired code all answer
+    /// `InvalidCode` after the same work.
     pub async fn sign_in(
         &self,
         input: &CodeSignInInput,
         client: &ClientMeta,
         previous: Option<&SessionToken>,
-    ) -> Result<(User, NewSession), AppError> {
+    ) -> Result<SignInStep, AppError> {
         let result = self.try_sign_in(input, client, previous).await;
         let outcome = match &result {
-            Ok(_) => "success",
+            Ok(SignInStep::SignedIn(..)) => "success",
+            Ok(SignInStep::SecondFactor(_)) => "second_factor_required",
             Err(err) => err.code(),
         };
         metrics::counter!("roster_sign_ins_total", "outcome" => outcome).increment(1);
@@ -125,7 +130,7 @@ impl SignInCodes {
         input: &CodeSignInInput,
         client: &ClientMeta,
         previous: Option<&SessionToken>,
-    ) -> Result<(User, NewSession), AppError> {
+    ) -> Result<SignInStep, AppError> {
         let valid = input.validate().map_err(AppError::validation)?;
         let keys = self.deps.throttle.keys(valid.email.as_str(), client.ip.as_deref());
         // Locked out: refuse before paying for a hash.
@@ -203,18 +208,29 @@ impl SignInCodes {
         if proves_address {
             self.deps.sessions.cache().forget_user(account.id).await;
         }
+        let who = Some((account.id, account.email.as_str()));
+        let audit = &self.deps.audit;
+        let detail = Some(Purpose::SignInCode.as_str().to_owned());
+        audit.record(AuditAction::TokenUsed, None, who, client, detail).await;
+        let persistence = Persistence::chosen(valid.remember);
+        if let Some(pending) = self
+            .factors
+            .pending_if_needed(&account, persistence, FirstStep::EmailedCode)
+            .await?
+        {
+            if proves_address {
+                audit.record(AuditAction::EmailVerified, None, who, client, None).await;
+            }
+            return Ok(SignInStep::SecondFactor(pending));
+        }
         if let Some(previous) = previous {
             self.deps.sessions.end(previous).await?;
         }
         let session = self
             .deps
             .devices
-            .start_session(&account, client, Persistence::chosen(valid.remember), Notify::Yes)
+            .start_session(&account, client, persistence, Notify::Yes)
             .await?;
-        let who = Some((account.id, account.email.as_str()));
-        let audit = &self.deps.audit;
-        let detail = Some(Purpose::SignInCode.as_str().to_owned());
-        audit.record(AuditAction::TokenUsed, None, who, client, detail).await;
         let detail = Some("with an emailed code".to_owned());
         audit
             .record(AuditAction::SignIn, Some(account.id), who, client, detail)
@@ -222,7 +238,7 @@ impl SignInCodes {
         if proves_address {
             audit.record(AuditAction::EmailVerified, None, who, client, None).await;
         }
-        Ok((account.to_user(), session))
+        Ok(SignInStep::SignedIn(account.to_user(), session))
     }
 
     /// Why the account has no code to try, for the audit log (the client learns only

@@ -10,6 +10,7 @@ use crate::ssr::mail::MailService;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::password_reset::PasswordReset;
 use crate::ssr::replica::Reads;
+use crate::ssr::second_factor::SecondFactors;
 use crate::ssr::sessions::SessionService;
 use crate::ssr::sign_in_code::SignInCodes;
 use crate::ssr::users::UserService;
@@ -32,6 +33,8 @@ pub struct Services {
     /// Links that reset a forgotten password.
     pub password_reset: PasswordReset,
     pub sign_in_code: SignInCodes,
+    /// Authenticator apps, recovery codes, sign-in's second step and re-authentication.
+    pub second_factors: SecondFactors,
     /// Links that confirm one's own new address, and undo a change.
     pub email_change: EmailChange,
     /// The audit log.

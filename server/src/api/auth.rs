@@ -1,15 +1,16 @@
 //! `/api/register`, `/api/login`, `/api/login/code`, `/api/login/code/verify`,
-//! `/api/logout`, `/api/me`: adapters over `AuthService`, `SignInCodes` and
-//! `SessionService`, the services the server functions call.
+//! `/api/login/second-factor`, `/api/logout`, `/api/me`: adapters over
+//! `AuthService`, `SignInCodes`, `SecondFactors` and `SessionService`, the services
+//! the server functions call.
 
 use super::ApiJson;
-use super::openapi::{EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, UserEnvelope};
+use super::openapi::{EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, LoginOutcomeEnvelope, UserEnvelope};
 use app::error::AppError;
 use app::model::UserData;
 use app::ssr::caller::{Caller, ClientMeta, SessionCookie};
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
-use app::validation::{CodeSignInInput, EmailInput, LoginInput, RegisterInput};
+use app::validation::{CodeSignInInput, EmailInput, FactorCodeInput, LoginInput, RegisterInput};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", post(login))
         .route("/login/code", post(request_code))
         .route("/login/code/verify", post(sign_in_with_code))
+        .route("/login/second-factor", post(second_factor))
         .route("/logout", post(logout))
         .route("/me", get(me))
 }
@@ -57,7 +59,7 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/login", tag = "auth",
     request_body(content = LoginInput, content_type = "application/json"),
     responses(
-        (status = 200, description = "Signed in; sets a new session cookie", body = UserEnvelope),
+        (status = 200, description = "Signed in (`{\"user\"}`, sets a new session cookie); or, for an account with a second factor, `{\"second_factor_required\": true, \"methods\"}` and a 5-minute pending cookie for `/api/login/second-factor`", body = LoginOutcomeEnvelope),
         JsonBodyRejected,
         (status = 401, description = "invalid_credentials (same answer for unknown email and wrong password)", body = ErrorEnvelope),
         (status = 403, description = "account_disabled, or email_unverified (with ROSTER_REQUIRE_VERIFIED_EMAIL)", body = ErrorEnvelope),
@@ -70,9 +72,8 @@ pub async fn login(
     SessionCookie(previous): SessionCookie,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Response, AppError> {
-    let (user, session) = state.auth.login(&input, &client, previous.as_ref()).await?;
-    let response = Json(Envelope::ok(UserData { user })).into_response();
-    Ok(super::with_sign_in_cookies(response, &state, &session))
+    let step = state.auth.login(&input, &client, previous.as_ref()).await?;
+    Ok(super::first_step_answer(&state, step))
 }
 
 /// Ask for a sign-in code by mail. The same answer whether or not an account has
@@ -100,7 +101,7 @@ pub async fn request_code(
 #[utoipa::path(post, path = "/api/login/code/verify", tag = "auth",
     request_body(content = CodeSignInInput, content_type = "application/json"),
     responses(
-        (status = 200, description = "Signed in; sets a new session cookie", body = UserEnvelope),
+        (status = 200, description = "Signed in, or a second factor required, as for `/api/login`", body = LoginOutcomeEnvelope),
         JsonBodyRejected,
         (status = 401, description = "invalid_code: wrong, used, expired or out of tries (the same answer for an unknown address)", body = ErrorEnvelope),
         (status = 403, description = "account_disabled", body = ErrorEnvelope),
@@ -113,8 +114,48 @@ pub async fn sign_in_with_code(
     SessionCookie(previous): SessionCookie,
     ApiJson(input): ApiJson<CodeSignInInput>,
 ) -> Result<Response, AppError> {
-    let (user, session) = state.sign_in_code.sign_in(&input, &client, previous.as_ref()).await?;
-    let response = Json(Envelope::ok(UserData { user })).into_response();
+    let step = state.sign_in_code.sign_in(&input, &client, previous.as_ref()).await?;
+    Ok(super::first_step_answer(&state, step))
+}
+
+/// Sign-in's second step, with the pending cookie `/api/login` set: a code from the
+/// authenticator app, or a recovery code (used up). A new session starts; five wrong
+/// codes end the pending sign-in.
+#[utoipa::path(post, path = "/api/login/second-factor", tag = "auth",
+    request_body(content = FactorCodeInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in; sets a new session cookie and clears the pending one", body = UserEnvelope),
+        JsonBodyRejected,
+        (status = 401, description = "invalid_code: not a current code of the account (replayed codes and used recovery codes included); unauthenticated: no pending sign-in (expired after 5 minutes, out of its 5 tries, or never started)", body = ErrorEnvelope),
+        (status = 403, description = "account_disabled", body = ErrorEnvelope),
+        (status = 422, description = "validation_failed: neither 6 digits nor a recovery code", body = ErrorEnvelope),
+        (status = 429, description = "rate_limited: too many failed attempts; see Retry-After", body = ErrorEnvelope),
+    ))]
+pub async fn second_factor(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    SessionCookie(previous): SessionCookie,
+    headers: http::HeaderMap,
+    ApiJson(input): ApiJson<FactorCodeInput>,
+) -> Result<Response, AppError> {
+    let pending = state.cookies.pending_sign_in(&headers);
+    let result = state
+        .second_factors
+        .complete_sign_in(pending.as_ref(), &input, &client, previous.as_ref())
+        .await;
+    let (user, session) = match result {
+        Ok(done) => done,
+        Err(AppError::Unauthenticated) => {
+            let clear = [(SET_COOKIE, state.cookies.clear_pending_sign_in())];
+            return Ok((clear, AppError::Unauthenticated).into_response());
+        }
+        Err(err) => return Err(err),
+    };
+    let response = (
+        [(SET_COOKIE, state.cookies.clear_pending_sign_in())],
+        Json(Envelope::ok(UserData { user })),
+    )
+        .into_response();
     Ok(super::with_sign_in_cookies(response, &state, &session))
 }
 

@@ -4,7 +4,7 @@
 //! `PasswordReset` and `EmailChange`, which the server functions call too.
 
 use super::ApiJson;
-use super::openapi::{EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, UserEnvelope};
+use super::openapi::{EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, LoginOutcomeEnvelope, UserEnvelope};
 use app::error::AppError;
 use app::model::UserData;
 use app::ssr::caller::{Caller, ClientMeta, SessionCookie};
@@ -12,7 +12,7 @@ use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
 use app::validation::{EmailInput, ResetPasswordInput, VerifyEmailInput};
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
 
@@ -126,7 +126,7 @@ pub async fn forgot_password(
 #[utoipa::path(post, path = "/api/password/reset", tag = "email",
     request_body(content = ResetPasswordInput, content_type = "application/json"),
     responses(
-        (status = 200, description = "Password set and signed in; sets a new session cookie", body = UserEnvelope),
+        (status = 200, description = "Password set and signed in (sets a new session cookie); for an account with a second factor, `{\"second_factor_required\": true}` and the pending cookie, as for `/api/login`", body = LoginOutcomeEnvelope),
         JsonBodyRejected,
         (status = 400, description = "invalid_token: unknown, used, expired or void (a newer link, a changed password, a disabled account)", body = ErrorEnvelope),
         (status = 422, description = "validation_failed: the new password breaks a rule", body = ErrorEnvelope),
@@ -138,7 +138,6 @@ pub async fn reset_password(
     SessionCookie(previous): SessionCookie,
     ApiJson(input): ApiJson<ResetPasswordInput>,
 ) -> Result<Response, AppError> {
-    let (user, session) = state.password_reset.reset(&input, &client, previous.as_ref()).await?;
-    let response = Json(Envelope::ok(UserData { user })).into_response();
-    Ok(super::with_sign_in_cookies(response, &state, &session))
+    let step = state.password_reset.reset(&input, &client, previous.as_ref()).await?;
+    Ok(super::first_step_answer(&state, step))
 }

@@ -6,6 +6,7 @@ mod auth;
 mod extract;
 mod links;
 pub mod openapi;
+mod second_factors;
 mod users;
 
 use crate::configuration::Settings;
@@ -22,6 +23,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .merge(users::router())
         .merge(audit::router())
         .merge(links::router())
+        .merge(second_factors::router())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -38,6 +40,35 @@ fn with_sign_in_cookies(
         response.headers_mut().append(http::header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// The answer to a sign-in's first step: signed in (`{"user"}` and the session's
+/// cookies), or a second step to take (`{"second_factor_required": true, "methods"}`
+/// and the pending cookie, which is not a session).
+fn first_step_answer(state: &AppState, step: app::ssr::second_factor::SignInStep) -> axum::response::Response {
+    use app::model::LoginOutcome;
+    use app::ssr::second_factor::SignInStep;
+    use axum::response::IntoResponse;
+    match step {
+        SignInStep::SignedIn(user, session) => {
+            let response = axum::Json(app::ssr::http::Envelope::ok(LoginOutcome::SignedIn { user })).into_response();
+            with_sign_in_cookies(response, state, &session)
+        }
+        SignInStep::SecondFactor(pending) => {
+            let outcome = LoginOutcome::SecondFactorRequired {
+                second_factor_required: true,
+                methods: pending.methods,
+            };
+            (
+                [(
+                    http::header::SET_COOKIE,
+                    state.cookies.set_pending_sign_in(&pending.token),
+                )],
+                axum::Json(app::ssr::http::Envelope::ok(outcome)),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn not_found() -> AppError {

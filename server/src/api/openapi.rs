@@ -2,10 +2,13 @@
 //! types, whose schemas are derived where they are defined (`app::model`,
 //! `app::validation`). The envelope types here exist only to describe responses.
 
-use app::model::{AuditEvent, AuditPage, Role, SessionInfo, SessionsEnded, User, UserData, UserPage};
+use app::model::{
+    AuditEvent, AuditPage, LoginOutcome, Reauthenticated, RecoveryCodes, Role, SecondFactorMethod, SecondFactorStatus,
+    SessionInfo, SessionsEnded, TotpEnrolment, User, UserData, UserPage,
+};
 use app::validation::{
-    CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, LoginInput, RegisterInput, ResetPasswordInput,
-    UpdateUserInput, VerifyEmailInput,
+    CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, FactorCodeInput, LoginInput, ProofInput,
+    RegisterInput, ResetPasswordInput, UpdateUserInput, VerifyEmailInput,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -27,6 +30,8 @@ pub enum ErrorCode {
     EmailUnverified,
     InvalidToken,
     InvalidCode,
+    ReauthenticationRequired,
+    Conflict,
     RateLimited,
     BadRequest,
     PayloadTooLarge,
@@ -64,6 +69,28 @@ pub struct UserEnvelope {
     data: UserData,
     /// Always null on success.
     error: Option<ErrorBody>,
+}
+
+/// Generates an envelope type per wire type, for the document only.
+macro_rules! envelopes {
+    ($($name:ident => $data:ty),* $(,)?) => {$(
+        #[derive(ToSchema)]
+        #[allow(dead_code)]
+        pub struct $name {
+            success: bool,
+            data: $data,
+            /// Always null on success.
+            error: Option<ErrorBody>,
+        }
+    )*};
+}
+
+envelopes! {
+    LoginOutcomeEnvelope => LoginOutcome,
+    SecondFactorStatusEnvelope => SecondFactorStatus,
+    TotpEnrolmentEnvelope => TotpEnrolment,
+    RecoveryCodesEnvelope => RecoveryCodes,
+    ReauthenticatedEnvelope => Reauthenticated,
 }
 
 #[derive(ToSchema)]
@@ -137,6 +164,7 @@ pub enum CallerRefused {
         super::auth::login,
         super::auth::request_code,
         super::auth::sign_in_with_code,
+        super::auth::second_factor,
         super::auth::logout,
         super::auth::me,
         super::users::list_users,
@@ -152,9 +180,16 @@ pub enum CallerRefused {
         super::links::reset_password,
         super::links::confirm_email_change,
         super::links::revert_email_change,
+        super::second_factors::status,
+        super::second_factors::begin_totp,
+        super::second_factors::confirm_totp,
+        super::second_factors::disable_totp,
+        super::second_factors::regenerate_recovery_codes,
+        super::second_factors::reauthenticate,
+        super::second_factors::reset_for_user,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput)),
-    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address")),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput)),
+    tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address"), (name = "second factors", description = "Authenticator apps, recovery codes and re-authentication")),
 )]
 pub struct ApiDoc;
 

@@ -96,6 +96,9 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
 
 /// The settings a test server runs with: the defaults plus `extra`, never the
 /// environment's `ROSTER_*` variables.
+/// The key test servers seal second-factor secrets with.
+pub const TEST_SECRET_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
 pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settings {
     let mut args = vec![
         "roster",
@@ -129,6 +132,10 @@ pub fn test_settings(url: &str, extra: &[&str]) -> roster::configuration::Settin
             "--redis-prefix",
             &redis_prefix,
         ]);
+    }
+    // A fixed key: a test server never writes one into the source tree.
+    if !extra.contains(&"--secret-key") {
+        args.extend(["--secret-key", TEST_SECRET_KEY]);
     }
     // Mail with no SMTP goes to files: never into the source tree.
     let mail_dir = std::env::temp_dir().join("roster-test-mail");

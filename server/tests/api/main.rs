@@ -16,6 +16,7 @@ mod pages;
 mod recovery;
 mod replica;
 mod schema;
+mod second_factors;
 mod security;
 mod session_stores;
 mod sign_in_codes;

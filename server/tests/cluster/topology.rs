@@ -97,6 +97,11 @@ impl Instance {
         // Mail (verification links of the accounts the test registers) goes to a
         // temporary directory, not `data/mail` under the package.
         cmd.env("ROSTER_MAIL_DIR", std::env::temp_dir().join("roster-cluster-mail"));
+        // One key for every instance, as in production; none generated into the package.
+        cmd.env(
+            "ROSTER_SECRET_KEY",
+            "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7",
+        );
         cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd
     }

@@ -13,6 +13,7 @@ use crate::ssr::caller::{Caller, ClientMeta};
 use crate::ssr::email_change::EmailChange;
 use crate::ssr::entity::users;
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::reauth::Reauth;
 use crate::ssr::replica::Reads;
 use crate::ssr::sessions::SessionService;
 use crate::ssr::verification::EmailVerification;
@@ -36,6 +37,8 @@ pub struct UserService {
     verification: EmailVerification,
     /// One's own new address, asked for and confirmed by mail.
     email_change: EmailChange,
+    /// A role change needs a recent proof from the administrator making it.
+    reauth: Reauth,
 }
 
 impl UserService {
@@ -46,6 +49,7 @@ impl UserService {
         audit: AuditLog,
         verification: EmailVerification,
         email_change: EmailChange,
+        reauth: Reauth,
     ) -> Self {
         Self {
             reads: Reads::primary_only(db.clone()),
@@ -55,6 +59,7 @@ impl UserService {
             audit,
             verification,
             email_change,
+            reauth,
         }
     }
 

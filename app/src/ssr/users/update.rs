@@ -25,6 +25,10 @@ impl UserService {
         let mut change = input.validate().map_err(AppError::validation)?;
         authorize_change(caller.actor, target, &change)?;
         let existing = self.find(id).await?;
+        // Who may administer is the most sensitive change there is: a fresh proof.
+        if change.role.is_some_and(|role| role != existing.role()) {
+            self.reauth.require(caller).await?;
+        }
         self.reauthenticate_for_new_email(&existing, target, &change).await?;
         let new_hash = self.new_password_hash(&existing, target, &change).await?;
         self.ensure_new_email_free(&existing, &change).await?;

@@ -1,0 +1,169 @@
+//! The security page: the authenticator app, recovery codes, and proving oneself
+//! again before a sensitive change (`SecondFactors`). Each call answers a plain form
+//! post with a redirect back to the page, which reads what to show from the server
+//! (`security_overview`): the same page with and without WASM.
+
+use crate::error::AppError;
+use crate::model::{SecondFactorStatus, TotpEnrolment};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::ssr::rpc::{ServerCall, serve};
+
+/// Everything the security page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityPage {
+    pub factors: SecondFactorStatus,
+    /// An app being set up, while the caller's proof is recent: its secret and QR code.
+    pub setup: Option<TotpSetup>,
+    /// Recovery codes just made, shown until put away (at most ten minutes).
+    pub fresh_codes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TotpSetup {
+    pub enrolment: TotpEnrolment,
+    /// The `otpauth://` URI as an SVG QR code, rendered on the server.
+    pub qr_svg: String,
+}
+
+/// What a proof given on the page goes on to do, so that a form posted without
+/// WASM carries on with what the person was doing.
+pub const THEN_SET_UP_APP: &str = "set_up_app";
+pub const THEN_NEW_CODES: &str = "new_codes";
+
+#[cfg(feature = "ssr")]
+impl ServerCall {
+    /// Keeps new recovery codes for the page to show, sealed for their owner.
+    fn keep_fresh_codes(&self, user_id: uuid::Uuid, codes: &crate::model::RecoveryCodes) -> Result<(), AppError> {
+        let bytes = serde_json::to_vec(&codes.recovery_codes).map_err(AppError::internal)?;
+        let sealed = self.state.second_factors.secrets().seal(&bytes, user_id.as_bytes());
+        self.set_cookie(self.state.cookies.set_fresh_codes(&sealed));
+        Ok(())
+    }
+
+    fn read_fresh_codes(&self, user_id: uuid::Uuid) -> Option<Vec<String>> {
+        let sealed = self.fresh_codes()?;
+        let bytes = self
+            .state
+            .second_factors
+            .secrets()
+            .open(&sealed, user_id.as_bytes())
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "account/security")]
+pub async fn security_overview() -> Result<SecurityPage, AppError> {
+    serve(|call| async move {
+        let caller = call.caller().await?;
+        let factors = &call.state.second_factors;
+        let status = factors.status(&caller).await?;
+        let setup = match factors.pending_enrolment(&caller).await? {
+            Some(enrolment) => Some(TotpSetup {
+                qr_svg: crate::ssr::second_factor::totp::qr_svg(&enrolment.otpauth_uri).map_err(AppError::internal)?,
+                enrolment,
+            }),
+            None => None,
+        };
+        Ok(SecurityPage {
+            factors: status,
+            setup,
+            fresh_codes: call.read_fresh_codes(caller.user_id()?),
+        })
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "account/security/totp")]
+pub async fn begin_totp() -> Result<(), AppError> {
+    serve(|call| async move {
+        call.state.second_factors.begin_totp(&call.caller().await?).await?;
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "account/security/totp/confirm")]
+pub async fn confirm_totp(code: String) -> Result<(), AppError> {
+    serve(|call| async move {
+        let caller = call.caller().await?;
+        let input = crate::validation::FactorCodeInput { code };
+        let codes = call.state.second_factors.confirm_totp(&caller, &input).await?;
+        call.keep_fresh_codes(caller.user_id()?, &codes)?;
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}
+
+/// Turns the app off: with the password, or a code.
+#[server(prefix = "/rpc", endpoint = "account/security/totp/disable")]
+pub async fn disable_totp(password: Option<String>, code: Option<String>) -> Result<(), AppError> {
+    serve(|call| async move {
+        let input = crate::validation::ProofInput { password, code };
+        call.state
+            .second_factors
+            .disable_totp(&call.caller().await?, &input)
+            .await?;
+        call.set_cookie(call.state.cookies.clear_fresh_codes());
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "account/security/recovery-codes")]
+pub async fn regenerate_recovery_codes() -> Result<(), AppError> {
+    serve(|call| async move {
+        let caller = call.caller().await?;
+        let codes = call.state.second_factors.regenerate_recovery_codes(&caller).await?;
+        call.keep_fresh_codes(caller.user_id()?, &codes)?;
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}
+
+/// "I have saved them": the codes are not shown again.
+#[server(prefix = "/rpc", endpoint = "account/security/recovery-codes/dismiss")]
+pub async fn dismiss_recovery_codes() -> Result<(), AppError> {
+    serve(|call| async move {
+        call.set_cookie(call.state.cookies.clear_fresh_codes());
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}
+
+/// Proves again who holds the session (password or code), then carries on with
+/// what asked for it (`then`: `set_up_app` or `new_codes`), if anything.
+#[server(prefix = "/rpc", endpoint = "account/reauthenticate")]
+pub async fn reauthenticate(
+    password: Option<String>,
+    code: Option<String>,
+    then: Option<String>,
+) -> Result<(), AppError> {
+    serve(|call| async move {
+        let caller = call.caller().await?;
+        let input = crate::validation::ProofInput { password, code };
+        let factors = &call.state.second_factors;
+        factors.reauthenticate(&caller, &input).await?;
+        match then.as_deref() {
+            Some(THEN_SET_UP_APP) => {
+                factors.begin_totp(&caller).await?;
+            }
+            Some(THEN_NEW_CODES) => {
+                let codes = factors.regenerate_recovery_codes(&caller).await?;
+                call.keep_fresh_codes(caller.user_id()?, &codes)?;
+            }
+            _ => {}
+        }
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}

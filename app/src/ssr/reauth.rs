@@ -1,0 +1,97 @@
+//! Re-authentication: sensitive changes (setting up or removing a second factor, new
+//! recovery codes, resetting another's factors, changing anyone's role) need proof
+//! from the last `ROSTER_REAUTH_WINDOW` (10 minutes by default) that the person at
+//! the keyboard holds the account, not only its session. Signing in is such a proof
+//! (the session's start counts); so is typing the password or a code again
+//! (`SecondFactors::reauthenticate`, which records it here). Changing one's password
+//! or email, and deleting one's account, ask for the current password in the request
+//! itself: a proof made that very moment.
+//!
+//! The proof's time lives in the database (`session_proofs`), by the session token's
+//! hash, so every server process sees it whatever the session store.
+
+use crate::error::AppError;
+use crate::ssr::caller::Caller;
+use crate::ssr::entity::session_proofs::{self, Column, Entity};
+use crate::ssr::sessions::{SessionService, SessionToken};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct Reauth {
+    db: DatabaseConnection,
+    sessions: SessionService,
+    window: Duration,
+}
+
+impl Reauth {
+    pub fn new(db: DatabaseConnection, sessions: SessionService, window: Duration) -> Self {
+        Self { db, sessions, window }
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// When the caller's session last proved who holds it: its sign-in, or a later
+    /// proof. `None` without a live session.
+    async fn last_proof(&self, caller: &Caller) -> Result<Option<DateTime<Utc>>, AppError> {
+        let Some(token) = &caller.token else {
+            return Ok(None);
+        };
+        let hash = token.hash();
+        let Some(session) = self.sessions.store().get(&hash).await? else {
+            return Ok(None);
+        };
+        let proven = Entity::find_by_id(hash).one(&self.db).await?.map(|p| p.proven_at);
+        Ok(Some(proven.map_or(session.created_at, |at| at.max(session.created_at))))
+    }
+
+    /// Whether the caller proved who they are within the window.
+    pub async fn is_fresh(&self, caller: &Caller) -> Result<bool, AppError> {
+        Ok(self
+            .last_proof(caller)
+            .await?
+            .is_some_and(|at| Utc::now() - at <= self.window))
+    }
+
+    /// `ReauthenticationRequired` unless the caller proved who they are within the window.
+    pub async fn require(&self, caller: &Caller) -> Result<(), AppError> {
+        caller.user_id()?;
+        match self.is_fresh(caller).await? {
+            true => Ok(()),
+            false => Err(AppError::ReauthenticationRequired),
+        }
+    }
+
+    /// Notes a proof just made with this session; returns until when it counts.
+    pub async fn record(&self, token: &SessionToken, user_id: Uuid) -> Result<DateTime<Utc>, AppError> {
+        let now = Utc::now();
+        let row = session_proofs::ActiveModel {
+            token_hash: Set(token.hash()),
+            user_id: Set(user_id),
+            proven_at: Set(now),
+        };
+        Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(Column::TokenHash)
+                    .update_columns([Column::ProvenAt, Column::UserId])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(now + self.window)
+    }
+}
+
+/// Forgets proofs older than `window`: they no longer count. Run with the session sweep.
+pub async fn sweep<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, window: Duration) -> Result<u64, AppError> {
+    Ok(Entity::delete_many()
+        .filter(Column::ProvenAt.lt(now - window))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
