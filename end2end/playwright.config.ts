@@ -3,7 +3,9 @@ import { defineConfig } from '@playwright/test';
 // The server is started by scripts/test (or by `webServer` below when run alone),
 // on its own port and a throwaway SQLite database.
 const port = process.env.ROSTER_E2E_PORT ?? '3100';
-const baseURL = `http://127.0.0.1:${port}`;
+// By name, not address: passkeys belong to a domain, and browsers refuse an IP
+// address for them (scripts/e2e-server sets ROSTER_PUBLIC_URL to match).
+const baseURL = `http://localhost:${port}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -34,6 +36,8 @@ export default defineConfig({
             '--disable-background-networking',
             '--disable-component-update',
             '--disable-sync',
+            // localhost is the loopback address the server listens on, never ::1.
+            '--host-resolver-rules=MAP localhost 127.0.0.1',
           ],
         },
       },
@@ -41,7 +45,7 @@ export default defineConfig({
   ],
   webServer: {
     command: process.env.ROSTER_E2E_SERVER ?? '../scripts/e2e-server',
-    url: `${baseURL}/api/me`,
+    url: `http://127.0.0.1:${port}/api/me`,
     // /api/me answers 401 when signed out; any answer means the server is up.
     ignoreHTTPSErrors: true,
     reuseExistingServer: !process.env.CI,

@@ -20,6 +20,18 @@ wasm_bindgen_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/,
 
 say() { printf '[setup] %s\n' "$*"; }
 
+# webauthn-rs (passkeys) verifies signatures with OpenSSL: its headers, found by pkg-config.
+build_packages=()
+dpkg -s libssl-dev >/dev/null 2>&1 || build_packages+=(libssl-dev)
+command -v pkg-config >/dev/null || build_packages+=(pkg-config)
+if [ "${#build_packages[@]}" -gt 0 ]; then
+  say "installing ${build_packages[*]} from Debian"
+  apt_prefix=""
+  [ "$(id -u)" = 0 ] || apt_prefix="sudo"
+  $apt_prefix apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $apt_prefix apt-get install -y -qq --no-install-recommends "${build_packages[@]}"
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -34,6 +34,10 @@ pub enum AppError {
     InvalidToken,
     #[error("That code is not right, or it has expired or been used already. Check it and try again.")]
     InvalidCode,
+    /// A passkey's answer that does not check out (wrong device, a replayed or expired
+    /// challenge, a passkey removed meanwhile).
+    #[error("That passkey was not accepted. Try again, or use another way to sign in.")]
+    PasskeyRefused,
     /// A sensitive change needs a fresh proof (password or code) from this session.
     #[error("For your security, confirm it is you: enter your password (or a code from your authenticator app) again.")]
     ReauthenticationRequired,
@@ -76,6 +80,7 @@ impl AppError {
             Self::InvalidToken => "invalid_token",
             Self::InvalidCode => "invalid_code",
             Self::ReauthenticationRequired => "reauthentication_required",
+            Self::PasskeyRefused => "passkey_refused",
             Self::Conflict { .. } => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest { .. } => "bad_request",
@@ -92,9 +97,11 @@ impl AppError {
         match self {
             Self::ValidationFailed { .. } => 422,
             Self::EmailTaken => 409,
-            Self::InvalidCredentials | Self::Unauthenticated | Self::InvalidCode | Self::ReauthenticationRequired => {
-                401
-            }
+            Self::InvalidCredentials
+            | Self::Unauthenticated
+            | Self::InvalidCode
+            | Self::ReauthenticationRequired
+            | Self::PasskeyRefused => 401,
             Self::Forbidden | Self::AccountDisabled | Self::CrossSiteRequest | Self::EmailUnverified => 403,
             Self::InvalidToken => 400,
             Self::LastAdmin | Self::Conflict { .. } => 409,
@@ -149,6 +156,7 @@ impl AppError {
             Self::EmailUnverified,
             Self::InvalidToken,
             Self::InvalidCode,
+            Self::PasskeyRefused,
             Self::ReauthenticationRequired,
             Self::conflict("x"),
             Self::RateLimited { retry_after_secs: 60 },

@@ -54,6 +54,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet options=options.clone() id="leptos" root=root.clone() />
                 <HydrationScripts options root />
                 <PageChunkHints />
+                // Passkeys are a JavaScript API: a small module runs their browser side
+                // on every page that offers them (sign-in, its second step, security).
+                <script type="module" src="/passkeys.js" nonce=leptos::nonce::use_nonce()></script>
                 <MetaTags />
             </head>
             <body>

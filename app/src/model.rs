@@ -62,6 +62,8 @@ pub enum SecondFactorMethod {
     Totp,
     /// One of the account's single-use recovery codes.
     RecoveryCode,
+    /// A passkey (WebAuthn) of the account.
+    Passkey,
 }
 
 /// What a sign-in's first step (password or emailed code) leads to: signed in, or a
@@ -88,6 +90,8 @@ pub struct SecondFactorStatus {
     pub totp: bool,
     /// Recovery codes not used yet.
     pub recovery_codes_left: u32,
+    /// Passkeys registered.
+    pub passkeys: u32,
     /// How sign-in's second step can be passed (empty: there is none).
     pub methods: Vec<SecondFactorMethod>,
 }
@@ -100,6 +104,43 @@ pub struct TotpEnrolment {
     /// Base 32, as apps take it typed.
     pub secret: String,
     pub otpauth_uri: String,
+}
+
+/// A passkey of the account, as its owner sees it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// `data` of `GET /api/me/passkeys`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyList {
+    pub passkeys: Vec<PasskeyInfo>,
+}
+
+/// The first half of a WebAuthn ceremony: what the browser passes to
+/// `navigator.credentials.create` or `.get` (as `PublicKeyCredential.parse…OptionsFromJSON`
+/// reads it), and the id to send back with the authenticator's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyChallenge {
+    pub challenge_id: Uuid,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub options: serde_json::Value,
+}
+
+/// A passkey just registered; with the account's first recovery codes if it is the
+/// account's first second factor (shown once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyAdded {
+    pub passkey: PasskeyInfo,
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 /// New recovery codes, shown once: only their hashes are kept.

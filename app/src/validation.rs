@@ -547,8 +547,9 @@ impl SignInCode {
 
 /// How many digits an authenticator app's code has (RFC 6238's usual 6).
 pub const TOTP_DIGITS: usize = 6;
-/// How many characters a recovery code has (without its dashes): 80 random bits.
-pub const RECOVERY_CODE_CHARS: usize = 16;
+/// How many characters a recovery code has (without its dashes): 120 random bits,
+/// over the 112 that let a plain SHA-256 keep it (ASVS 6.5.2).
+pub const RECOVERY_CODE_CHARS: usize = 24;
 /// The letters recovery codes are written in: Crockford's base 32, lower case
 /// (no i, l, o or u, which read like other characters).
 pub const RECOVERY_CODE_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -596,7 +597,7 @@ impl FactorCode {
             return Ok(Self::Recovery(read));
         }
         Err(format!(
-            "Enter the {TOTP_DIGITS} digits your authenticator app shows, or a recovery code (four groups of four)."
+            "Enter the {TOTP_DIGITS} digits your authenticator app shows, or a recovery code (six groups of four)."
         ))
     }
 
@@ -670,6 +671,47 @@ impl ProofInput {
             "Enter your password (or a code from your authenticator app).".to_string(),
         )]))
     }
+}
+
+/// The longest name a passkey may have.
+pub const PASSKEY_NAME_MAX_CHARS: usize = 100;
+
+/// What a passkey is called by its owner: 1–100 characters, trimmed.
+pub fn passkey_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("Give the passkey a name, such as the device it is on.".into());
+    }
+    if name.chars().count() > PASSKEY_NAME_MAX_CHARS {
+        return Err(format!("At most {PASSKEY_NAME_MAX_CHARS} characters."));
+    }
+    Ok(name.to_owned())
+}
+
+/// The second half of a WebAuthn ceremony: the authenticator's answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PasskeyResponseInput {
+    /// `challenge_id` from the first half.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub challenge_id: String,
+    /// The `PublicKeyCredential` the browser gave, as its `toJSON()` writes it.
+    #[cfg_attr(feature = "ssr", schema(required = true, value_type = Object))]
+    pub credential: serde_json::Value,
+    /// Registering: what to call the passkey (default "Passkey").
+    pub name: Option<String>,
+    /// Signing in: "keep me signed in", as for `LoginInput`.
+    pub remember: bool,
+}
+
+/// Renaming a passkey.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PasskeyNameInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub name: String,
 }
 
 /// Signing in with the code mailed to the address.
@@ -1025,13 +1067,13 @@ mod factor_code_tests {
     fn six_digits_are_an_app_code_sixteen_base32_letters_a_recovery_code() {
         assert_eq!(FactorCode::parse(" 123 456 "), Ok(FactorCode::Totp("123456".into())));
         assert_eq!(
-            FactorCode::parse("ABCD-EFGH-JKMN-PQRS"),
-            Ok(FactorCode::Recovery("abcdefghjkmnpqrs".into()))
+            FactorCode::parse("ABCD-EFGH-JKMN-PQRS-TVWX-YZ01"),
+            Ok(FactorCode::Recovery("abcdefghjkmnpqrstvwxyz01".into()))
         );
         // Read as Crockford's base 32 reads: i and l are 1, o is 0.
         assert_eq!(
-            FactorCode::parse("iLoO-0000-0000-0000"),
-            Ok(FactorCode::Recovery("1100000000000000".into()))
+            FactorCode::parse("iLoO-0000-0000-0000-0000-0000"),
+            Ok(FactorCode::Recovery("110000000000000000000000".into()))
         );
         for wrong in [
             "",

@@ -23,7 +23,7 @@ test('register, see the account, sign out and sign back in', async ({ page }) =>
   await waitForHydration(page);
   await page.getByLabel('Email').fill(email.toUpperCase());
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId('account-name')).toHaveText('Ada Lovelace');
 });
@@ -69,7 +69,7 @@ test('server errors appear on the form: taken email and wrong password', async (
   await waitForHydration(other);
   await other.getByLabel('Email').fill(email);
   await other.getByLabel('Password').fill('wrong password');
-  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(other.getByRole('alert')).toHaveText('The email or password is incorrect.');
   await expect(other).toHaveURL(/\/login$/);
   await other.close();
@@ -110,7 +110,7 @@ async function signIn(page: Page, email: string, remember: boolean, javaScript: 
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Keep me signed in on this device').setChecked(remember);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/account$/);
 }
 

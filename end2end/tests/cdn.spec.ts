@@ -53,6 +53,9 @@ test.beforeAll(async () => {
       PATH: process.env.PATH,
       ROSTER_ADDR: `127.0.0.1:${rosterPort}`,
       DATABASE_URL: `sqlite://${dataDir}/roster.db`,
+      // Beside the throwaway database, not in the working directory.
+      ROSTER_SECRET_KEY_FILE: join(dataDir, 'secret.key'),
+      ROSTER_MAIL_DIR: join(dataDir, 'mail'),
       LEPTOS_SITE_ROOT: join(dist, 'site'),
       ROSTER_ASSET_BASE_URL: cdnOrigin,
       ROSTER_LOG: 'warn',

@@ -94,7 +94,7 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.goto('/login');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The sign-in code in the `n`th mail (from 1) to `to`, once it is written. */
@@ -119,7 +119,7 @@ async function askForCode(page: Page, email: string, hydrated: boolean): Promise
 
 async function enterCode(page: Page, code: string): Promise<void> {
   await page.getByLabel('Code from the mail').fill(code);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** A code that is not `code`. */

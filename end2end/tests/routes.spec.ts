@@ -38,7 +38,7 @@ test('a hard load of every route hydrates, and so does navigating between them',
   await waitForHydration(page);
   await page.getByLabel('Email').fill(ADMIN.email);
   await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/account$/);
 
   for (const [path, heading, chunk] of [

@@ -40,14 +40,14 @@ async function firstStep(page: Page, email: string, hydrated: boolean): Promise<
   if (hydrated) await waitForHydration(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/login\/second-factor$/);
   if (hydrated) await waitForHydration(page);
 }
 
 async function secondStep(page: Page, code: string): Promise<void> {
   await page.getByLabel('Code', { exact: true }).fill(code);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** Sets the app up on the security page; returns its key and the recovery codes shown. */
@@ -138,6 +138,67 @@ test('a change that needs a fresh proof asks for the password inline, then carri
   await page.locator('#disable-code').fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Turn off', exact: true }).click();
   await expect(page.getByTestId('totp-status')).toContainText('off');
+});
+
+test('a passkey is added, then signs in alone and as the second step', async ({ page }) => {
+  // Chromium's virtual authenticator: a platform passkey store with user verification.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  const email = uniqueEmail('passkey');
+  await register(page, 'Paz Passkey', email, PASSWORD);
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto('/account/security');
+  await waitForHydration(page);
+  await expect(page.getByTestId('passkey-count')).toHaveText('0 passkey(s).');
+  await page.getByLabel('Name for a new passkey').fill('Test laptop');
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await expect(page.getByTestId('passkey-name')).toHaveText('Test laptop');
+  // The account's first second factor brings its recovery codes, shown once.
+  await expect(page.getByTestId('fresh-codes')).toBeVisible();
+  await page.getByRole('button', { name: 'I have saved them' }).click();
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  expect(credentials).toHaveLength(1);
+  expect(credentials[0].isResidentCredential).toBe(true);
+
+  // Usernameless: no address typed, the passkey names the account.
+  await signOut(page);
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId('account-email')).toHaveText(email);
+
+  // The password now asks for a second step, which the passkey passes.
+  await signOut(page);
+  await firstStep(page, email, true);
+  await page.getByRole('button', { name: 'Use a passkey instead' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+
+  // Renamed and removed on the security page; then the password alone signs in again.
+  await page.goto('/account/security');
+  await waitForHydration(page);
+  await page.getByLabel('New name for Test laptop').fill('Old laptop');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await expect(page.getByTestId('passkey-name')).toHaveText('Old laptop');
+  await page.getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByTestId('passkey-count')).toHaveText('0 passkey(s).');
+  await signOut(page);
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/account$/);
 });
 
 test.describe('without JavaScript', () => {

@@ -14,6 +14,7 @@ mod m20261130_000008_mail_outbox;
 mod m20261130_000009_email_tokens;
 mod m20261130_000010_known_devices;
 mod m20261130_000011_second_factors;
+mod m20261130_000012_passkeys;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_email_tokens::Migration),
             Box::new(m20261130_000010_known_devices::Migration),
             Box::new(m20261130_000011_second_factors::Migration),
+            Box::new(m20261130_000012_passkeys::Migration),
         ]
     }
 }

@@ -345,7 +345,7 @@ pub struct Settings {
     pub mail_max_attempts: u32,
 
     /// The address people reach Roster at: links in mail start with it.
-    #[arg(long, env = "ROSTER_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = parse_http_base_url, global = true)]
+    #[arg(long, env = "ROSTER_PUBLIC_URL", default_value = "http://localhost:3000", value_parser = parse_http_base_url, global = true)]
     pub public_url: String,
 
     /// Refuse sign-in (403 `email_unverified`) to accounts whose address is not
@@ -906,7 +906,7 @@ mod tests {
         let cli = parse(&[]).unwrap();
         assert_eq!(cli.settings.smtp_url, None);
         assert_eq!(cli.settings.mail_dir, std::path::PathBuf::from("data/mail"));
-        assert_eq!(cli.settings.public_url, "http://127.0.0.1:3000");
+        assert_eq!(cli.settings.public_url, "http://localhost:3000");
         assert_eq!(cli.settings.product_name, "Roster");
         let cli = parse(&[
             "--smtp-url",

@@ -52,7 +52,7 @@ pub async fn seed_users(db: &DatabaseConnection, first: u64, count: u64, passwor
     let end = first + count;
     let mut next = first;
     while next < end {
-        let txn = db.begin().await.map_err(|e| e.to_string())?;
+        let txn = app::ssr::db::begin_write(db).await.map_err(|e| e.to_string())?;
         for _ in 0..STATEMENTS_PER_TRANSACTION {
             if next >= end {
                 break;

@@ -58,6 +58,8 @@ pub enum StartupError {
     Mail(String),
     #[error("secret key: {0}")]
     SecretKey(String),
+    #[error("ROSTER_PUBLIC_URL: {0}")]
+    Passkeys(String),
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -163,7 +165,18 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     let verification = EmailVerification::new(links.clone(), chrono_duration(settings.verify_ttl));
     let email_change = EmailChange::new(links.clone(), chrono_duration(settings.verify_ttl));
     let reauth = Reauth::new(db.clone(), sessions.clone(), chrono_duration(settings.reauth_window));
-    let second_factors = SecondFactors::new(links.clone(), hasher.clone(), secret_box(settings)?, reauth.clone());
+    let relying_party = app::ssr::second_factor::relying_party(&settings.public_url, &settings.product_name)
+        .map_err(StartupError::Passkeys)?;
+    if relying_party.is_none() {
+        tracing::warn!(public_url = %settings.public_url, "passkeys are off: ROSTER_PUBLIC_URL names the site by an IP address, which browsers refuse for passkeys");
+    }
+    let second_factors = SecondFactors::new(
+        links.clone(),
+        hasher.clone(),
+        secret_box(settings)?,
+        reauth.clone(),
+        relying_party,
+    );
     let sign_in_code = SignInCodes::new(links.clone(), hasher.clone(), second_factors.clone());
     let password_reset = PasswordReset::new(
         links,
@@ -552,6 +565,9 @@ async fn sweep_expired_sessions(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired pending sign-ins removed"),
             Err(err) => tracing::warn!(error = %err, "pending sign-in sweep failed"),
+        }
+        if let Err(err) = app::ssr::second_factor::sweep_ceremonies(&state.db, now).await {
+            tracing::warn!(error = %err, "passkey ceremony sweep failed");
         }
         let window = state.second_factors.reauth().window();
         if let Err(err) = app::ssr::reauth::sweep(&state.db, now, window).await {

@@ -7,10 +7,11 @@
 use crate::components::field::Field;
 use crate::components::form::{FormAlert, FormFields, LoadError, SubmitButton, action_error};
 use crate::error::AppError;
+use crate::model::PasskeyInfo;
 use crate::paths;
 use crate::server_fns::security::{
-    BeginTotp, ConfirmTotp, DisableTotp, DismissRecoveryCodes, Reauthenticate, RegenerateRecoveryCodes, SecurityPage,
-    THEN_NEW_CODES, THEN_SET_UP_APP, TotpSetup, security_overview,
+    BeginTotp, ConfirmTotp, DisableTotp, DismissRecoveryCodes, Reauthenticate, RegenerateRecoveryCodes, RemovePasskey,
+    RenamePasskey, SecurityPage, THEN_NEW_CODES, THEN_SET_UP_APP, TotpSetup, security_overview,
 };
 use crate::signed_in::SignedIn;
 use crate::validation::{FactorCode, FieldErrors, ProofInput};
@@ -28,6 +29,8 @@ struct Actions {
     regenerate: ServerAction<RegenerateRecoveryCodes>,
     dismiss: ServerAction<DismissRecoveryCodes>,
     reauthenticate: ServerAction<Reauthenticate>,
+    rename_passkey: ServerAction<RenamePasskey>,
+    remove_passkey: ServerAction<RemovePasskey>,
 }
 
 impl Actions {
@@ -39,10 +42,12 @@ impl Actions {
             regenerate: ServerAction::new(),
             dismiss: ServerAction::new(),
             reauthenticate: ServerAction::new(),
+            rename_passkey: ServerAction::new(),
+            remove_passkey: ServerAction::new(),
         }
     }
 
-    fn versions(&self) -> [usize; 6] {
+    fn versions(&self) -> [usize; 8] {
         [
             self.begin.version().get(),
             self.confirm.version().get(),
@@ -50,6 +55,8 @@ impl Actions {
             self.regenerate.version().get(),
             self.dismiss.version().get(),
             self.reauthenticate.version().get(),
+            self.rename_passkey.version().get(),
+            self.remove_passkey.version().get(),
         ]
     }
 
@@ -60,7 +67,9 @@ impl Actions {
             Some(THEN_SET_UP_APP)
         } else if needs_proof(self.regenerate.value().get().and_then(Result::err)) {
             Some(THEN_NEW_CODES)
-        } else if needs_proof(self.confirm.value().get().and_then(Result::err)) {
+        } else if needs_proof(self.confirm.value().get().and_then(Result::err))
+            || needs_proof(self.remove_passkey.value().get().and_then(Result::err))
+        {
             Some("")
         } else {
             None
@@ -116,7 +125,10 @@ fn Sections(page: SecurityPage, actions: Actions) -> impl IntoView {
         factors,
         setup,
         fresh_codes,
+        passkeys,
+        passkeys_available,
     } = page;
+    let has_passkeys = !passkeys.is_empty();
     let app_section = match (factors.totp, setup) {
         (true, _) => view! { <AppOn codes_left=factors.recovery_codes_left actions /> }.into_any(),
         (false, Some(setup)) => view! { <AppSetup setup actions /> }.into_any(),
@@ -131,16 +143,17 @@ fn Sections(page: SecurityPage, actions: Actions) -> impl IntoView {
                 "signing in asks for a code from your phone after your password: a stolen password alone "
                 "is no longer enough."
             </p>
-            <ReauthPrompt actions />
+            <ReauthPrompt actions has_passkeys />
             {app_section}
         </section>
+        <Passkeys passkeys available=passkeys_available actions />
     }
 }
 
 /// Asks for the password (or a code) when a change needs a recent proof, then
 /// carries on with that change.
 #[component]
-fn ReauthPrompt(actions: Actions) -> impl IntoView {
+fn ReauthPrompt(actions: Actions, has_passkeys: bool) -> impl IntoView {
     let action = actions.reauthenticate;
     let fields = FormFields::new(["password", "code"]);
     let server = action_error(action);
@@ -151,6 +164,13 @@ fn ReauthPrompt(actions: Actions) -> impl IntoView {
             actions.begin.clear();
             actions.confirm.clear();
             actions.regenerate.clear();
+            actions.remove_passkey.clear();
+        }
+    });
+    // Asked for: the password field takes the keyboard.
+    Effect::new(move |_| {
+        if then.get().is_some() {
+            fields.focus_first(&FieldErrors::from([("password".to_string(), String::new())]));
         }
     });
     // A failed proof keeps the prompt open.
@@ -186,6 +206,17 @@ fn ReauthPrompt(actions: Actions) -> impl IntoView {
                     node_ref=fields.input("code") error=fields.error(server, "code") />
                 <SubmitButton pending=action.pending() label="Continue" pending_label="Checking…" />
             </form>
+            {has_passkeys
+                .then(|| {
+                    view! {
+                        <div class="passkey-action">
+                            <button type="button" class="button" data-passkey="reauthenticate">
+                                "Use a passkey instead"
+                            </button>
+                            <p class="alert" role="alert" data-passkey-error hidden></p>
+                        </div>
+                    }
+                })}
         </div>
     }
 }
@@ -201,7 +232,7 @@ fn AppOff(actions: Actions) -> impl IntoView {
     view! {
         <p data-testid="totp-status">"Status: " <strong>"off"</strong></p>
         <FormAlert error=server />
-        <form method="post" action=BeginTotp::PATH on:submit=on_submit>
+        <form method="post" action=BeginTotp::PATH on:submit=on_submit data-then=THEN_SET_UP_APP>
             <SubmitButton pending=action.pending() label="Set up an authenticator app" pending_label="Preparing…" />
         </form>
     }
@@ -261,7 +292,7 @@ fn AppOn(codes_left: u32, actions: Actions) -> impl IntoView {
             "Each signs you in once if you lose your phone. Making new ones voids the old."
         </p>
         <FormAlert error=regenerate_error />
-        <form method="post" action=RegenerateRecoveryCodes::PATH on:submit=on_regenerate>
+        <form method="post" action=RegenerateRecoveryCodes::PATH on:submit=on_regenerate data-then=THEN_NEW_CODES>
             <SubmitButton pending=regenerate.pending() label="Make new recovery codes" pending_label="Making…" />
         </form>
         <TurnOff actions />
@@ -326,5 +357,93 @@ fn FreshCodes(codes: Vec<String>, actions: Actions) -> impl IntoView {
                 <SubmitButton pending=action.pending() label="I have saved them" pending_label="…" />
             </form>
         </section>
+    }
+}
+
+/// The account's passkeys: each renamed or removed with a plain form; adding one
+/// needs the browser's WebAuthn API (`public/passkeys.js`).
+#[component]
+fn Passkeys(passkeys: Vec<PasskeyInfo>, available: bool, actions: Actions) -> impl IntoView {
+    let remove_error = except_proof_needed(action_error(actions.remove_passkey));
+    let rename_error = action_error(actions.rename_passkey);
+    let count = passkeys.len();
+    let rows = passkeys
+        .into_iter()
+        .map(|passkey| view! { <PasskeyRow passkey actions /> })
+        .collect_view();
+    let adding = if available {
+        view! {
+            <div class="passkey-action">
+                <div class="field">
+                    <label for="passkey-name">"Name for a new passkey"</label>
+                    <input id="passkey-name" type="text" maxlength="100" placeholder="This laptop" autocomplete="off" />
+                </div>
+                <button type="button" class="button button-primary" data-passkey="register" data-passkey-name="#passkey-name">
+                    "Add a passkey"
+                </button>
+                <p class="alert" role="alert" data-passkey-error hidden></p>
+                <noscript><p class="muted">"Adding a passkey needs JavaScript."</p></noscript>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p class="muted">
+                "Passkeys are not available here: the site must be reached by its domain name (ROSTER_PUBLIC_URL)."
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="passkeys-title">
+            <h2 id="passkeys-title">"Passkeys"</h2>
+            <p>
+                "A passkey signs you in with your device's screen lock (fingerprint, face or PIN) instead of a "
+                "password, and counts as a second step after one."
+            </p>
+            <FormAlert error=remove_error />
+            <FormAlert error=rename_error />
+            <p data-testid="passkey-count">{format!("{count} passkey(s).")}</p>
+            <ul class="passkey-list">{rows}</ul>
+            {adding}
+        </section>
+    }
+}
+
+#[component]
+fn PasskeyRow(passkey: PasskeyInfo, actions: Actions) -> impl IntoView {
+    let rename_id = format!("passkey-rename-{}", passkey.id);
+    let added = passkey.created_at.format("%-d %B %Y").to_string();
+    let used = passkey
+        .last_used_at
+        .map(|at| format!("last used {}", at.format("%-d %B %Y")))
+        .unwrap_or_else(|| "not used yet".to_owned());
+    let (rename, remove) = (actions.rename_passkey, actions.remove_passkey);
+    let id = passkey.id;
+    let name_input = NodeRef::<leptos::html::Input>::new();
+    let on_rename = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = name_input.get_untracked().map(|i| i.value()).unwrap_or_default();
+        rename.dispatch(RenamePasskey { id, name });
+    };
+    let on_remove = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        remove.dispatch(RemovePasskey { id });
+    };
+    view! {
+        <li class="passkey" data-testid="passkey">
+            <strong data-testid="passkey-name">{passkey.name.clone()}</strong>
+            <span class="muted">{format!(" — added {added}, {used}")}</span>
+            <form method="post" action=RenamePasskey::PATH on:submit=on_rename class="inline-form">
+                <input type="hidden" name="id" value=id.to_string() />
+                <label for=rename_id.clone() class="visually-hidden">{format!("New name for {}", passkey.name)}</label>
+                <input id=rename_id name="name" type="text" maxlength="100" value=passkey.name.clone() node_ref=name_input />
+                <button type="submit" class="button">"Rename"</button>
+            </form>
+            <form method="post" action=RemovePasskey::PATH on:submit=on_remove class="inline-form">
+                <input type="hidden" name="id" value=id.to_string() />
+                <button type="submit" class="button button-danger">"Remove"</button>
+            </form>
+        </li>
     }
 }

@@ -79,6 +79,12 @@ pub fn LoginPage() -> impl IntoView {
                 </div>
                 <SubmitButton pending=action.pending() label="Sign in" pending_label="Signing in…" />
             </form>
+            <div class="passkey-action">
+                <button type="button" class="button" data-passkey="sign-in" data-passkey-remember="#login-remember">
+                    "Sign in with a passkey"
+                </button>
+                <p class="alert" role="alert" data-passkey-error hidden></p>
+            </div>
             <p class="form-footer">
                 <a href=paths::FORGOT_PASSWORD>"Forgot your password?"</a>
                 " · "

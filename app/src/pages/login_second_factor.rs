@@ -6,8 +6,10 @@
 use crate::components::field::Field;
 use crate::components::form::{FormAlert, FormFields, SubmitButton, action_error};
 use crate::error::AppError;
+use crate::model::SecondFactorMethod;
 use crate::paths;
 use crate::server_fns::auth::CompleteSignIn;
+use crate::server_fns::security::pending_sign_in_methods;
 use crate::signed_in::SignedIn;
 use crate::validation::{FactorCode, FieldErrors};
 use leptos::prelude::*;
@@ -20,6 +22,7 @@ pub fn LoginSecondFactorPage() -> impl IntoView {
     let action = ServerAction::<CompleteSignIn>::new();
     let fields = FormFields::new(["code"]);
     let server_error = action_error(action);
+    let methods = Resource::new(|| (), |_| pending_sign_in_methods());
     // Gone (expired, out of tries): say so, and lead back to the first step.
     let expired = move || matches!(server_error.get(), Some(AppError::Unauthenticated));
     Effect::new(move |_| match action.value().get() {
@@ -57,7 +60,7 @@ pub fn LoginSecondFactorPage() -> impl IntoView {
                     label="Code"
                     kind="text"
                     autocomplete="one-time-code"
-                    hint="Lost your phone? Type one of your recovery codes instead (four groups of four)."
+                    hint="Lost your phone? Type one of your recovery codes instead (six groups of four)."
                     node_ref=fields.input("code")
                     error=fields.error(server_error, "code")
                     autofocus=Signal::derive(|| true)
@@ -65,6 +68,22 @@ pub fn LoginSecondFactorPage() -> impl IntoView {
                 />
                 <SubmitButton pending=action.pending() label="Sign in" pending_label="Checking…" />
             </form>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let passkey = methods.await.is_ok_and(|m| m.contains(&SecondFactorMethod::Passkey));
+                    passkey
+                        .then(|| {
+                            view! {
+                                <div class="passkey-action">
+                                    <button type="button" class="button" data-passkey="second-factor">
+                                        "Use a passkey instead"
+                                    </button>
+                                    <p class="alert" role="alert" data-passkey-error hidden></p>
+                                </div>
+                            }
+                        })
+                })}
+            </Suspense>
             <p class="form-footer">
                 <a href=paths::LOGIN>"Start again"</a>
             </p>

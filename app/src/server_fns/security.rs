@@ -4,9 +4,10 @@
 //! (`security_overview`): the same page with and without WASM.
 
 use crate::error::AppError;
-use crate::model::{SecondFactorStatus, TotpEnrolment};
+use crate::model::{PasskeyInfo, SecondFactorMethod, SecondFactorStatus, TotpEnrolment};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::rpc::{ServerCall, serve};
@@ -19,6 +20,9 @@ pub struct SecurityPage {
     pub setup: Option<TotpSetup>,
     /// Recovery codes just made, shown until put away (at most ten minutes).
     pub fresh_codes: Option<Vec<String>>,
+    pub passkeys: Vec<PasskeyInfo>,
+    /// Whether passkeys can be used here (`ROSTER_PUBLIC_URL` names a domain).
+    pub passkeys_available: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,21 +41,18 @@ pub const THEN_NEW_CODES: &str = "new_codes";
 impl ServerCall {
     /// Keeps new recovery codes for the page to show, sealed for their owner.
     fn keep_fresh_codes(&self, user_id: uuid::Uuid, codes: &crate::model::RecoveryCodes) -> Result<(), AppError> {
-        let bytes = serde_json::to_vec(&codes.recovery_codes).map_err(AppError::internal)?;
-        let sealed = self.state.second_factors.secrets().seal(&bytes, user_id.as_bytes());
+        let sealed = self
+            .state
+            .second_factors
+            .seal_fresh_codes(user_id, &codes.recovery_codes)?;
         self.set_cookie(self.state.cookies.set_fresh_codes(&sealed));
         Ok(())
     }
 
     fn read_fresh_codes(&self, user_id: uuid::Uuid) -> Option<Vec<String>> {
-        let sealed = self.fresh_codes()?;
-        let bytes = self
-            .state
+        self.state
             .second_factors
-            .secrets()
-            .open(&sealed, user_id.as_bytes())
-            .ok()?;
-        serde_json::from_slice(&bytes).ok()
+            .open_fresh_codes(user_id, &self.fresh_codes()?)
     }
 }
 
@@ -72,6 +73,8 @@ pub async fn security_overview() -> Result<SecurityPage, AppError> {
             factors: status,
             setup,
             fresh_codes: call.read_fresh_codes(caller.user_id()?),
+            passkeys: factors.list_passkeys(&caller).await?,
+            passkeys_available: factors.passkeys_available(),
         })
     })
     .await
@@ -164,6 +167,46 @@ pub async fn reauthenticate(
         }
         call.redirect(crate::paths::ACCOUNT_SECURITY);
         Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "account/security/passkeys/rename")]
+pub async fn rename_passkey(id: Uuid, name: String) -> Result<(), AppError> {
+    serve(|call| async move {
+        let input = crate::validation::PasskeyNameInput { name };
+        call.state
+            .second_factors
+            .rename_passkey(&call.caller().await?, id, &input)
+            .await?;
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "account/security/passkeys/remove")]
+pub async fn remove_passkey(id: Uuid) -> Result<(), AppError> {
+    serve(|call| async move {
+        call.state
+            .second_factors
+            .remove_passkey(&call.caller().await?, id)
+            .await?;
+        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        Ok(())
+    })
+    .await
+}
+
+/// How the sign-in this browser started can take its second step (for the page to
+/// offer a passkey only to an account that has one).
+#[server(prefix = "/rpc", endpoint = "login/second-factor/methods")]
+pub async fn pending_sign_in_methods() -> Result<Vec<SecondFactorMethod>, AppError> {
+    serve(|call| async move {
+        call.state
+            .second_factors
+            .pending_methods(call.pending_sign_in().as_ref())
+            .await
     })
     .await
 }

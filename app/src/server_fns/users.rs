@@ -73,6 +73,12 @@ pub async fn delete_user(id: Uuid) -> Result<(), AppError> {
     .await
 }
 
+/// An administrator removes a user's second factors (the user is mailed).
+#[server(prefix = "/rpc", endpoint = "users/second-factors/reset")]
+pub async fn reset_second_factors(id: Uuid) -> Result<(), AppError> {
+    serve(|call| async move { call.state.second_factors.reset_for(&call.caller().await?, id).await }).await
+}
+
 #[server(prefix = "/rpc", endpoint = "account/profile")]
 pub async fn update_profile(
     name: String,

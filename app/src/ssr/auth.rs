@@ -14,7 +14,7 @@ use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken
 use crate::ssr::throttle::LoginThrottle;
 use crate::ssr::verification::EmailVerification;
 use crate::validation::{LoginInput, RegisterInput};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 #[derive(Clone)]
 pub struct AuthService {
@@ -80,7 +80,7 @@ impl AuthService {
         // Counted before the hash it is about to cost, whatever comes of it.
         self.throttle.record_failure(&keys).await?;
         let password_hash = self.hasher.hash_new(&valid.password).await?;
-        let txn = self.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.db).await?;
         let account = users::insert_new(
             &txn,
             valid.name.into_inner(),

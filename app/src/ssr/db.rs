@@ -1,6 +1,9 @@
 //! Opening the database: SQLite (the default) or PostgreSQL, chosen by URL.
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -8,6 +11,19 @@ pub struct DbSettings {
     pub url: String,
     pub max_connections: u32,
     pub busy_timeout: Duration,
+}
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), waiting for other writers within the busy timeout. A
+/// deferred transaction starts as a reader; when another connection commits before
+/// it writes, SQLite refuses its write at once ("database is locked"), without
+/// waiting, and a request racing others failed with 500. PostgreSQL ignores the mode.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Connects and applies the per-connection settings Roster relies on.

@@ -22,9 +22,7 @@ use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 /// How long a browser keeps its device cookie, and an account its entry: the
@@ -194,7 +192,7 @@ impl KnownDevices {
         };
         // The insert is the transaction's first statement (SQLite then takes its
         // write lock at once); the unique index settles a race between two sign-ins.
-        let txn = self.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.db).await?;
         match Entity::insert(row).exec_without_returning(&txn).await {
             Ok(_) => {}
             Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {

@@ -19,9 +19,7 @@ use crate::validation::Email;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 /// What a secret opens. Stored as text; a secret of one kind never opens another.
@@ -198,7 +196,7 @@ impl LinkServices {
         mail: &Mail,
         client: &ClientMeta,
     ) -> Result<(), AppError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.db).await?;
         issue_hashed(&txn, account.id, purpose, &account.email, ttl, token_hash).await?;
         outbox::enqueue(&txn, mail).await?;
         txn.commit().await?;
@@ -253,7 +251,7 @@ impl RefusedLinks<'_> {
         let Some(secret) = LinkSecret::parse(raw) else {
             return Err(self.refuse("malformed", None).await);
         };
-        let txn = db.begin().await?;
+        let txn = crate::ssr::db::begin_write(db).await?;
         let token = match redeem(&txn, self.purpose, &secret, now).await? {
             Ok(token) => token,
             Err(why) => {

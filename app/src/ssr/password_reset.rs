@@ -15,7 +15,7 @@ use crate::ssr::second_factor::{FirstStep, SecondFactors, SignInStep};
 use crate::ssr::sessions::{Persistence, SessionToken};
 use crate::validation::{EmailInput, ResetPasswordInput};
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 
 /// Where a reset link leads; `?token=` carries the secret.
 pub const LINK_PATH: &str = crate::paths::RESET_PASSWORD;
@@ -120,7 +120,7 @@ impl PasswordReset {
         let hash = self.hasher.hash_new(&password).await?;
 
         let now = Utc::now();
-        let txn = self.deps.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.deps.db).await?;
         if let Err(why) = email_tokens::redeem(&txn, Purpose::PasswordReset, &secret, now).await? {
             txn.rollback().await?;
             let whose = Some((account.id, account.email.as_str()));

@@ -20,10 +20,7 @@ use crate::validation::{CodeSignInInput, EmailInput, Password, SIGN_IN_CODE_DIGI
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 /// How long a code stays valid.
@@ -160,7 +157,7 @@ impl SignInCodes {
             return Err(AppError::InvalidCode);
         };
         self.deps.throttle.record_success(&keys).await?;
-        let txn = self.deps.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.deps.db).await?;
         // One UPDATE uses the code up, so two requests with it cannot both sign in;
         // it is the transaction's first statement (SQLite's write lock at once).
         let used = Entity::update_many()

@@ -12,7 +12,7 @@ use crate::ssr::entity::users;
 use crate::ssr::mail::{Action, Mail, outbox};
 use crate::validation::VerifyEmailInput;
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 /// Where a verification link leads; `?token=` carries the secret.
 pub const LINK_PATH: &str = crate::paths::VERIFY_EMAIL;
@@ -89,7 +89,7 @@ impl EmailVerification {
             .one(&self.deps.db)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let txn = self.deps.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.deps.db).await?;
         self.queue(&txn, &account).await?;
         txn.commit().await?;
         self.record_sent(&account, Some(account.id), &caller.client).await;

@@ -143,20 +143,7 @@ pub async fn second_factor(
         .second_factors
         .complete_sign_in(pending.as_ref(), &input, &client, previous.as_ref())
         .await;
-    let (user, session) = match result {
-        Ok(done) => done,
-        Err(AppError::Unauthenticated) => {
-            let clear = [(SET_COOKIE, state.cookies.clear_pending_sign_in())];
-            return Ok((clear, AppError::Unauthenticated).into_response());
-        }
-        Err(err) => return Err(err),
-    };
-    let response = (
-        [(SET_COOKIE, state.cookies.clear_pending_sign_in())],
-        Json(Envelope::ok(UserData { user })),
-    )
-        .into_response();
-    Ok(super::with_sign_in_cookies(response, &state, &session))
+    super::second_step_answer(&state, result)
 }
 
 /// Sign out: the session is deleted server-side and the cookie cleared. Always 200:

@@ -71,6 +71,27 @@ fn first_step_answer(state: &AppState, step: app::ssr::second_factor::SignInStep
     }
 }
 
+/// The answer to sign-in's second step: the session's cookies and `{"user"}`, the
+/// pending cookie cleared. A pending sign-in that is gone clears it too.
+fn second_step_answer(
+    state: &AppState,
+    result: Result<(app::model::User, app::ssr::sessions::NewSession), AppError>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let clear = [(http::header::SET_COOKIE, state.cookies.clear_pending_sign_in())];
+    let (user, session) = match result {
+        Ok(done) => done,
+        Err(AppError::Unauthenticated) => return Ok((clear, AppError::Unauthenticated).into_response()),
+        Err(err) => return Err(err),
+    };
+    let response = (
+        clear,
+        axum::Json(app::ssr::http::Envelope::ok(app::model::UserData { user })),
+    )
+        .into_response();
+    Ok(with_sign_in_cookies(response, state, &session))
+}
+
 async fn not_found() -> AppError {
     AppError::NotFound
 }

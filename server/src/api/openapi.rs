@@ -3,12 +3,13 @@
 //! `app::validation`). The envelope types here exist only to describe responses.
 
 use app::model::{
-    AuditEvent, AuditPage, LoginOutcome, Reauthenticated, RecoveryCodes, Role, SecondFactorMethod, SecondFactorStatus,
-    SessionInfo, SessionsEnded, TotpEnrolment, User, UserData, UserPage,
+    AuditEvent, AuditPage, LoginOutcome, PasskeyAdded, PasskeyChallenge, PasskeyInfo, PasskeyList, Reauthenticated,
+    RecoveryCodes, Role, SecondFactorMethod, SecondFactorStatus, SessionInfo, SessionsEnded, TotpEnrolment, User,
+    UserData, UserPage,
 };
 use app::validation::{
-    CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, FactorCodeInput, LoginInput, ProofInput,
-    RegisterInput, ResetPasswordInput, UpdateUserInput, VerifyEmailInput,
+    CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, FactorCodeInput, LoginInput, PasskeyNameInput,
+    PasskeyResponseInput, ProofInput, RegisterInput, ResetPasswordInput, UpdateUserInput, VerifyEmailInput,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ pub enum ErrorCode {
     EmailUnverified,
     InvalidToken,
     InvalidCode,
+    PasskeyRefused,
     ReauthenticationRequired,
     Conflict,
     RateLimited,
@@ -91,6 +93,10 @@ envelopes! {
     TotpEnrolmentEnvelope => TotpEnrolment,
     RecoveryCodesEnvelope => RecoveryCodes,
     ReauthenticatedEnvelope => Reauthenticated,
+    PasskeyListEnvelope => PasskeyList,
+    PasskeyInfoEnvelope => PasskeyInfo,
+    PasskeyChallengeEnvelope => PasskeyChallenge,
+    PasskeyAddedEnvelope => PasskeyAdded,
 }
 
 #[derive(ToSchema)]
@@ -187,8 +193,19 @@ pub enum CallerRefused {
         super::second_factors::regenerate_recovery_codes,
         super::second_factors::reauthenticate,
         super::second_factors::reset_for_user,
+        super::second_factors::list_passkeys,
+        super::second_factors::start_passkey_registration,
+        super::second_factors::finish_passkey_registration,
+        super::second_factors::rename_passkey,
+        super::second_factors::remove_passkey,
+        super::second_factors::start_passkey_sign_in,
+        super::second_factors::finish_passkey_sign_in,
+        super::second_factors::start_passkey_second_step,
+        super::second_factors::finish_passkey_second_step,
+        super::second_factors::start_passkey_reauthentication,
+        super::second_factors::finish_passkey_reauthentication,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address"), (name = "second factors", description = "Authenticator apps, recovery codes and re-authentication")),
 )]
 pub struct ApiDoc;

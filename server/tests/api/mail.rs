@@ -228,7 +228,7 @@ async fn without_smtp_mails_are_written_as_eml_files(backend: Backend) {
     let delivered = Delivered::parse(&std::fs::read(&file).unwrap());
     assert_eq!(delivered.subject, "Message 7");
     assert!(
-        delivered.text.contains("http://127.0.0.1:3000/account?n=7"),
+        delivered.text.contains("http://localhost:3000/account?n=7"),
         "{}",
         delivered.text
     );

@@ -13,6 +13,7 @@ mod new_devices;
 mod openapi;
 mod operations;
 mod pages;
+mod passkeys;
 mod recovery;
 mod replica;
 mod schema;

@@ -107,7 +107,10 @@ async fn an_authenticator_app_is_confirmed_then_asked_for_at_every_sign_in(backe
     let app = spawn_app(backend).await;
     let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
     let none = status(&app, &ada.token).await;
-    assert_eq!(none, json!({"totp": false, "recovery_codes_left": 0, "methods": []}));
+    assert_eq!(
+        none,
+        json!({"totp": false, "recovery_codes_left": 0, "passkeys": 0, "methods": []})
+    );
 
     let begun = app.post_json("/api/me/totp", json!({}), Some(&ada.token)).await;
     assert_eq!(begun.status, 200, "{}", begun.body);
@@ -128,7 +131,7 @@ async fn an_authenticator_app_is_confirmed_then_asked_for_at_every_sign_in(backe
     let not_digits = app
         .post_json(
             "/api/me/totp/confirm",
-            json!({"code": "abcd-efgh-jkmn-pqrs"}),
+            json!({"code": "abcd-efgh-jkmn-pqrs-tvwx-yz01"}),
             Some(&ada.token),
         )
         .await;
@@ -147,12 +150,12 @@ async fn an_authenticator_app_is_confirmed_then_asked_for_at_every_sign_in(backe
     assert_eq!(codes.len(), 10);
     assert!(codes.iter().all(|c| {
         let c = c.as_str().unwrap();
-        c.len() == 19 && c.split('-').count() == 4
+        c.len() == 29 && c.split('-').count() == 6
     }));
     let on = status(&app, &ada.token).await;
     assert_eq!(
         on,
-        json!({"totp": true, "recovery_codes_left": 10, "methods": ["totp", "recovery_code"]})
+        json!({"totp": true, "recovery_codes_left": 10, "passkeys": 0, "methods": ["totp", "recovery_code"]})
     );
     let again = app.post_json("/api/me/totp", json!({}), Some(&ada.token)).await;
     again.assert_error(409, "conflict");
@@ -778,7 +781,7 @@ async fn the_security_page_and_the_second_step_work_without_javascript(backend: 
         .and_then(|rest| rest.split('<').next())
         .unwrap()
         .to_owned();
-    assert_eq!(first_code.len(), 19, "{first_code}");
+    assert_eq!(first_code.len(), 29, "{first_code}");
     post_form(
         &app,
         &mut jar,

@@ -100,6 +100,19 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
         // Always the caller's own address (no id in the path): Ada's is unproven,
         // the administrator's was proven when they were made one (400, nothing to send).
         ("POST", |_| "/api/email/verify/resend".into(), None, 401, 200, 200, 400),
+        (
+            "DELETE",
+            |id| format!("/api/users/{id}/second-factors"),
+            None,
+            401,
+            403,
+            403,
+            200,
+        ),
+        // The caller's own factors (no id in the path).
+        ("GET", |_| "/api/me/second-factors".into(), None, 401, 200, 200, 200),
+        ("GET", |_| "/api/me/passkeys".into(), None, 401, 200, 200, 200),
+        ("POST", |_| "/api/me/totp".into(), None, 401, 200, 200, 200),
     ];
     for (i, (method, path, body, anonymous, user_self, user_other, as_admin)) in table.into_iter().enumerate() {
         let body = body.map(|b| {

@@ -1,13 +1,17 @@
 //! /admin/users: every account, searchable and pageable, with create, role and
-//! flag edits, and delete with confirmation. Admins only.
+//! flag edits, resetting a user's second factors, and delete with confirmation.
+//! Admins only. A change that needs a recent proof (a role, a reset) asks for the
+//! administrator's password in the row, then makes the change.
 
 use super::AdminOnly;
 use crate::components::field::Field;
 use crate::components::form::{FormAlert, FormFields, LoadError, SubmitButton, action_error};
 use crate::components::pager::{Pager, Paging};
+use crate::error::AppError;
 use crate::model::{Role, User};
 use crate::paths;
-use crate::server_fns::users::{CreateUser, DeleteUser, UpdateUser, list_users};
+use crate::server_fns::security::Reauthenticate;
+use crate::server_fns::users::{CreateUser, DeleteUser, ResetSecondFactors, UpdateUser, list_users};
 use crate::validation::{CreateUserInput, RegisterInput};
 use leptos::html;
 use leptos::prelude::*;
@@ -149,30 +153,63 @@ fn UserAdmin(me: User) -> impl IntoView {
 fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
     let update = ServerAction::<UpdateUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    let reset = ServerAction::<ResetSecondFactors>::new();
+    let prove = ServerAction::<Reauthenticate>::new();
     let confirming = RwSignal::new(false);
     let id = user.id;
+    // What waits for the administrator's proof, to be made once it is given.
+    let waiting = StoredValue::new(None::<Waiting>);
     Effect::new(move |_| {
         if matches!(update.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(()))) {
             on_change.run(());
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = prove.value().get() {
+            match waiting.get_value() {
+                Some(Waiting::Update(input)) => {
+                    update.dispatch(input);
+                }
+                Some(Waiting::Reset) => {
+                    reset.dispatch(ResetSecondFactors { id });
+                }
+                None => {}
+            }
+            waiting.set_value(None);
+        }
+    });
+    let needs_proof = move || {
+        let asked = |e: Option<AppError>| matches!(e, Some(AppError::ReauthenticationRequired));
+        let answered = matches!(prove.value().get(), Some(Ok(())));
+        !answered
+            && (asked(update.value().get().and_then(Result::err)) || asked(reset.value().get().and_then(Result::err)))
+            || prove.value().get().is_some_and(|r| r.is_err())
+    };
     let error = Signal::derive(move || {
         update
             .value()
             .get()
             .and_then(Result::err)
             .or_else(|| delete.value().get().and_then(Result::err))
+            .or_else(|| reset.value().get().and_then(Result::err))
+            .filter(|e| !matches!(e, AppError::ReauthenticationRequired))
     });
+    let reset_done = move || matches!(reset.value().get(), Some(Ok(())));
     let created = user.created_at.format("%Y-%m-%d %H:%M").to_string();
     let label = user.name.clone();
-    let busy = move || update.pending().get() || delete.pending().get();
+    let busy = move || update.pending().get() || delete.pending().get() || reset.pending().get();
+    let change = move |input: UpdateUser| {
+        waiting.set_value(Some(Waiting::Update(input.clone())));
+        prove.clear();
+        update.dispatch(input);
+    };
     view! {
         <tr data-testid="user-row" data-email=user.email.clone() aria-busy=move || if busy() { "true" } else { "false" }>
             <td>{user.name.clone()} {is_me.then(|| view! { <span class="badge">"You"</span> })}</td>
             <td>{user.email.clone()}</td>
             <td>
                 <select aria-label=format!("Role of {label}") disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None }); }>
+                    on:change=move |ev| change(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None })>
                     <option value="user" selected=user.role == Role::User>"user"</option>
                     <option value="admin" selected=user.role == Role::Admin>"admin"</option>
                 </select>
@@ -187,6 +224,13 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
             </td>
             <td><time datetime=user.created_at.to_rfc3339()>{created}</time></td>
             <td class="row-actions">
+                <button type="button" class="button button-small" disabled=busy
+                    title="Remove the authenticator app, passkeys and recovery codes (the user is mailed)"
+                    on:click=move |_| {
+                        waiting.set_value(Some(Waiting::Reset));
+                        prove.clear();
+                        reset.dispatch(ResetSecondFactors { id });
+                    }>"Reset second factors"</button>
                 <Show when=move || confirming.get() fallback=move || view! {
                     <button type="button" class="button button-small" on:click=move |_| confirming.set(true)>"Delete"</button>
                 }>
@@ -196,9 +240,57 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
                         <button type="button" class="button button-small" on:click=move |_| confirming.set(false)>"Cancel"</button>
                     </span>
                 </Show>
+                <span class="row-note" role="status" hidden=move || !reset_done()>"Second factors reset."</span>
                 <span class="row-error" role="alert">{move || error.get().map(|e| e.to_string())}</span>
+                <Show when=needs_proof>
+                    <RowProof prove />
+                </Show>
             </td>
         </tr>
+    }
+}
+
+/// A change the administrator asked for, waiting for their proof.
+#[derive(Clone)]
+enum Waiting {
+    Update(UpdateUser),
+    Reset,
+}
+
+/// The administrator's password, asked in the row when a change needs a recent proof.
+#[component]
+fn RowProof(prove: ServerAction<Reauthenticate>) -> impl IntoView {
+    let password = NodeRef::<html::Input>::new();
+    let failed = move || {
+        prove
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.field("password").unwrap_or_else(|| e.to_string()))
+    };
+    Effect::new(move |_| {
+        if let Some(input) = password.get() {
+            let _ = input.focus();
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = password.get_untracked().map(|i| i.value()).unwrap_or_default();
+        prove.dispatch(Reauthenticate {
+            password: Some(typed),
+            code: None,
+            then: None,
+        });
+    };
+    view! {
+        <form class="row-proof" on:submit=on_submit data-testid="row-proof">
+            <label>
+                "Confirm it is you: your password "
+                <input type="password" autocomplete="current-password" node_ref=password />
+            </label>
+            <button type="submit" class="button button-small">"Confirm"</button>
+            <span class="row-error" role="alert">{failed}</span>
+        </form>
     }
 }
 

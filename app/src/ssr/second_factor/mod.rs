@@ -14,10 +14,12 @@
 //! - setting up, new codes and an administrator's reset need a recent proof
 //!   (`reauth`); turning the app off needs the password or a code in the request.
 
+pub mod passkeys;
 pub mod recovery;
 mod sign_in;
 pub mod totp;
 
+pub use passkeys::{relying_party, sweep as sweep_ceremonies};
 pub use sign_in::{FirstStep, MAX_TRIES, PENDING_TTL, PendingSignIn, SignInStep, sweep as sweep_pending_sign_ins};
 
 use crate::error::AppError;
@@ -38,9 +40,7 @@ use crate::validation::{FactorCode, FactorCodeInput, Proof, ProofInput};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 /// How long an app being set up waits for its first code.
@@ -52,6 +52,9 @@ pub struct SecondFactors {
     hasher: PasswordHasher,
     secrets: SecretBox,
     reauth: Reauth,
+    /// The relying party passkeys are made for (`ROSTER_PUBLIC_URL`); none when that
+    /// names the site by an IP address, which browsers refuse for passkeys.
+    webauthn: Option<std::sync::Arc<webauthn_rs::Webauthn>>,
 }
 
 /// What a code proved, for the audit log and the notices.
@@ -59,16 +62,24 @@ fn method_label(method: SecondFactorMethod) -> &'static str {
     match method {
         SecondFactorMethod::Totp => "authenticator app",
         SecondFactorMethod::RecoveryCode => "recovery code",
+        SecondFactorMethod::Passkey => "passkey",
     }
 }
 
 impl SecondFactors {
-    pub fn new(deps: LinkServices, hasher: PasswordHasher, secrets: SecretBox, reauth: Reauth) -> Self {
+    pub fn new(
+        deps: LinkServices,
+        hasher: PasswordHasher,
+        secrets: SecretBox,
+        reauth: Reauth,
+        webauthn: Option<webauthn_rs::Webauthn>,
+    ) -> Self {
         Self {
             deps,
             hasher,
             secrets,
             reauth,
+            webauthn: webauthn.map(std::sync::Arc::new),
         }
     }
 
@@ -116,15 +127,25 @@ impl SecondFactors {
     }
 
     /// How sign-in's second step can be passed for the account (empty: it has none).
+    /// An authenticator app and passkeys are second factors; recovery codes stand in
+    /// for them.
     pub async fn methods_of(&self, user_id: Uuid) -> Result<Vec<SecondFactorMethod>, AppError> {
-        if Self::confirmed_totp(self.db(), user_id).await?.is_none() {
-            return Ok(Vec::new());
+        let mut methods = Vec::new();
+        if Self::confirmed_totp(self.db(), user_id).await?.is_some() {
+            methods.push(SecondFactorMethod::Totp);
         }
-        let mut methods = vec![SecondFactorMethod::Totp];
-        if Self::unused_codes(self.db(), user_id).await? > 0 {
+        if Self::passkey_count(self.db(), user_id).await? > 0 {
+            methods.push(SecondFactorMethod::Passkey);
+        }
+        if !methods.is_empty() && Self::unused_codes(self.db(), user_id).await? > 0 {
             methods.push(SecondFactorMethod::RecoveryCode);
         }
         Ok(methods)
+    }
+
+    /// Whether the account has a second factor (recovery codes alone are none).
+    async fn has_a_factor<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<bool, AppError> {
+        Ok(Self::confirmed_totp(db, user_id).await?.is_some() || Self::passkey_count(db, user_id).await? > 0)
     }
 
     /// The caller's own factors, as they may see them.
@@ -134,6 +155,7 @@ impl SecondFactors {
         Ok(SecondFactorStatus {
             totp: methods.contains(&SecondFactorMethod::Totp),
             recovery_codes_left: Self::unused_codes(self.db(), account.id).await? as u32,
+            passkeys: Self::passkey_count(self.db(), account.id).await? as u32,
             methods,
         })
     }
@@ -235,7 +257,7 @@ impl SecondFactors {
             ));
         };
         self.deps.throttle.record_success(&keys).await?;
-        let txn = self.db().begin().await?;
+        let txn = crate::ssr::db::begin_write(self.db()).await?;
         let confirmed = TotpRows::update_many()
             .col_expr(totp_factors::Column::ConfirmedAt, Expr::value(now))
             .col_expr(totp_factors::Column::LastUsedStep, Expr::value(step as i64))
@@ -268,8 +290,8 @@ impl SecondFactors {
         Ok(codes)
     }
 
-    /// Turns the app off (and voids its recovery codes): needs the password or a
-    /// code in the request, not only a session.
+    /// Turns the app off (and voids the recovery codes, unless a passkey remains):
+    /// needs the password or a code in the request, not only a session.
     pub async fn disable_totp(&self, caller: &Caller, input: &ProofInput) -> Result<(), AppError> {
         let proof = input.validate().map_err(AppError::validation)?;
         let account = self.own_account(caller).await?;
@@ -278,8 +300,11 @@ impl SecondFactors {
         }
         self.check_proof(&account, &proof, &caller.client, "turning off the authenticator app")
             .await?;
-        let txn = self.db().begin().await?;
-        remove_factors(&txn, account.id).await?;
+        let txn = crate::ssr::db::begin_write(self.db()).await?;
+        TotpRows::delete_by_id(account.id).exec(&txn).await?;
+        if !Self::has_a_factor(&txn, account.id).await? {
+            delete_recovery_codes(&txn, account.id).await?;
+        }
         outbox::enqueue(&txn, &self.notice(&account, Notice::Disabled)?).await?;
         txn.commit().await?;
         let who = Some((account.id, account.email.as_str()));
@@ -300,12 +325,12 @@ impl SecondFactors {
     pub async fn regenerate_recovery_codes(&self, caller: &Caller) -> Result<RecoveryCodes, AppError> {
         let account = self.own_account(caller).await?;
         self.reauth.require(caller).await?;
-        if Self::confirmed_totp(self.db(), account.id).await?.is_none() {
+        if !Self::has_a_factor(self.db(), account.id).await? {
             return Err(AppError::conflict(
-                "Recovery codes stand in for an authenticator app: set one up first.",
+                "Recovery codes stand in for an authenticator app or a passkey: set one up first.",
             ));
         }
-        let txn = self.db().begin().await?;
+        let txn = crate::ssr::db::begin_write(self.db()).await?;
         let codes = replace_recovery_codes(&txn, account.id, Utc::now()).await?;
         txn.commit().await?;
         let who = Some((account.id, account.email.as_str()));
@@ -332,7 +357,7 @@ impl SecondFactors {
         )?;
         self.reauth.require(caller).await?;
         let account = self.account(user_id).await?;
-        let txn = self.db().begin().await?;
+        let txn = crate::ssr::db::begin_write(self.db()).await?;
         let removed = remove_factors(&txn, account.id).await?;
         pending_sign_ins::Entity::delete_many()
             .filter(pending_sign_ins::Column::UserId.eq(account.id))
@@ -458,7 +483,7 @@ impl SecondFactors {
                 Ok((taken == 1).then_some(SecondFactorMethod::Totp))
             }
             FactorCode::Recovery(code) => {
-                let txn = self.db().begin().await?;
+                let txn = crate::ssr::db::begin_write(self.db()).await?;
                 let used = RecoveryCodeRows::update_many()
                     .col_expr(recovery_codes::Column::UsedAt, Expr::value(now))
                     .filter(recovery_codes::Column::UserId.eq(account.id))
@@ -483,6 +508,34 @@ impl SecondFactors {
                 Ok(Some(SecondFactorMethod::RecoveryCode))
             }
         }
+    }
+
+    /// New recovery codes, sealed for their owner: what the security page's cookie
+    /// holds until they are shown and put away.
+    pub fn seal_fresh_codes(&self, user_id: Uuid, codes: &[String]) -> Result<String, AppError> {
+        let bytes = serde_json::to_vec(codes).map_err(AppError::internal)?;
+        Ok(self.secrets.seal(&bytes, user_id.as_bytes()))
+    }
+
+    /// The codes `seal_fresh_codes` sealed for `user_id`, if it was them.
+    pub fn open_fresh_codes(&self, user_id: Uuid, sealed: &str) -> Option<Vec<String>> {
+        let bytes = self.secrets.open(sealed, user_id.as_bytes()).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// How the pending sign-in this browser holds can take its second step.
+    pub async fn pending_methods(
+        &self,
+        pending: Option<&crate::ssr::sessions::SessionToken>,
+    ) -> Result<Vec<SecondFactorMethod>, AppError> {
+        let pending = pending.ok_or(AppError::Unauthenticated)?;
+        let row = pending_sign_ins::Entity::find_by_id(pending.hash())
+            .filter(pending_sign_ins::Column::ExpiresAt.gt(Utc::now()))
+            .filter(pending_sign_ins::Column::Attempts.lt(MAX_TRIES))
+            .one(self.db())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        self.methods_of(row.user_id).await
     }
 
     /// Seals every stored secret again under the current key (after a rotation, so
@@ -528,7 +581,7 @@ impl SecondFactors {
                 "second_factors_reset",
                 format!("An administrator removed the second factor from your {product} account"),
                 vec![
-                    "An administrator of this service removed the authenticator app and the recovery codes from your account, as asked when a phone or the codes are lost.".into(),
+                    "An administrator of this service removed the authenticator app, the passkeys and the recovery codes from your account, as asked when a phone or the codes are lost.".into(),
                     "Signing in now needs only your password. Set up an authenticator app again on your security page.".into(),
                 ],
             ),
@@ -539,6 +592,18 @@ impl SecondFactors {
                     "One of your recovery codes was just used, and will not work again.".into(),
                     format!("{left} unused code(s) left. You can make a new set on your security page."),
                 ],
+            ),
+            Notice::PasskeyAdded(name) => (
+                "passkey_added",
+                format!("A passkey was added to your {product} account"),
+                vec![format!(
+                    "The passkey \"{name}\" can now sign in to your account, and stands in for a code from your authenticator app."
+                )],
+            ),
+            Notice::PasskeyRemoved(name) => (
+                "passkey_removed",
+                format!("A passkey was removed from your {product} account"),
+                vec![format!("The passkey \"{name}\" can no longer sign in to your account.")],
             ),
         };
         let mut content = self.deps.mail.content(subject, format!("Hello {},", account.name));
@@ -558,18 +623,17 @@ enum Notice {
     Disabled,
     Reset,
     RecoveryCodeUsed { left: u64 },
+    PasskeyAdded(String),
+    PasskeyRemoved(String),
 }
 
 /// Replaces the account's recovery codes with a new set; returns them as shown.
-async fn replace_recovery_codes<C: ConnectionTrait>(
+pub(super) async fn replace_recovery_codes<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<RecoveryCodes, AppError> {
-    RecoveryCodeRows::delete_many()
-        .filter(recovery_codes::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
+    delete_recovery_codes(db, user_id).await?;
     let codes: Vec<String> = (0..recovery::CODES_PER_SET).map(|_| recovery::generate()).collect();
     let rows = codes.iter().map(|code| recovery_codes::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -584,17 +648,27 @@ async fn replace_recovery_codes<C: ConnectionTrait>(
     })
 }
 
-/// Removes the app and the recovery codes; returns how many rows went.
+pub(super) async fn delete_recovery_codes<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<u64, AppError> {
+    Ok(RecoveryCodeRows::delete_many()
+        .filter(recovery_codes::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Removes every second factor of the account (the app, its passkeys) and the
+/// recovery codes; returns how many rows went.
 async fn remove_factors<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<u64, AppError> {
     let apps = TotpRows::delete_many()
         .filter(totp_factors::Column::UserId.eq(user_id))
         .exec(db)
         .await?
         .rows_affected;
-    let codes = RecoveryCodeRows::delete_many()
-        .filter(recovery_codes::Column::UserId.eq(user_id))
+    let passkeys = crate::ssr::entity::passkeys::Entity::delete_many()
+        .filter(crate::ssr::entity::passkeys::Column::UserId.eq(user_id))
         .exec(db)
         .await?
         .rows_affected;
-    Ok(apps + codes)
+    let codes = delete_recovery_codes(db, user_id).await?;
+    Ok(apps + passkeys + codes)
 }

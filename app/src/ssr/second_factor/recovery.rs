@@ -1,6 +1,7 @@
-//! Recovery codes: ten per set, each 16 characters of Crockford's base 32 (80
-//! random bits), shown once as four groups of four. Only each code's SHA-256 is
-//! kept: with 80 random bits a fast hash is safe, and checking one needs no key.
+//! Recovery codes: ten per set, each 24 characters of Crockford's base 32 (120
+//! random bits), shown once as six groups of four. Only each code's SHA-256 is
+//! kept: with over 112 random bits a fast hash is safe (ASVS 6.5.2), and checking
+//! one needs no key.
 
 use crate::validation::{RECOVERY_CODE_ALPHABET, RECOVERY_CODE_CHARS};
 use rand::Rng;
@@ -17,7 +18,7 @@ pub fn generate() -> String {
         .collect()
 }
 
-/// A code as shown: `abcd-efgh-jkmn-pqrs`.
+/// A code as shown: `abcd-efgh-jkmn-pqrs-tvwx-yz01`.
 pub fn display(code: &str) -> String {
     code.as_bytes()
         .chunks(4)
@@ -40,9 +41,9 @@ mod tests {
     fn a_shown_code_reads_back_as_itself() {
         for _ in 0..50 {
             let code = generate();
-            assert_eq!(code.len(), 16);
+            assert_eq!(code.len(), 24);
             let shown = display(&code);
-            assert_eq!(shown.len(), 19);
+            assert_eq!(shown.len(), 29);
             assert_eq!(FactorCode::parse(&shown), Ok(FactorCode::Recovery(code.clone())));
             assert_eq!(
                 FactorCode::parse(&shown.to_uppercase()),

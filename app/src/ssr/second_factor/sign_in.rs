@@ -129,6 +129,28 @@ impl SecondFactors {
         let code = input.validate().map_err(AppError::validation)?;
         // No pending sign-in (never started, expired, out of tries, or done): start over.
         let pending = pending.ok_or(AppError::Unauthenticated)?;
+        let client_for_code = client.clone();
+        self.complete_with(pending, client, previous, move |this, account| async move {
+            this.verify_code(&account, &code, &client_for_code, "signing in").await
+        })
+        .await
+    }
+
+    /// The second step, whatever proves it: takes one of the pending sign-in's tries,
+    /// runs `verify` (a code, or a passkey's answer), and on success starts the
+    /// session. A failed proof counts like a wrong password; the fifth ends the
+    /// pending sign-in.
+    pub(super) async fn complete_with<F, Fut>(
+        &self,
+        pending: &SessionToken,
+        client: &ClientMeta,
+        previous: Option<&SessionToken>,
+        verify: F,
+    ) -> Result<(User, NewSession), AppError>
+    where
+        F: FnOnce(SecondFactors, users::Model) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<SecondFactorMethod>, AppError>>,
+    {
         let hash = pending.hash();
         let now = Utc::now();
         let row = claim_try(self.db(), &hash, now)
@@ -139,7 +161,7 @@ impl SecondFactors {
         self.deps.throttle.check(&keys).await?;
         let first = FirstStep::parse(&row.method);
         let who = Some((account.id, account.email.as_str()));
-        let Some(method) = self.verify_code(&account, &code, client, "signing in").await? else {
+        let Some(method) = verify(self.clone(), account.clone()).await? else {
             self.deps.throttle.record_failure(&keys).await?;
             let tries_left = MAX_TRIES - row.attempts - 1;
             if tries_left <= 0 {
@@ -182,6 +204,7 @@ impl SecondFactors {
             match method {
                 SecondFactorMethod::Totp => "an authenticator code",
                 SecondFactorMethod::RecoveryCode => "a recovery code",
+                SecondFactorMethod::Passkey => "a passkey",
             }
         ));
         self.deps
@@ -195,7 +218,7 @@ impl SecondFactors {
 /// The live pending sign-in with one of its tries taken (counted before the code is
 /// checked, so racing guesses get at most `MAX_TRIES` between them). `None` when
 /// there is none with a try left.
-async fn claim_try<C: ConnectionTrait>(
+pub(super) async fn claim_try<C: ConnectionTrait>(
     db: &C,
     hash: &str,
     now: DateTime<Utc>,

@@ -21,7 +21,7 @@ use crate::validation::{CreateUserInput, DeleteUserInput, Email, Password, UserN
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
-    IntoActiveModel, Statement, TransactionTrait,
+    IntoActiveModel, Statement,
 };
 use uuid::Uuid;
 
@@ -75,7 +75,7 @@ impl UserService {
         let account = valid.account;
         users::ensure_email_free(&self.db, account.email.as_str()).await?;
         let hash = self.hasher.hash_new(&account.password).await?;
-        let txn = self.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.db).await?;
         let row = users::insert_new(
             &txn,
             account.name.into_inner(),
@@ -152,7 +152,7 @@ impl UserService {
             self.require_password(&existing, &password, "password").await?;
         }
         let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
-        let txn = self.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.db).await?;
         if was_active_admin {
             lock_admins(&txn).await?;
         }

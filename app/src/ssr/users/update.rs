@@ -12,7 +12,7 @@ use crate::ssr::email_tokens::{self, Purpose};
 use crate::ssr::entity::users;
 use crate::validation::{Email, UpdateUserInput, ValidUserUpdate};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use uuid::Uuid;
 
 impl UserService {
@@ -128,7 +128,7 @@ impl UserService {
             .email
             .as_ref()
             .is_some_and(|e| !e.as_str().eq_ignore_ascii_case(&existing.email));
-        let txn = self.db.begin().await?;
+        let txn = crate::ssr::db::begin_write(&self.db).await?;
         if was_active_admin {
             lock_admins(&txn).await?;
         }
