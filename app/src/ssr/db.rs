@@ -118,6 +118,31 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// Deterministic where the racing-registrations test is a matter of luck: a
+    /// transaction from `begin_write` holds SQLite's write lock from its first
+    /// moment, so another connection's write waits for it (and, past the busy
+    /// timeout, gives up) instead of slipping in before it.
+    #[tokio::test]
+    async fn a_write_transaction_holds_the_write_lock_from_its_start() {
+        let dir = std::env::temp_dir().join(format!("roster-db-immediate-{}", uuid::Uuid::new_v4().simple()));
+        let settings = DbSettings {
+            url: format!("sqlite://{}/w.db", dir.display()),
+            max_connections: 2,
+            busy_timeout: Duration::from_millis(200),
+        };
+        let db = connect(&settings).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.unwrap();
+        let txn = begin_write(&db).await.unwrap();
+        let meanwhile = db.execute_unprepared("INSERT INTO t VALUES (1)").await;
+        assert!(
+            meanwhile.is_err(),
+            "another writer got in while a write transaction was open"
+        );
+        txn.commit().await.unwrap();
+        db.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test]
     async fn sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout() {
         use sea_orm::Statement;

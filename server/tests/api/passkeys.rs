@@ -147,6 +147,20 @@ async fn a_passkey_is_registered_listed_renamed_and_removed(backend: Backend) {
         .await
         .assert_error(401, "unauthenticated");
 
+    // Removing a factor needs a recent proof.
+    app.change_stored_sessions(|s| s.created_at -= chrono::Duration::minutes(11))
+        .await;
+    app.call("DELETE", &path, None, Some(&ada.token))
+        .await
+        .assert_error(401, "reauthentication_required");
+    let proven = app
+        .post_json(
+            "/api/me/reauthenticate",
+            json!({"password": ada.password}),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(proven.status, 200, "{}", proven.body);
     assert_eq!(app.call("DELETE", &path, None, Some(&ada.token)).await.status, 200);
     let last = format!("/api/me/passkeys/{phone_id}");
     assert_eq!(app.call("DELETE", &last, None, Some(&ada.token)).await.status, 200);
