@@ -6,7 +6,7 @@ use app::model::Role;
 use app::ssr::entity::users;
 use app::ssr::password::PasswordHasher;
 use app::validation::Password;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
 /// Rows per INSERT: 8 columns × 1,000 rows stays under SQLite's 32,766 bound parameters.
