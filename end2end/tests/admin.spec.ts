@@ -170,8 +170,9 @@ test('a role change long after signing in asks for the password in the row, then
   await page.goto('/admin/users');
   await waitForHydration(page);
   await page.getByLabel('Search').fill(email);
+  // Only once the search has answered (a row drawn again loses what it was doing).
+  await expect(page.getByTestId('user-row')).toHaveCount(1);
   const row = page.getByTestId('user-row').filter({ hasText: email });
-  await expect(row).toHaveCount(1);
   await row.getByLabel(/Role of/).selectOption('admin');
   const proof = row.getByTestId('row-proof');
   await expect(proof).toBeVisible();

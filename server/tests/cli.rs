@@ -893,16 +893,17 @@ fn breached_passwords_are_imported_from_a_file_or_stdin_and_cleared() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    // Log lines (the migrations) go to stdout too; the answer is the last line.
-    let last_line = |out: &Output| {
+    // Log lines (the migrations) go to stdout too, written by the logger's own
+    // thread, so they may come before or after the answer: find its line.
+    let answer = |out: &Output| {
         String::from_utf8_lossy(&out.stdout)
-            .trim()
             .lines()
-            .last()
+            .find(|line| !line.contains(" INFO ") && !line.contains(" WARN ") && !line.trim().is_empty())
             .unwrap_or("")
+            .trim()
             .to_owned()
     };
-    assert_eq!(last_line(&out), "imported 2 breached password hashes (1 lines skipped)");
+    assert_eq!(answer(&out), "imported 2 breached password hashes (1 lines skipped)");
     let mut from_stdin = roster(&dir)
         .env("DATABASE_URL", &url)
         .args(["breached-passwords", "import", "-"])
@@ -945,7 +946,7 @@ fn breached_passwords_are_imported_from_a_file_or_stdin_and_cleared() {
         .args(["breached-passwords", "clear"])
         .output()
         .unwrap();
-    assert_eq!(last_line(&out), "forgot 3 breached password hashes");
+    assert_eq!(answer(&out), "forgot 3 breached password hashes");
     let mut server = roster(&dir);
     server.env("DATABASE_URL", &url);
     let (child, port) = serve_quietly(server);

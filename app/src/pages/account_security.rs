@@ -104,9 +104,12 @@ pub fn AccountSecurityPage() -> impl IntoView {
 fn SecuritySections() -> impl IntoView {
     let actions = Actions::new();
     let overview = Resource::new(move || actions.versions(), |_| security_overview());
+    // The prompt lives outside the sections, which are drawn again after every
+    // change: its state (and the change waiting for it) survives them.
     view! {
         <div class="stack">
             <p><a href=paths::ACCOUNT>"← Your account"</a></p>
+            <ReauthPrompt actions overview />
             <Transition fallback=|| view! { <p class="muted">"Loading your security settings…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
@@ -128,7 +131,6 @@ fn Sections(page: SecurityPage, actions: Actions) -> impl IntoView {
         passkeys,
         passkeys_available,
     } = page;
-    let has_passkeys = !passkeys.is_empty();
     let app_section = match (factors.totp, setup) {
         (true, _) => view! { <AppOn codes_left=factors.recovery_codes_left actions /> }.into_any(),
         (false, Some(setup)) => view! { <AppSetup setup actions /> }.into_any(),
@@ -143,7 +145,6 @@ fn Sections(page: SecurityPage, actions: Actions) -> impl IntoView {
                 "signing in asks for a code from your phone after your password: a stolen password alone "
                 "is no longer enough."
             </p>
-            <ReauthPrompt actions has_passkeys />
             {app_section}
         </section>
         <Passkeys passkeys available=passkeys_available actions />
@@ -153,7 +154,7 @@ fn Sections(page: SecurityPage, actions: Actions) -> impl IntoView {
 /// Asks for the password (or a code) when a change needs a recent proof, then
 /// carries on with that change.
 #[component]
-fn ReauthPrompt(actions: Actions, has_passkeys: bool) -> impl IntoView {
+fn ReauthPrompt(actions: Actions, overview: Resource<Result<SecurityPage, AppError>>) -> impl IntoView {
     let action = actions.reauthenticate;
     let fields = FormFields::new(["password", "code"]);
     let server = action_error(action);
@@ -189,6 +190,7 @@ fn ReauthPrompt(actions: Actions, has_passkeys: bool) -> impl IntoView {
                 password: input.password,
                 code: input.code,
                 then,
+                stay: None,
             });
         }
     };
@@ -206,17 +208,22 @@ fn ReauthPrompt(actions: Actions, has_passkeys: bool) -> impl IntoView {
                     node_ref=fields.input("code") error=fields.error(server, "code") />
                 <SubmitButton pending=action.pending() label="Continue" pending_label="Checking…" />
             </form>
-            {has_passkeys
-                .then(|| {
-                    view! {
-                        <div class="passkey-action">
-                            <button type="button" class="button" data-passkey="reauthenticate">
-                                "Use a passkey instead"
-                            </button>
-                            <p class="alert" role="alert" data-passkey-error hidden></p>
-                        </div>
-                    }
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let has_passkeys = overview.await.is_ok_and(|page| !page.passkeys.is_empty());
+                    has_passkeys
+                        .then(|| {
+                            view! {
+                                <div class="passkey-action">
+                                    <button type="button" class="button" data-passkey="reauthenticate">
+                                        "Use a passkey instead"
+                                    </button>
+                                    <p class="alert" role="alert" data-passkey-error hidden></p>
+                                </div>
+                            }
+                        })
                 })}
+            </Suspense>
         </div>
     }
 }

@@ -143,12 +143,15 @@ pub async fn dismiss_recovery_codes() -> Result<(), AppError> {
 }
 
 /// Proves again who holds the session (password or code), then carries on with
-/// what asked for it (`then`: `set_up_app` or `new_codes`), if anything.
+/// what asked for it (`then`: `set_up_app` or `new_codes`), if anything. A plain
+/// form post returns to the security page; `stay` (a hydrated page that carries on
+/// by itself, such as the admin table) asks for no redirect.
 #[server(prefix = "/rpc", endpoint = "account/reauthenticate")]
 pub async fn reauthenticate(
     password: Option<String>,
     code: Option<String>,
     then: Option<String>,
+    stay: Option<bool>,
 ) -> Result<(), AppError> {
     serve(|call| async move {
         let caller = call.caller().await?;
@@ -165,7 +168,9 @@ pub async fn reauthenticate(
             }
             _ => {}
         }
-        call.redirect(crate::paths::ACCOUNT_SECURITY);
+        if stay != Some(true) {
+            call.redirect(crate::paths::ACCOUNT_SECURITY);
+        }
         Ok(())
     })
     .await

@@ -280,6 +280,7 @@ fn RowProof(prove: ServerAction<Reauthenticate>) -> impl IntoView {
             password: Some(typed),
             code: None,
             then: None,
+            stay: Some(true),
         });
     };
     view! {
