@@ -22,6 +22,7 @@ test('a hard load of every route hydrates, and so does navigating between them',
     ['/register', 'Create your account', 'register'],
     ['/login', 'Sign in', 'login'],
     ['/login/code', 'Sign in with a code', 'login_code'],
+    ['/login/second-factor', 'Enter your code', 'login_second_factor'],
     ['/password/forgot', 'Reset your password', 'forgot_password'],
     ['/password/reset', 'Choose a new password', 'reset_password'],
     ['/email/verify', 'Confirm your address', 'verify_email'],
@@ -43,6 +44,7 @@ test('a hard load of every route hydrates, and so does navigating between them',
 
   for (const [path, heading, chunk] of [
     ['/account', 'Your account', 'account'],
+    ['/account/security', 'Two-step sign-in', 'account_security'],
     ['/admin/users', 'Users', 'admin_users'],
     ['/admin/audit', 'Audit log', 'admin_audit'],
   ]) {
@@ -64,6 +66,8 @@ test('a hard load of every route hydrates, and so does navigating between them',
   await nav.getByRole('link', { name: 'Site Admin' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
   await expect(page.getByTestId('account-email')).toHaveText(ADMIN.email);
+  await page.getByTestId('security-link').click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Two-step sign-in' })).toBeVisible();
 });
 
 /** The HTML the server sent names the route's own chunk among the WASM it preloads. */
