@@ -16,7 +16,6 @@ use crate::model::{
     AuditAction, PasskeyAdded, PasskeyChallenge, PasskeyInfo, Reauthenticated, SecondFactorMethod, User,
 };
 use crate::ssr::caller::{Caller, ClientMeta};
-use crate::ssr::devices::Notify;
 use crate::ssr::entity::passkeys::{self, Entity as PasskeyRows};
 use crate::ssr::entity::pending_sign_ins;
 use crate::ssr::entity::webauthn_ceremonies::{self, Entity as Ceremonies};
@@ -424,28 +423,9 @@ impl SecondFactors {
                 return Err(err);
             }
         };
-        if account.disabled {
-            let detail = Some("account disabled".to_owned());
-            self.deps
-                .audit
-                .record(AuditAction::SignInFailed, None, who, client, detail)
-                .await;
-            return Err(AppError::AccountDisabled);
-        }
-        if let Some(previous) = previous {
-            self.deps.sessions.end(previous).await?;
-        }
-        let session = self
-            .deps
-            .devices
-            .start_session(&account, client, Persistence::chosen(input.remember), Notify::Yes)
-            .await?;
-        let detail = Some(format!("with passkey \"{}\"", used.name));
-        self.deps
-            .audit
-            .record(AuditAction::SignIn, Some(account.id), who, client, detail)
-            .await;
-        Ok((account.to_user(), session))
+        let detail = format!("with passkey \"{}\"", used.name);
+        self.start_checked_session(&account, client, Persistence::chosen(input.remember), previous, detail)
+            .await
     }
 
     /// Options to assert one of `user_id`'s passkeys, for `purpose`.

@@ -182,11 +182,36 @@ impl SecondFactors {
         }
         // The account may have been disabled between the steps.
         let account = self.account(account.id).await?;
+        let detail = format!(
+            "with {} and {}",
+            first.describe(),
+            match method {
+                SecondFactorMethod::Totp => "an authenticator code",
+                SecondFactorMethod::RecoveryCode => "a recovery code",
+                SecondFactorMethod::Passkey => "a passkey",
+            }
+        );
+        self.start_checked_session(&account, client, Persistence::chosen(row.remember), previous, detail)
+            .await
+    }
+
+    /// How a sign-in that proved a second factor (or a passkey) ends: refused if
+    /// the account is disabled, else the browser's previous session ended, a new one
+    /// started (the browser noted) and the sign-in audited with `detail`.
+    pub(super) async fn start_checked_session(
+        &self,
+        account: &users::Model,
+        client: &ClientMeta,
+        persistence: Persistence,
+        previous: Option<&SessionToken>,
+        detail: String,
+    ) -> Result<(User, NewSession), AppError> {
+        let who = Some((account.id, account.email.as_str()));
         if account.disabled {
-            let detail = Some("account disabled".to_owned());
+            let refused = Some("account disabled".to_owned());
             self.deps
                 .audit
-                .record(AuditAction::SignInFailed, None, who, client, detail)
+                .record(AuditAction::SignInFailed, None, who, client, refused)
                 .await;
             return Err(AppError::AccountDisabled);
         }
@@ -196,20 +221,11 @@ impl SecondFactors {
         let session = self
             .deps
             .devices
-            .start_session(&account, client, Persistence::chosen(row.remember), Notify::Yes)
+            .start_session(account, client, persistence, Notify::Yes)
             .await?;
-        let detail = Some(format!(
-            "with {} and {}",
-            first.describe(),
-            match method {
-                SecondFactorMethod::Totp => "an authenticator code",
-                SecondFactorMethod::RecoveryCode => "a recovery code",
-                SecondFactorMethod::Passkey => "a passkey",
-            }
-        ));
         self.deps
             .audit
-            .record(AuditAction::SignIn, Some(account.id), who, client, detail)
+            .record(AuditAction::SignIn, Some(account.id), who, client, Some(detail))
             .await;
         Ok((account.to_user(), session))
     }
