@@ -504,6 +504,7 @@ impl Settings {
             lifetime: chrono_duration(self.session_ttl),
             short_lifetime: chrono_duration(self.session_short_ttl),
             idle_timeout: chrono_duration(self.session_idle_timeout),
+            reauth_window: chrono_duration(self.reauth_window),
         }
     }
 

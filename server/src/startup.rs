@@ -164,7 +164,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     };
     let verification = EmailVerification::new(links.clone(), chrono_duration(settings.verify_ttl));
     let email_change = EmailChange::new(links.clone(), chrono_duration(settings.verify_ttl));
-    let reauth = Reauth::new(db.clone(), sessions.clone(), chrono_duration(settings.reauth_window));
+    let reauth = Reauth::new(db.clone(), sessions.clone());
     let relying_party = app::ssr::second_factor::relying_party(&settings.public_url, &settings.product_name)
         .map_err(StartupError::Passkeys)?;
     if relying_party.is_none() {

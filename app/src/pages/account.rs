@@ -4,13 +4,15 @@ use crate::components::field::Field;
 use crate::components::form::{FormAlert, FormFields, LoadError, SubmitButton, action_error};
 use crate::components::logout::LogoutButton;
 use crate::components::strength::StrengthHint;
+use crate::error::AppError;
 use crate::model::{SessionInfo, User};
 use crate::paths;
 use crate::server_fns::links::ResendVerification;
+use crate::server_fns::security::{Reauthenticate, THEN_SESSIONS, THEN_SIGN_OUT_OTHERS};
 use crate::server_fns::sessions::{RevokeOtherSessions, RevokeSession, my_sessions};
 use crate::server_fns::users::{ChangePassword, DeleteAccount, UpdateProfile};
 use crate::signed_in::SignedIn;
-use crate::validation::{DeleteUserInput, NEW_PASSWORD_HINT, UpdateUserInput};
+use crate::validation::{DeleteUserInput, NEW_PASSWORD_HINT, ProofInput, UpdateUserInput};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
@@ -203,35 +205,112 @@ fn PasswordForm() -> impl IntoView {
     }
 }
 
+/// A sign-out of other sessions waiting for the person's proof.
+#[derive(Clone)]
+enum WaitingSignOut {
+    One(RevokeSession),
+    Others,
+}
+
 #[component]
 fn SessionList() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let prove = ServerAction::<Reauthenticate>::new();
+    let waiting = StoredValue::new(None::<WaitingSignOut>);
     let sessions = Resource::new(
         move || (revoke.version().get(), revoke_others.version().get()),
         |_| my_sessions(),
     );
+    // Proven: carry on with the sign-out that asked for it.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = prove.value().get() {
+            match waiting.get_value() {
+                Some(WaitingSignOut::One(input)) => {
+                    revoke.dispatch(input);
+                }
+                Some(WaitingSignOut::Others) => {
+                    revoke_others.dispatch(RevokeOtherSessions {});
+                }
+                None => {}
+            }
+            waiting.set_value(None);
+        }
+    });
+    let asked = |e: Option<AppError>| matches!(e, Some(AppError::ReauthenticationRequired));
+    let needs_proof = move || {
+        let answered = matches!(prove.value().get(), Some(Ok(())));
+        (!answered
+            && (asked(revoke.value().get().and_then(Result::err))
+                || asked(revoke_others.value().get().and_then(Result::err))))
+            || prove.value().get().is_some_and(|r| r.is_err())
+    };
+    // Without WASM the proof's form carries on with "sign out everywhere else" itself.
+    let then = move || {
+        if asked(revoke_others.value().get().and_then(Result::err)) {
+            THEN_SIGN_OUT_OTHERS
+        } else {
+            THEN_SESSIONS
+        }
+    };
     let error = Signal::derive(move || {
         revoke
             .value()
             .get()
             .and_then(Result::err)
             .or_else(|| revoke_others.value().get().and_then(Result::err))
+            .filter(|e| !matches!(e, AppError::ReauthenticationRequired))
     });
+    let fields = FormFields::new(["password", "code"]);
+    let proof_error = action_error(prove);
+    let on_prove = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (password, code) = (fields.value("password"), fields.value("code"));
+        let input = ProofInput {
+            password: Some(password).filter(|p| !p.is_empty()),
+            code: Some(code).filter(|c| !c.is_empty()),
+        };
+        if fields.check(input.validate()).is_some() {
+            prove.dispatch(Reauthenticate {
+                password: input.password,
+                code: input.code,
+                then: None,
+                stay: Some(true),
+            });
+        }
+    };
     view! {
         <section class="card" id="sessions" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you're signed in"</h2>
             <FormAlert error />
+            <Show when=needs_proof>
+                <div class="notice" role="region" aria-labelledby="sessions-proof-title" data-testid="sessions-proof">
+                    <h3 id="sessions-proof-title">"Confirm it is you"</h3>
+                    <p>"Signing sessions out needs your password again (or a code from your authenticator app)."</p>
+                    <FormAlert error=proof_error />
+                    <form method="post" action=Reauthenticate::PATH on:submit=on_prove novalidate>
+                        <input type="hidden" name="then" value=then />
+                        <Field id="sessions-proof-password" name="password" label="Password" kind="password"
+                            autocomplete="current-password" node_ref=fields.input("password")
+                            error=fields.error(proof_error, "password") autofocus=Signal::derive(|| true) />
+                        <Field id="sessions-proof-code" name="code" label="Or a code" autocomplete="one-time-code"
+                            node_ref=fields.input("code") error=fields.error(proof_error, "code") />
+                        <SubmitButton pending=prove.pending() label="Continue" pending_label="Checking…" />
+                    </form>
+                </div>
+            </Show>
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
-                        Ok(list) => view! { <SessionTable list revoke /> }.into_any(),
+                        Ok(list) => view! { <SessionTable list revoke prove waiting /> }.into_any(),
                         Err(error) => view! { <LoadError error /> }.into_any(),
                     }
                 })}
             </Transition>
             <form method="post" action=RevokeOtherSessions::PATH on:submit=move |ev| {
                 ev.prevent_default();
+                waiting.set_value(Some(WaitingSignOut::Others));
+                prove.clear();
                 revoke_others.dispatch(RevokeOtherSessions {});
             }>
                 <SubmitButton pending=revoke_others.pending() label="Sign out everywhere else" pending_label="Signing out…" />
@@ -241,7 +320,12 @@ fn SessionList() -> impl IntoView {
 }
 
 #[component]
-fn SessionTable(list: Vec<SessionInfo>, revoke: ServerAction<RevokeSession>) -> impl IntoView {
+fn SessionTable(
+    list: Vec<SessionInfo>,
+    revoke: ServerAction<RevokeSession>,
+    prove: ServerAction<Reauthenticate>,
+    waiting: StoredValue<Option<WaitingSignOut>>,
+) -> impl IntoView {
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%-d %b %Y, %H:%M UTC").to_string();
     view! {
         <ul class="session-list" data-testid="sessions">
@@ -262,6 +346,8 @@ fn SessionTable(list: Vec<SessionInfo>, revoke: ServerAction<RevokeSession>) -> 
                             {(!s.current).then(|| view! {
                                 <form method="post" action=RevokeSession::PATH on:submit=move |ev| {
                                     ev.prevent_default();
+                                    waiting.set_value(Some(WaitingSignOut::One(RevokeSession { id })));
+                                    prove.clear();
                                     revoke.dispatch(RevokeSession { id });
                                 }>
                                     <input type="hidden" name="id" value=id.to_string() />

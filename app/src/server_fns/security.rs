@@ -36,6 +36,10 @@ pub struct TotpSetup {
 /// WASM carries on with what the person was doing.
 pub const THEN_SET_UP_APP: &str = "set_up_app";
 pub const THEN_NEW_CODES: &str = "new_codes";
+/// Back to the list of sessions (the account page), after signing the others out.
+pub const THEN_SIGN_OUT_OTHERS: &str = "sign_out_others";
+/// Back to the list of sessions, to sign one out again.
+pub const THEN_SESSIONS: &str = "sessions";
 
 #[cfg(feature = "ssr")]
 impl ServerCall {
@@ -166,10 +170,17 @@ pub async fn reauthenticate(
                 let codes = factors.regenerate_recovery_codes(&caller).await?;
                 call.keep_fresh_codes(caller.user_id()?, &codes)?;
             }
+            Some(THEN_SIGN_OUT_OTHERS) => {
+                call.state.sessions.revoke_others(&caller).await?;
+            }
             _ => {}
         }
         if stay != Some(true) {
-            call.redirect(crate::paths::ACCOUNT_SECURITY);
+            let back = match then.as_deref() {
+                Some(THEN_SIGN_OUT_OTHERS | THEN_SESSIONS) => crate::paths::ACCOUNT_SESSIONS,
+                _ => crate::paths::ACCOUNT_SECURITY,
+            };
+            call.redirect(back);
         }
         Ok(())
     })

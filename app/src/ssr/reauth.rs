@@ -20,51 +20,32 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+/// Deciding whether a proof is recent is the session's business
+/// (`SessionService::require_recent_proof`, which signing sessions out uses too);
+/// this records proofs and asks it.
 #[derive(Clone)]
 pub struct Reauth {
     db: DatabaseConnection,
     sessions: SessionService,
-    window: Duration,
 }
 
 impl Reauth {
-    pub fn new(db: DatabaseConnection, sessions: SessionService, window: Duration) -> Self {
-        Self { db, sessions, window }
+    pub fn new(db: DatabaseConnection, sessions: SessionService) -> Self {
+        Self { db, sessions }
     }
 
     pub fn window(&self) -> Duration {
-        self.window
-    }
-
-    /// When the caller's session last proved who holds it: its sign-in, or a later
-    /// proof. `None` without a live session.
-    async fn last_proof(&self, caller: &Caller) -> Result<Option<DateTime<Utc>>, AppError> {
-        let Some(token) = &caller.token else {
-            return Ok(None);
-        };
-        let hash = token.hash();
-        let Some(session) = self.sessions.store().get(&hash).await? else {
-            return Ok(None);
-        };
-        let proven = Entity::find_by_id(hash).one(&self.db).await?.map(|p| p.proven_at);
-        Ok(Some(proven.map_or(session.created_at, |at| at.max(session.created_at))))
+        self.sessions.policy().reauth_window
     }
 
     /// Whether the caller proved who they are within the window.
     pub async fn is_fresh(&self, caller: &Caller) -> Result<bool, AppError> {
-        Ok(self
-            .last_proof(caller)
-            .await?
-            .is_some_and(|at| Utc::now() - at <= self.window))
+        self.sessions.is_recently_proven(caller).await
     }
 
     /// `ReauthenticationRequired` unless the caller proved who they are within the window.
     pub async fn require(&self, caller: &Caller) -> Result<(), AppError> {
-        caller.user_id()?;
-        match self.is_fresh(caller).await? {
-            true => Ok(()),
-            false => Err(AppError::ReauthenticationRequired),
-        }
+        self.sessions.require_recent_proof(caller).await
     }
 
     /// Notes a proof just made with this session; returns until when it counts.
@@ -83,7 +64,7 @@ impl Reauth {
             )
             .exec_without_returning(&self.db)
             .await?;
-        Ok(now + self.window)
+        Ok(now + self.window())
     }
 }
 

@@ -25,6 +25,7 @@ on_both_backends!(
     an_emailed_code_or_reset_link_replaces_the_password_not_the_second_factor,
     secrets_are_sealed_at_rest_and_survive_a_key_rotation,
     the_security_page_and_the_second_step_work_without_javascript,
+    signing_sessions_out_needs_a_recent_proof,
 );
 
 const PENDING: &str = "roster_pending_sign_in";
@@ -874,4 +875,54 @@ async fn the_security_page_and_the_second_step_work_without_javascript(backend: 
             .await
             .contains("Your recovery codes")
     );
+}
+
+/// ASVS 7.5.2: a stolen session must not sign its owner out of everything. Through
+/// the server functions the account page calls, hydrated and as plain forms.
+async fn signing_sessions_out_needs_a_recent_proof(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut ada = TestUser::generate(&app).await;
+    let laptop = ada.token.clone();
+    let phone = ada.log_in(&app).await.to_owned();
+    age_proofs(&app, 11).await;
+    let refused = app.rpc("account/sessions/revoke-others", "", &phone).await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(app.me(Some(&laptop)).await.status, 200, "nothing was signed out");
+    // Plain forms: the proof carries on with the sign-out and returns to the list.
+    let mut jar = vec![("roster_session".to_owned(), phone.clone())];
+    let proven = post_form(
+        &app,
+        &mut jar,
+        "/rpc/account/reauthenticate",
+        "/account",
+        &[("password", &ada.password), ("then", "sign_out_others")],
+    )
+    .await;
+    assert_eq!(location(&proven), "/account#sessions");
+    assert_eq!(
+        app.me(Some(&laptop)).await.status,
+        401,
+        "the other session was signed out"
+    );
+    assert_eq!(app.me(Some(&phone)).await.status, 200);
+    // Hydrated: the proof, then the sign-out itself.
+    let tablet = ada.log_in(&app).await.to_owned();
+    age_proofs(&app, 11).await;
+    let sessions = app.rpc("account/sessions", "", &phone).await;
+    let other = sessions
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = format!("id={other}");
+    assert_eq!(app.rpc("account/sessions/revoke", &form, &phone).await.status, 401);
+    let body = format!("password={}&stay=true", ada.password.replace(' ', "+"));
+    assert_eq!(app.rpc("account/reauthenticate", &body, &phone).await.status, 200);
+    assert_eq!(app.rpc("account/sessions/revoke", &form, &phone).await.status, 200);
+    assert_eq!(app.me(Some(&tablet)).await.status, 401);
 }

@@ -315,6 +315,7 @@ async fn every_session_can_be_listed_and_moved_to_another_store(kind: Kind) {
         lifetime: Duration::days(14),
         short_lifetime: Duration::hours(12),
         idle_timeout: Duration::hours(1),
+        reauth_window: Duration::minutes(10),
     };
     let done = app::ssr::sessions::move_sessions(f.store.as_ref(), target.as_ref(), policy, Utc::now())
         .await
@@ -376,6 +377,7 @@ async fn expiry_is_enforced_idle_and_absolute(kind: Kind) {
         lifetime: Duration::days(14),
         short_lifetime: Duration::hours(12),
         idle_timeout: Duration::hours(24),
+        reauth_window: Duration::minutes(10),
     };
     let service = SessionService::new(
         f.db.clone(),

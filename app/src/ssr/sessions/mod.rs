@@ -50,6 +50,9 @@ pub struct SessionPolicy {
     pub short_lifetime: Duration,
     /// A session unused for this long ends, whatever its lifetime says.
     pub idle_timeout: Duration,
+    /// How long a sign-in, or a password or code typed again, counts as recent proof
+    /// for sensitive changes (`ROSTER_REAUTH_WINDOW`; `reauth`).
+    pub reauth_window: Duration,
 }
 
 /// Whether the person asked to stay signed in on this device.
@@ -293,10 +296,48 @@ impl SessionService {
             .collect())
     }
 
-    /// Signs out one of the caller's own sessions, named by its public id.
+    /// When the caller's session last proved who holds it: its sign-in, or a proof
+    /// typed since (`session_proofs`, written by `reauth`). `None` without a live session.
+    async fn last_proof(&self, caller: &Caller) -> Result<Option<DateTime<Utc>>, AppError> {
+        use crate::ssr::entity::session_proofs;
+        let Some(token) = &caller.token else {
+            return Ok(None);
+        };
+        let hash = token.hash();
+        let Some(session) = self.store.get(&hash).await? else {
+            return Ok(None);
+        };
+        let proven = session_proofs::Entity::find_by_id(hash)
+            .one(&self.db)
+            .await?
+            .map(|p| p.proven_at);
+        Ok(Some(proven.map_or(session.created_at, |at| at.max(session.created_at))))
+    }
+
+    /// Whether the caller proved who they are within the re-authentication window.
+    pub async fn is_recently_proven(&self, caller: &Caller) -> Result<bool, AppError> {
+        Ok(self
+            .last_proof(caller)
+            .await?
+            .is_some_and(|at| Utc::now() - at <= self.policy.reauth_window))
+    }
+
+    /// `ReauthenticationRequired` unless the caller proved who they are within the
+    /// window (`reauth` has the rule; signing sessions out needs it too).
+    pub async fn require_recent_proof(&self, caller: &Caller) -> Result<(), AppError> {
+        caller.user_id()?;
+        match self.is_recently_proven(caller).await? {
+            true => Ok(()),
+            false => Err(AppError::ReauthenticationRequired),
+        }
+    }
+
+    /// Signs out one of the caller's own sessions, named by its public id (a
+    /// recent proof needed: a stolen session must not sign its owner out).
     pub async fn revoke_own(&self, caller: &Caller, session_id: Uuid) -> Result<(), AppError> {
         authorize(caller.actor, Action::RevokeOwnSessions, Target::Myself)?;
         let me = caller.user_id()?;
+        self.require_recent_proof(caller).await?;
         let removed = self.store.remove_by_public_id(me, session_id).await?;
         // The cache knows sessions by token, not public id: forget the account's.
         self.cache.forget_user(me).await;
@@ -310,10 +351,12 @@ impl SessionService {
         Ok(())
     }
 
-    /// "Sign out everywhere else": every session of the caller's but this one.
+    /// "Sign out everywhere else": every session of the caller's but this one (a
+    /// recent proof needed).
     pub async fn revoke_others(&self, caller: &Caller) -> Result<u64, AppError> {
         authorize(caller.actor, Action::RevokeOwnSessions, Target::Myself)?;
         let me = caller.user_id()?;
+        self.require_recent_proof(caller).await?;
         let removed = self.end_all_for_user(me, caller.token.as_ref()).await?;
         let detail = Some(format!("{removed} other session(s)"));
         self.audit
@@ -343,6 +386,7 @@ mod tests {
             lifetime: Duration::days(14),
             short_lifetime: Duration::hours(short_hours),
             idle_timeout: Duration::hours(24),
+            reauth_window: Duration::minutes(10),
         }
     }
 
