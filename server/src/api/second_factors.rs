@@ -167,11 +167,17 @@ pub async fn remove_passkey(
 /// Start signing in with a passkey alone: `options` for `navigator.credentials.get`
 /// with no credentials listed (the device offers the passkeys it holds for this site).
 #[utoipa::path(post, path = "/api/login/passkey/start", tag = "auth",
-    responses((status = 200, description = "The ceremony's first half", body = PasskeyChallengeEnvelope)))]
+    responses(
+        (status = 200, description = "The ceremony's first half", body = PasskeyChallengeEnvelope),
+        (status = 429, description = "rate_limited: too many refused answers from this address; see Retry-After", body = ErrorEnvelope),
+    ))]
 pub async fn start_passkey_sign_in(
     State(state): State<AppState>,
+    client: ClientMeta,
 ) -> Result<Json<Envelope<PasskeyChallenge>>, AppError> {
-    Ok(Json(Envelope::ok(state.second_factors.start_passkey_sign_in().await?)))
+    Ok(Json(Envelope::ok(
+        state.second_factors.start_passkey_sign_in(&client).await?,
+    )))
 }
 
 /// Finish signing in with a passkey alone: a new session (no second step: the

@@ -17,6 +17,7 @@ on_both_backends!(
     a_passkey_is_a_second_factor_and_a_proof,
     every_passkey_answer_is_used_once,
     usernameless_sign_in_refuses_what_does_not_check_out,
+    refused_passkey_answers_are_limited_per_address,
 );
 
 const PENDING: &str = "roster_pending_sign_in";
@@ -348,4 +349,32 @@ async fn usernameless_sign_in_refuses_what_does_not_check_out(backend: Backend) 
     )
     .await
     .assert_error(401, "passkey_refused");
+}
+
+/// Refused answers count against the client's address like failed sign-ins; past
+/// the limit, no new ceremony starts from it either.
+async fn refused_passkey_answers_are_limited_per_address(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, &["--login-max-failures-per-ip", "3"]).await;
+    for _ in 0..3 {
+        let started = app.post_json("/api/login/passkey/start", json!({}), None).await;
+        assert_eq!(started.status, 200, "{}", started.body);
+        let id = started.body["data"]["challenge_id"].clone();
+        app.post_json(
+            "/api/login/passkey/finish",
+            json!({"challenge_id": id, "credential": {}}),
+            None,
+        )
+        .await
+        .assert_error(401, "passkey_refused");
+    }
+    let limited = app.post_json("/api/login/passkey/start", json!({}), None).await;
+    limited.assert_error(429, "rate_limited");
+    assert!(limited.headers.get("retry-after").is_some());
+    app.post_json(
+        "/api/login/passkey/finish",
+        json!({"challenge_id": "x", "credential": {}}),
+        None,
+    )
+    .await
+    .assert_error(429, "rate_limited");
 }

@@ -354,7 +354,10 @@ impl SecondFactors {
 
     /// Starts a usernameless sign-in: options for `navigator.credentials.get` with no
     /// credentials listed, so the device offers the passkeys it holds for this site.
-    pub async fn start_passkey_sign_in(&self) -> Result<PasskeyChallenge, AppError> {
+    /// Refused while the client's address is over its limit of refused answers.
+    pub async fn start_passkey_sign_in(&self, client: &ClientMeta) -> Result<PasskeyChallenge, AppError> {
+        let keys = self.deps.throttle.link_keys(client.ip.as_deref());
+        self.deps.throttle.check(&keys).await?;
         let (options, state) = self
             .relying_party()?
             .start_discoverable_authentication()
