@@ -113,6 +113,55 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
         ("GET", |_| "/api/me/second-factors".into(), None, 401, 200, 200, 200),
         ("GET", |_| "/api/me/passkeys".into(), None, 401, 200, 200, 200),
         ("POST", |_| "/api/me/totp".into(), None, 401, 200, 200, 200),
+        // No factor yet: nothing for recovery codes to stand in for.
+        ("POST", |_| "/api/me/recovery-codes".into(), None, 401, 409, 409, 409),
+        // An empty proof is a field error for anyone signed in.
+        (
+            "POST",
+            |_| "/api/me/reauthenticate".into(),
+            Some(json!({})),
+            401,
+            422,
+            422,
+            422,
+        ),
+        (
+            "POST",
+            |_| "/api/me/passkeys/register/start".into(),
+            None,
+            401,
+            200,
+            200,
+            200,
+        ),
+        // Ids are the caller's own passkeys: none here.
+        (
+            "PUT",
+            |id| format!("/api/me/passkeys/{id}"),
+            Some(json!({"name": "Laptop"})),
+            401,
+            404,
+            404,
+            404,
+        ),
+        (
+            "DELETE",
+            |id| format!("/api/me/passkeys/{id}"),
+            None,
+            401,
+            404,
+            404,
+            404,
+        ),
+        (
+            "POST",
+            |_| "/api/me/reauthenticate/passkey/start".into(),
+            None,
+            401,
+            409,
+            409,
+            409,
+        ),
     ];
     for (i, (method, path, body, anonymous, user_self, user_other, as_admin)) in table.into_iter().enumerate() {
         let body = body.map(|b| {

@@ -236,8 +236,8 @@ impl SecondFactors {
     /// Finishes setting up with the app's first code: from now on sign-in asks for a
     /// code. Returns the first set of recovery codes (shown once).
     pub async fn confirm_totp(&self, caller: &Caller, input: &FactorCodeInput) -> Result<RecoveryCodes, AppError> {
-        let digits = input.validate_totp().map_err(AppError::validation)?;
         let account = self.own_account(caller).await?;
+        let digits = input.validate_totp().map_err(AppError::validation)?;
         self.reauth.require(caller).await?;
         let keys = self.deps.throttle.keys(&account.email, caller.client.ip.as_deref());
         self.deps.throttle.check(&keys).await?;
@@ -293,8 +293,8 @@ impl SecondFactors {
     /// Turns the app off (and voids the recovery codes, unless a passkey remains):
     /// needs the password or a code in the request, not only a session.
     pub async fn disable_totp(&self, caller: &Caller, input: &ProofInput) -> Result<(), AppError> {
-        let proof = input.validate().map_err(AppError::validation)?;
         let account = self.own_account(caller).await?;
+        let proof = input.validate().map_err(AppError::validation)?;
         if Self::confirmed_totp(self.db(), account.id).await?.is_none() {
             return Err(AppError::conflict("No authenticator app is set up."));
         }
@@ -385,8 +385,8 @@ impl SecondFactors {
     /// Proves again who holds the caller's session (password or code): sensitive
     /// changes are then allowed for the re-authentication window.
     pub async fn reauthenticate(&self, caller: &Caller, input: &ProofInput) -> Result<Reauthenticated, AppError> {
-        let proof = input.validate().map_err(AppError::validation)?;
         let user_id = caller.user_id()?;
+        let proof = input.validate().map_err(AppError::validation)?;
         let token = caller.token.as_ref().ok_or(AppError::Unauthenticated)?;
         let account = self.account(user_id).await?;
         let how = self
@@ -528,14 +528,8 @@ impl SecondFactors {
         &self,
         pending: Option<&crate::ssr::sessions::SessionToken>,
     ) -> Result<Vec<SecondFactorMethod>, AppError> {
-        let pending = pending.ok_or(AppError::Unauthenticated)?;
-        let row = pending_sign_ins::Entity::find_by_id(pending.hash())
-            .filter(pending_sign_ins::Column::ExpiresAt.gt(Utc::now()))
-            .filter(pending_sign_ins::Column::Attempts.lt(MAX_TRIES))
-            .one(self.db())
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        self.methods_of(row.user_id).await
+        let user_id = self.pending_account(pending).await?;
+        self.methods_of(user_id).await
     }
 
     /// Seals every stored secret again under the current key (after a rotation, so

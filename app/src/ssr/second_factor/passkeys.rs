@@ -17,7 +17,6 @@ use crate::model::{
 };
 use crate::ssr::caller::{Caller, ClientMeta};
 use crate::ssr::entity::passkeys::{self, Entity as PasskeyRows};
-use crate::ssr::entity::pending_sign_ins;
 use crate::ssr::entity::webauthn_ceremonies::{self, Entity as Ceremonies};
 use crate::ssr::mail::outbox;
 use crate::ssr::sessions::{NewSession, Persistence, SessionToken};
@@ -208,9 +207,9 @@ impl SecondFactors {
         caller: &Caller,
         input: &PasskeyResponseInput,
     ) -> Result<PasskeyAdded, AppError> {
+        let account = self.own_account(caller).await?;
         let name =
             passkey_name(input.name.as_deref().unwrap_or("Passkey")).map_err(|e| AppError::invalid_field("name", e))?;
-        let account = self.own_account(caller).await?;
         self.reauth.require(caller).await?;
         let state: PasskeyRegistration = self
             .take_ceremony(&input.challenge_id, Ceremony::Register, Some(account.id))
@@ -271,8 +270,8 @@ impl SecondFactors {
         id: Uuid,
         input: &PasskeyNameInput,
     ) -> Result<PasskeyInfo, AppError> {
-        let name = passkey_name(&input.name).map_err(|e| AppError::invalid_field("name", e))?;
         let account = self.own_account(caller).await?;
+        let name = passkey_name(&input.name).map_err(|e| AppError::invalid_field("name", e))?;
         let renamed = PasskeyRows::update_many()
             .col_expr(passkeys::Column::Name, Expr::value(name))
             .filter(passkeys::Column::Id.eq(id))
@@ -472,14 +471,8 @@ impl SecondFactors {
         &self,
         pending: Option<&SessionToken>,
     ) -> Result<PasskeyChallenge, AppError> {
-        let pending = pending.ok_or(AppError::Unauthenticated)?;
-        let row = pending_sign_ins::Entity::find_by_id(pending.hash())
-            .filter(pending_sign_ins::Column::ExpiresAt.gt(Utc::now()))
-            .filter(pending_sign_ins::Column::Attempts.lt(super::MAX_TRIES))
-            .one(self.db())
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        self.start_assertion(row.user_id, Ceremony::SecondFactor).await
+        let user_id = self.pending_account(pending).await?;
+        self.start_assertion(user_id, Ceremony::SecondFactor).await
     }
 
     /// Sign-in's second step with a passkey: its answer, with the pending cookie.

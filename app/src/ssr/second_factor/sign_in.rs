@@ -101,6 +101,14 @@ impl SecondFactors {
         Ok(Some(PendingSignIn { token, methods }))
     }
 
+    /// The account the browser's pending sign-in is for, while it is live; else
+    /// `Unauthenticated` (sign in again).
+    pub(super) async fn pending_account(&self, pending: Option<&SessionToken>) -> Result<uuid::Uuid, AppError> {
+        let pending = pending.ok_or(AppError::Unauthenticated)?;
+        let row = live(self.db(), &pending.hash(), Utc::now()).await?;
+        row.map(|row| row.user_id).ok_or(AppError::Unauthenticated)
+    }
+
     /// The second step: a code from the app or a recovery code, with the pending
     /// cookie. Starts the session (the one this browser held before is ended).
     pub async fn complete_sign_in(
@@ -239,12 +247,7 @@ pub(super) async fn claim_try<C: ConnectionTrait>(
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<pending_sign_ins::Model>, AppError> {
-    let Some(row) = Entity::find_by_id(hash.to_owned())
-        .filter(Column::ExpiresAt.gt(now))
-        .filter(Column::Attempts.lt(MAX_TRIES))
-        .one(db)
-        .await?
-    else {
+    let Some(row) = live(db, hash, now).await? else {
         return Ok(None);
     };
     let claimed = Entity::update_many()
@@ -255,6 +258,19 @@ pub(super) async fn claim_try<C: ConnectionTrait>(
         .await?
         .rows_affected;
     Ok((claimed == 1).then_some(row))
+}
+
+/// The pending sign-in named by `hash`, if it is within its time and has a try left.
+async fn live<C: ConnectionTrait>(
+    db: &C,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<pending_sign_ins::Model>, AppError> {
+    Ok(Entity::find_by_id(hash.to_owned())
+        .filter(Column::ExpiresAt.gt(now))
+        .filter(Column::Attempts.lt(MAX_TRIES))
+        .one(db)
+        .await?)
 }
 
 /// Forgets pending sign-ins past their time. Run with the session sweep.
