@@ -44,6 +44,23 @@ pub enum AppError {
     /// The change cannot be made in the state the account is in (the message says why).
     #[error("{message}")]
     Conflict { message: String },
+    /// `ROSTER_REGISTRATION` does not let this visitor create an account.
+    #[error("Registration is closed. Ask an administrator for an invitation.")]
+    RegistrationClosed,
+    /// An invitation link that opens nothing: unknown, used, revoked or expired.
+    #[error("This invitation is not valid: it may have been used, withdrawn or have expired. Ask for a new one.")]
+    InvitationInvalid,
+    /// The account waits for an administrator's approval.
+    #[error("Your account is waiting for an administrator's approval. You can sign in once it is approved.")]
+    ApprovalPending,
+    /// An import file with rows that cannot be imported: nothing was written.
+    /// `refused` may list only the first rows (a page's notice); `refused_count` is all.
+    #[error("{refused_count} of {rows} rows were refused; nothing was imported.")]
+    ImportRefused {
+        rows: u64,
+        refused_count: u64,
+        refused: Vec<crate::model::RefusedRow>,
+    },
     #[error("Too many attempts. Try again in {} minute(s).", retry_after_secs.div_ceil(60))]
     RateLimited { retry_after_secs: u64 },
     #[error("{message}")]
@@ -82,6 +99,10 @@ impl AppError {
             Self::ReauthenticationRequired => "reauthentication_required",
             Self::PasskeyRefused => "passkey_refused",
             Self::Conflict { .. } => "conflict",
+            Self::RegistrationClosed => "registration_closed",
+            Self::InvitationInvalid => "invitation_invalid",
+            Self::ApprovalPending => "approval_pending",
+            Self::ImportRefused { .. } => "import_refused",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest { .. } => "bad_request",
             Self::PayloadTooLarge => "payload_too_large",
@@ -102,7 +123,14 @@ impl AppError {
             | Self::InvalidCode
             | Self::ReauthenticationRequired
             | Self::PasskeyRefused => 401,
-            Self::Forbidden | Self::AccountDisabled | Self::CrossSiteRequest | Self::EmailUnverified => 403,
+            Self::Forbidden
+            | Self::AccountDisabled
+            | Self::CrossSiteRequest
+            | Self::EmailUnverified
+            | Self::RegistrationClosed
+            | Self::ApprovalPending => 403,
+            Self::InvitationInvalid => 400,
+            Self::ImportRefused { .. } => 422,
             Self::InvalidToken => 400,
             Self::LastAdmin | Self::Conflict { .. } => 409,
             Self::RateLimited { .. } => 429,
@@ -159,6 +187,14 @@ impl AppError {
             Self::PasskeyRefused,
             Self::ReauthenticationRequired,
             Self::conflict("x"),
+            Self::RegistrationClosed,
+            Self::InvitationInvalid,
+            Self::ApprovalPending,
+            Self::ImportRefused {
+                rows: 1,
+                refused_count: 0,
+                refused: Vec::new(),
+            },
             Self::RateLimited { retry_after_secs: 60 },
             Self::bad_request("x"),
             Self::PayloadTooLarge,
@@ -248,14 +284,22 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub fields: Option<FieldErrors>,
+    /// `import_refused`: every row that was refused, and why.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub refused: Option<Vec<crate::model::RefusedRow>>,
 }
 
 impl From<&AppError> for ErrorBody {
     fn from(err: &AppError) -> Self {
+        let refused = match err {
+            AppError::ImportRefused { refused, .. } => Some(refused.clone()),
+            _ => None,
+        };
         Self {
             code: err.code().to_string(),
             message: err.to_string(),
             fields: err.fields().cloned(),
+            refused,
         }
     }
 }

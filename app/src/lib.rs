@@ -27,9 +27,9 @@ use leptos_router::{Lazy, SsrMode, path};
 
 use components::header::SiteHeader;
 use pages::{
-    AccountRoute, AccountSecurityRoute, AdminAuditRoute, AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute,
-    HomeRoute, LoginCodeRoute, LoginRoute, LoginSecondFactorRoute, NotFoundPage, RegisterRoute, ResetPasswordRoute,
-    RevertEmailRoute, VerifyEmailRoute,
+    AccountRoute, AccountSecurityRoute, AdminAuditRoute, AdminImportRoute, AdminInvitationsRoute, AdminUsersRoute,
+    ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginCodeRoute, LoginRoute, LoginSecondFactorRoute, NotFoundPage,
+    RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
 };
 
 /// Where the client files come from when not from this server: a CDN's base URL
@@ -108,7 +108,7 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />
-                    <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} />
+                    <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
                     <Route path=path!("/login/code") view={Lazy::<LoginCodeRoute>::new()} />
                     <Route path=path!("/login/second-factor") view={Lazy::<LoginSecondFactorRoute>::new()} />
@@ -117,6 +117,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/security") view={Lazy::<AccountSecurityRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/invitations") view={Lazy::<AdminInvitationsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/import") view={Lazy::<AdminImportRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} />
                     <Route path=path!("/password/reset") view={Lazy::<ResetPasswordRoute>::new()} />
                     <Route path=path!("/email/verify") view={Lazy::<VerifyEmailRoute>::new()} />

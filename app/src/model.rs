@@ -44,6 +44,14 @@ pub struct User {
     pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Registered where sign-up needs approval, and not approved yet: the account
+    /// can sign in only to be told it waits.
+    #[serde(default)]
+    pub approval_pending: bool,
+    /// When a role granted for a while ends (the account then returns to the role it
+    /// had before); null for a lasting role.
+    #[serde(default)]
+    pub role_expires_at: Option<DateTime<Utc>>,
 }
 
 /// `data` of every answer that is one user: `{"user": {…}}`.
@@ -240,6 +248,169 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+/// Who may create an account (`ROSTER_REGISTRATION`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationMode {
+    /// Anyone.
+    #[default]
+    Open,
+    /// Only someone with an invitation, for its address.
+    Invite,
+    /// Anyone, but the account waits for an administrator's approval (invited
+    /// people do not wait).
+    Approval,
+    /// Nobody: administrators create accounts.
+    Closed,
+}
+
+impl RegistrationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Invite => "invite",
+            Self::Approval => "approval",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Open, Self::Invite, Self::Approval, Self::Closed]
+            .into_iter()
+            .find(|m| m.as_str() == raw)
+    }
+}
+
+/// What the registration page needs to know: the mode, and the invitation the
+/// visitor came with (if its link still works).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationContext {
+    pub mode: RegistrationMode,
+    pub invitation: Option<InvitationPreview>,
+    /// The visitor came with a link that no longer works.
+    pub invitation_invalid: bool,
+}
+
+/// `data` of `GET /api/registration`: how sign-up works here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RegistrationInfo {
+    pub mode: RegistrationMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationState {
+    /// Can still be used.
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+impl InvitationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// An invitation to register, as administrators see it (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub state: InvitationState,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// The account made with it.
+    pub accepted_by: Option<Uuid>,
+    pub sent_by_mail: bool,
+}
+
+/// `data` of `POST /api/invitations`. `link` is there when no mail server is
+/// configured (`ROSTER_SMTP_URL`): pass it on yourself. It is shown only now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationCreated {
+    pub invitation: Invitation,
+    pub link: Option<String>,
+}
+
+/// `data` of `GET /api/invitations`: newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationPage {
+    pub items: Vec<Invitation>,
+    pub next_cursor: Option<String>,
+}
+
+/// What the registration page shows for an invitation link: the address it is for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationPreview {
+    pub email: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What an admin form just did, for the page to show after a plain form post
+/// (and, the same way, after a hydrated one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AdminNotice {
+    /// An invitation whose link was not mailed: shown once, to pass on.
+    InvitationLink { email: String, link: String },
+    /// An import or a dry run (at most the first `NOTICE_REFUSED_ROWS` refused rows).
+    Import(ImportReport),
+    /// An import that was refused: nothing was written.
+    ImportRefused {
+        rows: u64,
+        refused_count: u64,
+        refused: Vec<RefusedRow>,
+    },
+}
+
+/// How many refused rows an admin notice carries (it travels in a cookie); the API
+/// and `roster import --dry-run` list them all.
+pub const NOTICE_REFUSED_ROWS: usize = 10;
+
+/// A row of an import file that was refused, and why (1-based line of the file;
+/// the header row is line 1 of a CSV file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RefusedRow {
+    pub line: u64,
+    pub email: Option<String>,
+    pub reason: String,
+}
+
+/// What an import did (or, in a dry run, would do). Nothing is written unless
+/// every row is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Rows read (not counting a CSV header).
+    pub rows: u64,
+    /// Accounts created: 0 in a dry run or when any row was refused.
+    pub imported: u64,
+    /// Every refused row (an import with any is not written).
+    pub refused: Vec<RefusedRow>,
+    /// How many accepted rows carry each kind of password hash (`none` for an
+    /// account that must reset its password to sign in).
+    pub hash_formats: std::collections::BTreeMap<String, u64>,
+}
+
 /// What the audit log records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditAction {
@@ -279,10 +450,23 @@ pub enum AuditAction {
     RecoveryCodeUsed,
     /// A session proved again who holds it (password or code).
     Reauthenticated,
+    /// An imported password hash was replaced by Roster's own at sign-in.
+    PasswordRehashed,
+    /// Accounts were imported from a file (`roster import` or the admin page).
+    UsersImported,
+    /// An administrator invited an address to register.
+    InvitationCreated,
+    InvitationRevoked,
+    /// A registration was refused by `ROSTER_REGISTRATION` (the detail says why).
+    RegistrationRefused,
+    /// An administrator approved an account that waited (`ROSTER_REGISTRATION=approval`).
+    RegistrationApproved,
+    /// An administrator rejected an account that waited: it is deleted.
+    RegistrationRejected,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 31] = [
         Self::Registered,
         Self::SignIn,
         Self::SignInFailed,
@@ -307,6 +491,13 @@ impl AuditAction {
         Self::RecoveryCodesRegenerated,
         Self::RecoveryCodeUsed,
         Self::Reauthenticated,
+        Self::PasswordRehashed,
+        Self::UsersImported,
+        Self::InvitationCreated,
+        Self::InvitationRevoked,
+        Self::RegistrationRefused,
+        Self::RegistrationApproved,
+        Self::RegistrationRejected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -335,6 +526,13 @@ impl AuditAction {
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::Reauthenticated => "reauthenticated",
+            Self::PasswordRehashed => "password_rehashed",
+            Self::UsersImported => "users_imported",
+            Self::InvitationCreated => "invitation_created",
+            Self::InvitationRevoked => "invitation_revoked",
+            Self::RegistrationRefused => "registration_refused",
+            Self::RegistrationApproved => "registration_approved",
+            Self::RegistrationRejected => "registration_rejected",
         }
     }
 

@@ -15,6 +15,10 @@ pub const LOGIN_SECOND_FACTOR: &str = "/login/second-factor";
 pub const ACCOUNT_SESSIONS: &str = "/account#sessions";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// Invitations to register, made and withdrawn.
+pub const ADMIN_INVITATIONS: &str = "/admin/invitations";
+/// Importing accounts from another system.
+pub const ADMIN_IMPORT: &str = "/admin/import";
 /// Asking for a password-reset link.
 pub const FORGOT_PASSWORD: &str = "/password/forgot";
 /// Where a reset link leads (`?token=`, traded at once for a cookie: `ssr::link_landing`).
@@ -28,13 +32,15 @@ pub const LOGIN_CODE: &str = "/login/code";
 /// Where the old address's link that undoes a change leads (`?token=`, likewise).
 pub const REVERT_EMAIL: &str = "/email/revert";
 
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 16] = [
     HOME,
     REGISTER,
     LOGIN,
     ACCOUNT,
     ADMIN_USERS,
     ADMIN_AUDIT,
+    ADMIN_INVITATIONS,
+    ADMIN_IMPORT,
     FORGOT_PASSWORD,
     RESET_PASSWORD,
     VERIFY_EMAIL,

@@ -7,6 +7,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     Anonymous,
+    /// Signed in to an account that waits for an administrator's approval
+    /// (`ROSTER_REGISTRATION=approval`): it may see itself and leave, nothing more.
+    Pending(Uuid),
     User(Uuid),
     Admin(Uuid),
 }
@@ -15,6 +18,7 @@ impl Actor {
     pub fn of(user: Option<&User>) -> Self {
         match user {
             None => Self::Anonymous,
+            Some(u) if u.approval_pending => Self::Pending(u.id),
             Some(u) if u.role == Role::Admin => Self::Admin(u.id),
             Some(u) => Self::User(u.id),
         }
@@ -23,7 +27,7 @@ impl Actor {
     pub fn id(self) -> Option<Uuid> {
         match self {
             Self::Anonymous => None,
-            Self::User(id) | Self::Admin(id) => Some(id),
+            Self::Pending(id) | Self::User(id) | Self::Admin(id) => Some(id),
         }
     }
 }
@@ -57,10 +61,16 @@ pub enum Action {
     /// Remove another account's second factors (an administrator's remedy for a
     /// lost phone).
     ResetSecondFactors,
+    /// Create accounts in bulk from a file exported by another system.
+    ImportUsers,
+    /// Create, list and withdraw invitations to register.
+    ManageInvitations,
+    /// Approve or reject accounts waiting where sign-up needs approval.
+    ApproveRegistrations,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -77,6 +87,9 @@ impl Action {
         Self::EndUserSessions,
         Self::ManageOwnSecondFactors,
         Self::ResetSecondFactors,
+        Self::ImportUsers,
+        Self::ManageInvitations,
+        Self::ApproveRegistrations,
     ];
 }
 
@@ -106,6 +119,8 @@ pub enum Decision {
     Unauthenticated,
     /// Signed in, but not allowed (403).
     Forbidden,
+    /// Signed in to an account not approved yet (403 `approval_pending`).
+    AwaitingApproval,
 }
 
 pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
@@ -113,6 +128,11 @@ pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
     match actor {
         Actor::Anonymous => Decision::Unauthenticated,
         Actor::Admin(_) => Decision::Allow,
+        Actor::Pending(_) => match (action, target) {
+            // Who they are, where they are signed in, and withdrawing the application.
+            (ReadUser | ListOwnSessions | RevokeOwnSessions | DeleteUser, Target::Myself) => Decision::Allow,
+            _ => Decision::AwaitingApproval,
+        },
         Actor::User(_) => match (action, target) {
             (
                 ReadUser
@@ -137,6 +157,7 @@ pub fn authorize(actor: Actor, action: Action, target: Target) -> Result<(), cra
         Decision::Allow => Ok(()),
         Decision::Unauthenticated => Err(crate::error::AppError::Unauthenticated),
         Decision::Forbidden => Err(crate::error::AppError::Forbidden),
+        Decision::AwaitingApproval => Err(crate::error::AppError::ApprovalPending),
     }
 }
 
@@ -178,6 +199,10 @@ mod tests {
             (ManageOwnSecondFactors, Target::Other, Forbidden, Allow),
             (ResetSecondFactors, Target::Myself, Forbidden, Allow),
             (ResetSecondFactors, Target::Other, Forbidden, Allow),
+            (ImportUsers, Target::Collection, Forbidden, Allow),
+            (ManageInvitations, Target::Collection, Forbidden, Allow),
+            (ApproveRegistrations, Target::Collection, Forbidden, Allow),
+            (ApproveRegistrations, Target::Other, Forbidden, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(
@@ -198,6 +223,17 @@ mod tests {
         }
         for action in Action::ALL {
             assert!(rows.iter().any(|r| r.0 == action), "{action:?} is in the table");
+        }
+        // An account waiting for approval: itself, its sessions and leaving; nothing else.
+        for &(action, target, _, _) in rows {
+            let allowed = target == Target::Myself
+                && matches!(action, ReadUser | ListOwnSessions | RevokeOwnSessions | DeleteUser);
+            let expected = if allowed { Allow } else { AwaitingApproval };
+            assert_eq!(
+                decide(Actor::Pending(me), action, target),
+                expected,
+                "{action:?} {target:?} pending"
+            );
         }
     }
 

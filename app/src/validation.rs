@@ -261,6 +261,72 @@ pub struct RegisterInput {
     pub password: String,
 }
 
+/// `POST /api/register`: the account, and the secret of an invitation link when
+/// the visitor came with one (`ROSTER_REGISTRATION=invite` requires it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RegistrationRequest {
+    #[serde(flatten)]
+    pub account: RegisterInput,
+    /// The `token` of the invitation link.
+    #[serde(default)]
+    pub invitation: Option<String>,
+}
+
+/// `POST /api/invitations`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct InvitationInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub email: String,
+    /// `user` (default) or `admin`.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Role>))]
+    pub role: String,
+    /// How long the link works: 1–30 days, default 7.
+    pub expires_in_days: Option<u32>,
+}
+
+/// The longest an invitation may stay open.
+pub const INVITATION_MAX_DAYS: u32 = 30;
+pub const INVITATION_DEFAULT_DAYS: u32 = 7;
+
+#[derive(Debug, Clone)]
+pub struct ValidInvitation {
+    pub email: Email,
+    pub role: Role,
+    pub days: u32,
+}
+
+impl InvitationInput {
+    pub fn validate(&self) -> Result<ValidInvitation, FieldErrors> {
+        let mut checks = Checks::default();
+        let email = checks.field("email", Email::parse(&self.email));
+        let role = checks.field(
+            "role",
+            match self.role.trim() {
+                "" => Ok(Role::User),
+                raw => parse_role(raw),
+            },
+        );
+        let days = checks.field(
+            "expires_in_days",
+            match self.expires_in_days {
+                None => Ok(INVITATION_DEFAULT_DAYS),
+                Some(d) if (1..=INVITATION_MAX_DAYS).contains(&d) => Ok(d),
+                Some(_) => Err(format!("Choose between 1 and {INVITATION_MAX_DAYS} days.")),
+            },
+        );
+        checks.done(|| {
+            Some(ValidInvitation {
+                email: email?,
+                role: role?,
+                days: days?,
+            })
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ValidRegistration {
     pub name: UserName,

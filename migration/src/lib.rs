@@ -15,6 +15,7 @@ mod m20261130_000009_email_tokens;
 mod m20261130_000010_known_devices;
 mod m20261130_000011_second_factors;
 mod m20261130_000012_passkeys;
+mod m20261130_000013_admin_controls;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_known_devices::Migration),
             Box::new(m20261130_000011_second_factors::Migration),
             Box::new(m20261130_000012_passkeys::Migration),
+            Box::new(m20261130_000013_admin_controls::Migration),
         ]
     }
 }

@@ -66,6 +66,12 @@ pub async fn run() -> ExitCode {
         Command::CreateAdmin { email, name } => create_admin(&cli.settings, &email, &name).await,
         Command::Backup { out } => backup(&cli.settings, out).await,
         Command::Seed { users, first } => seed(&cli.settings, first, users).await,
+        Command::Import { file, dry_run } => import(&cli.settings, &file, dry_run).await,
+        Command::Export {
+            out,
+            format,
+            with_hashes,
+        } => export(&cli.settings, out.as_deref(), &format, with_hashes).await,
         Command::BreachedPasswords { action } => breached_passwords(&cli.settings, action).await,
         Command::Secrets {
             action: SecretsAction::GenerateKey,
@@ -289,6 +295,111 @@ async fn create_admin(settings: &Settings, email: &str, name: &str) -> Result<()
             return Err(format!("{err} {detail}").trim().to_owned());
         }
     }
+    Ok(())
+}
+
+/// `roster import FILE`: every row checked, then all written in one transaction, or
+/// none. Prints the report (each refused row on its own line) and how long it took.
+async fn import(settings: &Settings, file: &std::path::Path, dry_run: bool) -> Result<(), String> {
+    use app::error::AppError;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let state = crate::startup::build_state(settings, db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let source = format!("from {} (roster import)", file.display());
+    let client = app::ssr::caller::ClientMeta::default();
+    let print_refused = |refused: &[app::model::RefusedRow]| {
+        for row in refused {
+            println!(
+                "line {}: {}: {}",
+                row.line,
+                row.email.as_deref().unwrap_or("(no address)"),
+                row.reason
+            );
+        }
+    };
+    match state.users.import_file(&text, dry_run, None, &client, &source).await {
+        Ok(report) => {
+            print_refused(&report.refused);
+            let formats: Vec<String> = report.hash_formats.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let seconds = started.elapsed().as_secs_f64();
+            if report.dry_run {
+                println!(
+                    "dry run: {} rows, {} would be imported, {} refused (password hashes: {})",
+                    report.rows,
+                    report.rows - report.refused.len() as u64,
+                    report.refused.len(),
+                    formats.join(", ")
+                );
+                if !report.refused.is_empty() {
+                    return Err(format!("{} rows would be refused", report.refused.len()));
+                }
+            } else {
+                println!(
+                    "imported {} accounts in {seconds:.2} s (password hashes: {})",
+                    report.imported,
+                    formats.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Err(AppError::ImportRefused {
+            rows,
+            refused_count,
+            refused,
+        }) => {
+            print_refused(&refused);
+            Err(format!(
+                "{refused_count} of {rows} rows were refused; nothing was imported"
+            ))
+        }
+        Err(err) => {
+            let detail = err
+                .fields()
+                .map(|f| f.values().cloned().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            Err(format!("{err} {detail}").trim().to_owned())
+        }
+    }
+}
+
+/// `roster export`: every account, oldest first, without password hashes unless asked.
+async fn export(
+    settings: &Settings,
+    out: Option<&std::path::Path>,
+    format: &str,
+    with_hashes: bool,
+) -> Result<(), String> {
+    use app::ssr::users::import::{FileFormat, export};
+    let format = FileFormat::parse(format).ok_or("the format is csv or jsonl")?;
+    let db = connect_database(settings).await.map_err(|e| e.to_string())?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let written = match out {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = export(&db, format, with_hashes, &mut writer)
+                .await
+                .map_err(|e| e.to_string())?;
+            std::io::Write::flush(&mut writer).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            written
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            export(&db, format, with_hashes, &mut lock)
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    };
+    eprintln!("exported {written} accounts");
     Ok(())
 }
 

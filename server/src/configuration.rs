@@ -75,6 +75,29 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         first: u64,
     },
+    /// Create accounts from FILE: CSV with a header row, or JSON lines, with the
+    /// fields email, name, role, created_at, password_hash (and email_verified).
+    /// Password hashes from Werkzeug/Flask, Django, bcrypt (Devise) and argon2 are
+    /// kept and verified at each account's next sign-in, then replaced by Roster's
+    /// own. Every row is checked first; any refused row refuses the whole import.
+    Import {
+        file: std::path::PathBuf,
+        /// Check and report every row; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write every account as CSV (or JSON lines) in the format `import` reads.
+    Export {
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// `csv` (default) or `jsonl`.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "jsonl"])]
+        format: String,
+        /// Include password hashes (they stay secret: keep the file safe).
+        #[arg(long)]
+        with_hashes: bool,
+    },
     /// The client files, for serving them from a CDN (ROSTER_ASSET_BASE_URL).
     Assets {
         #[command(subcommand)]
@@ -353,6 +376,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_REQUIRE_VERIFIED_EMAIL", global = true)]
     pub require_verified_email: bool,
 
+    /// Who may create an account: `open` (anyone), `invite` (only with an
+    /// administrator's invitation, for its address), `approval` (anyone, but the
+    /// account waits for an administrator) or `closed` (only administrators).
+    #[arg(long, env = "ROSTER_REGISTRATION", default_value = "open", value_parser = parse_registration_mode, global = true)]
+    pub registration: app::model::RegistrationMode,
+
     /// How long a link that proves an address stays valid.
     #[arg(long, env = "ROSTER_VERIFY_TTL", default_value = "48h", value_parser = parse_duration, global = true)]
     pub verify_ttl: Duration,
@@ -477,6 +506,11 @@ pub struct Settings {
     /// scripts/build-release), otherwise `target/site` (a development build).
     #[arg(long, env = "LEPTOS_SITE_ROOT", global = true)]
     pub site_root: Option<std::path::PathBuf>,
+}
+
+fn parse_registration_mode(raw: &str) -> Result<app::model::RegistrationMode, String> {
+    app::model::RegistrationMode::parse(raw.trim())
+        .ok_or_else(|| format!("\"{raw}\" is not a registration mode: use open, invite, approval or closed"))
 }
 
 impl Settings {

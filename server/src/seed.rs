@@ -71,6 +71,9 @@ pub async fn seed_users(db: &DatabaseConnection, first: u64, count: u64, passwor
                     email_verified_at: Set(Some(now)),
                     created_at: Set(now),
                     updated_at: Set(now),
+                    approval_pending: Set(false),
+                    role_expires_at: Set(None),
+                    role_after_expiry: Set(None),
                 }
             });
             users::Entity::insert_many(rows)

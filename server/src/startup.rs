@@ -11,6 +11,7 @@ use app::ssr::devices::KnownDevices;
 use app::ssr::email_change::EmailChange;
 use app::ssr::email_tokens::LinkServices;
 use app::ssr::invalidations::InvalidationChannel;
+use app::ssr::invitations::Invitations;
 use app::ssr::mail::transport::Transport;
 use app::ssr::mail::worker::MailWorker;
 use app::ssr::mail::{MailService, MailSettings};
@@ -165,6 +166,12 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
     let verification = EmailVerification::new(links.clone(), chrono_duration(settings.verify_ttl));
     let email_change = EmailChange::new(links.clone(), chrono_duration(settings.verify_ttl));
     let reauth = Reauth::new(db.clone(), sessions.clone());
+    let invitations = Invitations::new(
+        db.clone(),
+        mail.settings.clone(),
+        audit.clone(),
+        settings.smtp_url.is_some(),
+    );
     let relying_party = app::ssr::second_factor::relying_party(&settings.public_url, &settings.product_name)
         .map_err(StartupError::Passkeys)?;
     if relying_party.is_none() {
@@ -195,6 +202,8 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
             devices,
             second_factors.clone(),
             settings.require_verified_email,
+            settings.registration,
+            invitations.clone(),
         ),
         users: UserService::new(
             db.clone(),
@@ -211,6 +220,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
         sign_in_code,
         second_factors,
         email_change,
+        invitations,
         reads,
         sessions,
         audit,

@@ -25,6 +25,9 @@ pub fn Field(
     /// The initial value (server-rendered, so it is there before hydration).
     #[prop(into, optional)]
     value: Option<String>,
+    /// Shown but not editable (an invitation's address).
+    #[prop(optional)]
+    readonly: bool,
     /// Called when the user edits the field (to clear a stale error).
     #[prop(optional)]
     on_edit: Option<Callback<()>>,
@@ -58,6 +61,7 @@ pub fn Field(
                 inputmode=inputmode
                 node_ref=node_ref
                 value=value
+                readonly=readonly
                 autofocus=move || autofocus.get()
                 aria-invalid=move || if has_error() { "true" } else { "false" }
                 aria-describedby=described_by

@@ -27,13 +27,17 @@ pub fn AccountPage() -> impl IntoView {
     // with `?email=pending`; the hydrated form compares what it asked for.
     let query = leptos_router::hooks::use_query_map();
     let email_pending = RwSignal::new(query.with_untracked(|q| q.get("email").as_deref() == Some("pending")));
+    // The account as the last save returned it: shown at once, whatever the
+    // refetch of who is signed in (for the header) is doing meanwhile.
+    let saved = RwSignal::new(None::<User>);
     view! {
         <Title text="Your account" />
         <Meta name="description" content="Your Roster account: profile, password, where you are signed in, and deleting the account." />
         <Transition fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
             {move || Suspend::new(async move {
                 match signed_in.user.await {
-                    Ok(Some(user)) => view! { <AccountDetails user profile_saved email_pending /> }.into_any(),
+                    Ok(Some(user)) if user.approval_pending => view! { <AwaitingApproval user /> }.into_any(),
+                    Ok(Some(user)) => view! { <AccountDetails user profile_saved email_pending saved /> }.into_any(),
                     Ok(None) => view! { <Redirect path=paths::LOGIN /> }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
@@ -42,19 +46,42 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// All an account that waits for approval sees: that it waits, and a way out.
 #[component]
-fn AccountDetails(user: User, profile_saved: RwSignal<bool>, email_pending: RwSignal<bool>) -> impl IntoView {
+fn AwaitingApproval(user: User) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="waiting-title" data-testid="awaiting-approval">
+            <h1 id="waiting-title">"Your account is waiting for approval"</h1>
+            <p>
+                "Thank you, " {user.name.clone()} ". An administrator approves new accounts before they can be used; "
+                "yours, " <strong>{user.email.clone()}</strong> ", is in the queue. Come back to this page once it is approved."
+            </p>
+            <LogoutButton />
+        </section>
+    }
+}
+
+#[component]
+fn AccountDetails(
+    user: User,
+    profile_saved: RwSignal<bool>,
+    email_pending: RwSignal<bool>,
+    saved: RwSignal<Option<User>>,
+) -> impl IntoView {
     let since = user.created_at.format("%-d %B %Y").to_string();
     let unverified = (!user.email_verified).then(|| view! { <UnverifiedNotice email=user.email.clone() /> });
+    let (name, email) = (user.name.clone(), user.email.clone());
+    let shown_name = move || saved.with(|s| s.as_ref().map_or_else(|| name.clone(), |u| u.name.clone()));
+    let shown_email = move || saved.with(|s| s.as_ref().map_or_else(|| email.clone(), |u| u.email.clone()));
     view! {
         <div class="stack">
             {unverified}
             <section class="card" aria-labelledby="account-title">
                 <h1 id="account-title">"Your account"</h1>
-                <p class="lead">"Signed in as " <strong data-testid="account-name">{user.name.clone()}</strong></p>
+                <p class="lead">"Signed in as " <strong data-testid="account-name">{shown_name}</strong></p>
                 <dl class="details">
                     <dt>"Email"</dt>
-                    <dd data-testid="account-email">{user.email.clone()}</dd>
+                    <dd data-testid="account-email">{shown_email}</dd>
                     <dt>"Role"</dt>
                     <dd>{user.role.as_str()}</dd>
                     <dt>"Member since"</dt>
@@ -69,7 +96,7 @@ fn AccountDetails(user: User, profile_saved: RwSignal<bool>, email_pending: RwSi
                 <p>"Ask for a code from your phone as well as your password when you sign in."</p>
                 <p><a href=paths::ACCOUNT_SECURITY data-testid="security-link">"Security settings →"</a></p>
             </section>
-            <ProfileForm user=user.clone() saved=profile_saved pending=email_pending />
+            <ProfileForm user=user.clone() saved=profile_saved pending=email_pending account=saved />
             <PasswordForm />
             <SessionList />
             <DeleteAccountForm />
@@ -102,7 +129,12 @@ fn UnverifiedNotice(email: String) -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(user: User, saved: RwSignal<bool>, pending: RwSignal<bool>) -> impl IntoView {
+fn ProfileForm(
+    user: User,
+    saved: RwSignal<bool>,
+    pending: RwSignal<bool>,
+    account: RwSignal<Option<User>>,
+) -> impl IntoView {
     let signed_in = SignedIn::expect();
     let action = ServerAction::<UpdateProfile>::new();
     let fields = FormFields::new(["name", "email", "current_password"]);
@@ -112,6 +144,7 @@ fn ProfileForm(user: User, saved: RwSignal<bool>, pending: RwSignal<bool>) -> im
         if let Some(Ok(user)) = action.value().get() {
             saved.set(true);
             pending.set(!user.email.eq_ignore_ascii_case(requested.get_value().trim()));
+            account.set(Some(user));
             signed_in.refresh();
         }
     });

@@ -9,10 +9,20 @@ use leptos::prelude::*;
 use crate::ssr::rpc::serve;
 
 #[server(prefix = "/rpc", endpoint = "register")]
-pub async fn register(name: String, email: String, password: String) -> Result<User, AppError> {
+pub async fn register(
+    name: String,
+    email: String,
+    password: String,
+    /// The secret of an invitation link (a hidden field of the form).
+    invitation: Option<String>,
+) -> Result<User, AppError> {
     serve(|call| async move {
         let input = crate::validation::RegisterInput { name, email, password };
-        let (user, session) = call.state.auth.register(&input, &call.client()).await?;
+        let (user, session) = call
+            .state
+            .auth
+            .register(&input, invitation.as_deref(), &call.client())
+            .await?;
         match session {
             Some(session) => {
                 call.start_session(&session);
@@ -22,6 +32,29 @@ pub async fn register(name: String, email: String, password: String) -> Result<U
             None => call.redirect(super::links::VERIFY_SENT),
         }
         Ok(user)
+    })
+    .await
+}
+
+/// The registration mode, and what an invitation link (if any) is for.
+#[server(prefix = "/rpc", endpoint = "registration")]
+pub async fn registration_context(invitation: Option<String>) -> Result<crate::model::RegistrationContext, AppError> {
+    serve(|call| async move {
+        let mode = call.state.auth.registration_mode();
+        let token = invitation.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let (invitation, invitation_invalid) = match token {
+            None => (None, false),
+            Some(token) => match call.state.invitations.preview(token).await {
+                Ok(preview) => (Some(preview), false),
+                Err(AppError::InvitationInvalid) => (None, true),
+                Err(other) => return Err(other),
+            },
+        };
+        Ok(crate::model::RegistrationContext {
+            mode,
+            invitation,
+            invitation_invalid,
+        })
     })
     .await
 }

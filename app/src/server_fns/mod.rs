@@ -4,6 +4,7 @@
 //! a plain HTML form (no WASM yet) they answer with redirects, and errors travel
 //! back to the form in the URL.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod links;

@@ -3,17 +3,19 @@
 //! functions. What happens to a session after it starts is `sessions`' business.
 
 use crate::error::AppError;
-use crate::model::{AuditAction, Role, User};
+use crate::model::{AuditAction, RegistrationMode, Role, User};
 use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::ClientMeta;
 use crate::ssr::devices::{KnownDevices, Notify};
 use crate::ssr::entity::users;
+use crate::ssr::invitations::Invitations;
 use crate::ssr::password::PasswordHasher;
+use crate::ssr::password::needs_rehash;
 use crate::ssr::second_factor::{FirstStep, SecondFactors, SignInStep};
 use crate::ssr::sessions::{NewSession, Persistence, SessionService, SessionToken};
 use crate::ssr::throttle::LoginThrottle;
 use crate::ssr::verification::EmailVerification;
-use crate::validation::{LoginInput, RegisterInput};
+use crate::validation::{LoginInput, Password, RegisterInput};
 use sea_orm::DatabaseConnection;
 
 #[derive(Clone)]
@@ -30,6 +32,9 @@ pub struct AuthService {
     /// `ROSTER_REQUIRE_VERIFIED_EMAIL`: no session for an account whose address
     /// is not proven yet.
     require_verified_email: bool,
+    /// `ROSTER_REGISTRATION`: who may create an account.
+    registration: RegistrationMode,
+    invitations: Invitations,
 }
 
 impl AuthService {
@@ -43,6 +48,8 @@ impl AuthService {
         devices: KnownDevices,
         factors: SecondFactors,
         require_verified_email: bool,
+        registration: RegistrationMode,
+        invitations: Invitations,
     ) -> Self {
         Self {
             db,
@@ -54,7 +61,13 @@ impl AuthService {
             devices,
             factors,
             require_verified_email,
+            registration,
+            invitations,
         }
+    }
+
+    pub fn registration_mode(&self) -> RegistrationMode {
+        self.registration
     }
 
     pub fn requires_verified_email(&self) -> bool {
@@ -64,35 +77,57 @@ impl AuthService {
     /// Creates the account and sends the link that proves its address (in the
     /// same transaction: no account without its link on the way). Signs it in for
     /// this browser session (staying signed in is a choice made at sign-in), unless
-    /// sign-in waits for a proven address.
+    /// sign-in waits for a proven address. `ROSTER_REGISTRATION` decides who may:
+    /// with an invitation, only its address, with its role; where sign-up needs
+    /// approval, the account waits (signed in only to be told so).
     pub async fn register(
         &self,
         input: &RegisterInput,
+        invitation: Option<&str>,
         client: &ClientMeta,
     ) -> Result<(User, Option<NewSession>), AppError> {
+        let invitation = invitation.map(str::trim).filter(|s| !s.is_empty());
+        self.check_mode(input, invitation, client).await?;
         let valid = input.validate().map_err(AppError::validation)?;
         // Refused before any work while the client's address is over its limit.
         let keys = self.throttle.registration_keys(client.ip.as_deref());
         self.throttle.check(&keys).await?;
+        let invited = match invitation {
+            Some(raw) => Some(self.invited(raw, valid.email.as_str(), &keys).await?),
+            None => None,
+        };
         // Fail fast on a taken email before paying for a hash; the unique index
         // decides a race.
         users::ensure_email_free(&self.db, valid.email.as_str()).await?;
         // Counted before the hash it is about to cost, whatever comes of it.
         self.throttle.record_failure(&keys).await?;
         let password_hash = self.hasher.hash_new(&valid.password).await?;
+        let role = invited
+            .as_ref()
+            .map_or(Role::User, |i| Role::parse(&i.role).unwrap_or(Role::User));
+        let waits = self.registration == RegistrationMode::Approval && invited.is_none();
         let txn = crate::ssr::db::begin_write(&self.db).await?;
-        let account = users::insert_new(
+        let mut account = users::insert_new(
             &txn,
             valid.name.into_inner(),
             valid.email.into_inner(),
             password_hash,
-            Role::User,
+            role,
         )
         .await?;
-        self.verification.queue(&txn, &account).await?;
+        if let Some(invitation) = &invited {
+            self.invitations.accept(&txn, invitation, account.id).await?;
+        }
+        let proven = invited.as_ref().is_some_and(|i| i.sent_by_mail);
+        if waits || proven {
+            account = users::mark_new_account(&txn, account, waits, proven).await?;
+        }
+        if !proven {
+            self.verification.queue(&txn, &account).await?;
+        }
         txn.commit().await?;
         let user = account.to_user();
-        let session = match self.require_verified_email {
+        let session = match self.require_verified_email && !proven {
             true => None,
             false => {
                 let session = self
@@ -102,18 +137,72 @@ impl AuthService {
                 Some(session)
             }
         };
+        let detail = match (&invited, waits) {
+            (Some(_), _) => Some(format!("invited, role {}", role.as_str())),
+            (None, true) => Some("waiting for approval".to_owned()),
+            (None, false) => None,
+        };
         self.audit
             .record(
                 AuditAction::Registered,
                 Some(user.id),
                 Some((user.id, &user.email)),
                 client,
-                None,
+                detail,
             )
             .await;
-        self.verification.record_sent(&account, Some(user.id), client).await;
+        if !proven {
+            self.verification.record_sent(&account, Some(user.id), client).await;
+        }
         metrics::counter!("roster_registrations_total").increment(1);
         Ok((user, session))
+    }
+
+    /// Refuses (and audits) a registration `ROSTER_REGISTRATION` does not allow:
+    /// none where it is closed, none without an invitation where one is needed.
+    async fn check_mode(
+        &self,
+        input: &RegisterInput,
+        invitation: Option<&str>,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        let refusal = match (self.registration, invitation) {
+            (RegistrationMode::Closed, _) => Some("registration is closed"),
+            (RegistrationMode::Invite, None) => Some("no invitation"),
+            _ => None,
+        };
+        let Some(reason) = refusal else {
+            return Ok(());
+        };
+        let detail = Some(format!("{reason}: {}", input.email.trim()));
+        self.audit
+            .record(AuditAction::RegistrationRefused, None, None, client, detail)
+            .await;
+        Err(AppError::RegistrationClosed)
+    }
+
+    /// The invitation a link names, if it still works and is for this address. A
+    /// wrong link counts against the client like a failed registration.
+    async fn invited(
+        &self,
+        raw: &str,
+        email: &str,
+        keys: &crate::ssr::throttle::AttemptKeys,
+    ) -> Result<crate::ssr::entity::invitations::Model, AppError> {
+        let invitation = match self.invitations.find_usable(&self.db, raw, chrono::Utc::now()).await {
+            Ok(invitation) => invitation,
+            Err(error) => {
+                self.throttle.record_failure(keys).await?;
+                return Err(error);
+            }
+        };
+        if !invitation.email.eq_ignore_ascii_case(email) {
+            return Err(AppError::invalid_field(
+                "email",
+                "This invitation is for another address: register with the address it was sent to.",
+            ));
+        }
+        Ok(invitation)
     }
 
     /// Verifies the credentials and starts a new session, or, for an account with a
@@ -162,6 +251,7 @@ impl AuthService {
         }
         self.throttle.record_success(&keys).await?;
         let account = account.ok_or(AppError::InvalidCredentials)?;
+        self.upgrade_hash(&account, &valid.password, client).await?;
         let user = account.to_user();
         // Only after the password checks out: a disabled account is no secret to its owner.
         if user.disabled {
@@ -217,5 +307,31 @@ impl AuthService {
             )
             .await;
         Ok(SignInStep::SignedIn(user, session))
+    }
+
+    /// An imported account's hash (or an argon2 hash with older parameters) is
+    /// replaced by a fresh argon2id one once its password is proven. Only if it is
+    /// still the hash that was checked: a change made meanwhile wins.
+    async fn upgrade_hash(
+        &self,
+        account: &users::Model,
+        password: &Password,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        if !needs_rehash(&account.password_hash) {
+            return Ok(());
+        }
+        let fresh = self.hasher.hash(password).await?;
+        let replaced = users::replace_password_hash(&self.db, account.id, &account.password_hash, &fresh).await?;
+        if replaced {
+            let detail = crate::ssr::legacy_hash::StoredHash::recognize(&account.password_hash)
+                .map(|h| format!("from {}", h.format_name()))
+                .ok();
+            let who = Some((account.id, account.email.as_str()));
+            self.audit
+                .record(AuditAction::PasswordRehashed, Some(account.id), who, client, detail)
+                .await;
+        }
+        Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub struct CookieConfig {
 
 const PENDING_SIGN_IN: &str = "roster_pending_sign_in";
 const FRESH_CODES: &str = "roster_fresh_codes";
+const ADMIN_NOTICE: &str = "roster_admin_notice";
 
 /// Sent with a sign-out: the browser drops this site's cookies and storage. Not its
 /// cache: signed-in answers are never stored (`Cache-Control: no-store`), and the
@@ -158,6 +159,21 @@ impl CookieConfig {
 
     pub fn fresh_codes<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
         cookie_value(headers, &self.prefixed(FRESH_CODES)).filter(|v| !v.is_empty())
+    }
+
+    /// What an admin form just did (an invitation's link, an import's report),
+    /// sealed for that administrator, for the page a plain form post returns to.
+    /// Read once; ten minutes at most.
+    pub fn set_admin_notice(&self, sealed: &str) -> HeaderValue {
+        self.short_lived(ADMIN_NOTICE, sealed, 600)
+    }
+
+    pub fn clear_admin_notice(&self) -> HeaderValue {
+        self.short_lived(ADMIN_NOTICE, "", 0)
+    }
+
+    pub fn admin_notice<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        cookie_value(headers, &self.prefixed(ADMIN_NOTICE)).filter(|v| !v.is_empty())
     }
 
     /// The browser's device cookie, if well-formed.

@@ -6,9 +6,10 @@
 use crate::error::AppError;
 use crate::ssr::breached::BreachedPasswords;
 use crate::ssr::hash_pool::HashPool;
+use crate::ssr::legacy_hash::StoredHash;
 use crate::validation::Password;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -50,13 +51,31 @@ fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error>
     Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
-fn verify_blocking(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        // The parameters come from the stored hash, so old hashes keep verifying
-        // if the defaults above ever change.
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
+/// Checks a password against a stored hash of any format Roster accepts: its own
+/// argon2id, or one an imported account brought (`legacy_hash`). A stored value that
+/// is no hash at all costs a dummy verification, so it takes as long as a wrong
+/// password and reveals nothing.
+fn verify_blocking(password: &str, stored: &str, dummy: &str) -> bool {
+    match StoredHash::recognize(stored) {
+        Ok(hash) => hash.verify(password),
+        Err(_) => {
+            let _ = StoredHash::Argon2(dummy.to_owned()).verify(password);
+            false
+        }
     }
+}
+
+/// Whether a stored hash should be replaced by a fresh argon2id one at the next
+/// sign-in: every imported format, and argon2 with other parameters than today's.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let param = |name: &str| parsed.params.get_decimal(name);
+    parsed.algorithm.as_str() != "argon2id"
+        || param("m") != Some(MEMORY_KIB)
+        || param("t") != Some(ITERATIONS)
+        || param("p") != Some(PARALLELISM)
 }
 
 impl PasswordHasher {
@@ -135,13 +154,15 @@ impl PasswordHasher {
         Ok(hash)
     }
 
-    /// Checks `password` against `stored`, or against the dummy hash when there is
-    /// no stored hash (unknown account) — in which case the answer is always false.
+    /// Checks `password` against `stored` (any format `legacy_hash` knows), or
+    /// against the dummy hash when there is no stored hash (unknown account) — in
+    /// which case the answer is always false.
     pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool, AppError> {
         let password = password.expose().to_owned();
         let known = stored.is_some();
-        let phc = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
-        let matched = self.run(move || verify_blocking(&password, &phc)).await?;
+        let dummy = self.dummy_hash.clone();
+        let stored = stored.map(str::to_owned).unwrap_or_else(|| dummy.to_string());
+        let matched = self.run(move || verify_blocking(&password, &stored, &dummy)).await?;
         self.computed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(known && matched)
     }

@@ -418,6 +418,8 @@ mod tests {
                 email_verified: false,
                 created_at: now,
                 updated_at: now,
+                approval_pending: false,
+                role_expires_at: None,
             },
         }
     }

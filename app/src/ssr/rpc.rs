@@ -93,6 +93,11 @@ impl ServerCall {
         self.state.cookies.fresh_codes(&self.parts.headers).map(str::to_owned)
     }
 
+    /// What an admin form left for the next page (sealed), if anything.
+    pub fn admin_notice(&self) -> Option<String> {
+        self.state.cookies.admin_notice(&self.parts.headers).map(str::to_owned)
+    }
+
     pub fn set_cookie(&self, value: HeaderValue) {
         self.append_header(http::header::SET_COOKIE, value);
     }

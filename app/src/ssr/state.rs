@@ -6,6 +6,7 @@ use crate::ssr::audit::AuditLog;
 use crate::ssr::auth::AuthService;
 use crate::ssr::cookie::CookieConfig;
 use crate::ssr::email_change::EmailChange;
+use crate::ssr::invitations::Invitations;
 use crate::ssr::mail::MailService;
 use crate::ssr::password::PasswordHasher;
 use crate::ssr::password_reset::PasswordReset;
@@ -37,6 +38,8 @@ pub struct Services {
     pub second_factors: SecondFactors,
     /// Links that confirm one's own new address, and undo a change.
     pub email_change: EmailChange,
+    /// Invitations to register.
+    pub invitations: Invitations,
     /// The audit log.
     pub audit: AuditLog,
     /// Where lag-tolerant reads go (a replica, when there is one).

@@ -49,6 +49,8 @@ fn main() {
         email_verified: true,
         created_at: now,
         updated_at: now,
+        approval_pending: false,
+        role_expires_at: None,
     };
     let envelope = time(|| {
         let body = serde_json::to_vec(&Envelope::ok(UserData {

@@ -10,7 +10,7 @@ use app::model::UserData;
 use app::ssr::caller::{Caller, ClientMeta, SessionCookie};
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
-use app::validation::{CodeSignInInput, EmailInput, FactorCodeInput, LoginInput, RegisterInput};
+use app::validation::{CodeSignInInput, EmailInput, FactorCodeInput, LoginInput, RegistrationRequest};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,22 +30,30 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Create an account and sign in (for this browser session). A link that proves the
-/// address is mailed to it. With `ROSTER_REQUIRE_VERIFIED_EMAIL` no session starts
-/// (no cookie) until that link is followed.
+/// address is mailed to it (not when an invitation mailed to it is used). With
+/// `ROSTER_REQUIRE_VERIFIED_EMAIL` no session starts (no cookie) until that link is
+/// followed. `ROSTER_REGISTRATION` decides who may: `invite` needs `"invitation"`
+/// (the token of the invitation link, for this address); under `approval` the
+/// account waits (`"approval_pending": true`) until an administrator approves it.
 #[utoipa::path(post, path = "/api/register", tag = "auth",
-    request_body(content = RegisterInput, content_type = "application/json"),
+    request_body(content = RegistrationRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; signed in (sets the session cookie) unless sign-in waits for a proven address", body = UserEnvelope),
         JsonBodyRejected,
+        (status = 400, description = "invitation_invalid: unknown, used, withdrawn or expired", body = ErrorEnvelope),
+        (status = 403, description = "registration_closed: ROSTER_REGISTRATION is closed, or invite and no invitation was given", body = ErrorEnvelope),
         (status = 409, description = "email_taken", body = ErrorEnvelope),
         (status = 422, description = "validation_failed", body = ErrorEnvelope),
     ))]
 pub async fn register(
     State(state): State<AppState>,
     client: ClientMeta,
-    ApiJson(input): ApiJson<RegisterInput>,
+    ApiJson(input): ApiJson<RegistrationRequest>,
 ) -> Result<Response, AppError> {
-    let (user, session) = state.auth.register(&input, &client).await?;
+    let (user, session) = state
+        .auth
+        .register(&input.account, input.invitation.as_deref(), &client)
+        .await?;
     let response = (StatusCode::CREATED, Json(Envelope::ok(UserData { user }))).into_response();
     Ok(match session {
         Some(session) => super::with_sign_in_cookies(response, &state, &session),

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod extract;
+mod invitations;
 mod links;
 pub mod openapi;
 mod second_factors;
@@ -21,6 +22,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .merge(invitations::router())
         .merge(audit::router())
         .merge(links::router())
         .merge(second_factors::router())

@@ -7,9 +7,14 @@ use app::model::{
     RecoveryCodes, Role, SecondFactorMethod, SecondFactorStatus, SessionInfo, SessionsEnded, TotpEnrolment, User,
     UserData, UserPage,
 };
+use app::model::{
+    ImportReport, Invitation, InvitationCreated, InvitationPage, InvitationPreview, InvitationState, RefusedRow,
+    RegistrationInfo, RegistrationMode,
+};
 use app::validation::{
-    CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, FactorCodeInput, LoginInput, PasskeyNameInput,
-    PasskeyResponseInput, ProofInput, RegisterInput, ResetPasswordInput, UpdateUserInput, VerifyEmailInput,
+    CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, FactorCodeInput, InvitationInput, LoginInput,
+    PasskeyNameInput, PasskeyResponseInput, ProofInput, RegisterInput, RegistrationRequest, ResetPasswordInput,
+    UpdateUserInput, VerifyEmailInput,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -34,6 +39,10 @@ pub enum ErrorCode {
     PasskeyRefused,
     ReauthenticationRequired,
     Conflict,
+    RegistrationClosed,
+    InvitationInvalid,
+    ApprovalPending,
+    ImportRefused,
     RateLimited,
     BadRequest,
     PayloadTooLarge,
@@ -52,6 +61,8 @@ pub struct ErrorBody {
     message: String,
     /// Per-field messages, only for `validation_failed`.
     fields: Option<BTreeMap<String, String>>,
+    /// Only for `import_refused`: every refused row of the file, and why.
+    refused: Option<Vec<RefusedRow>>,
 }
 
 #[derive(ToSchema)]
@@ -97,6 +108,12 @@ envelopes! {
     PasskeyInfoEnvelope => PasskeyInfo,
     PasskeyChallengeEnvelope => PasskeyChallenge,
     PasskeyAddedEnvelope => PasskeyAdded,
+    ImportReportEnvelope => ImportReport,
+    InvitationEnvelope => Invitation,
+    InvitationCreatedEnvelope => InvitationCreated,
+    InvitationPageEnvelope => InvitationPage,
+    InvitationPreviewEnvelope => InvitationPreview,
+    RegistrationInfoEnvelope => RegistrationInfo,
 }
 
 #[derive(ToSchema)]
@@ -179,6 +196,15 @@ pub enum CallerRefused {
         super::users::update_user,
         super::users::delete_user,
         super::users::end_sessions,
+        super::users::approval_queue,
+        super::users::approve_user,
+        super::users::reject_user,
+        super::users::import_users,
+        super::invitations::create_invitation,
+        super::invitations::list_invitations,
+        super::invitations::revoke_invitation,
+        super::invitations::preview_invitation,
+        super::invitations::registration,
         super::audit::list_audit,
         super::links::verify_email,
         super::links::resend_verification,
@@ -205,7 +231,7 @@ pub enum CallerRefused {
         super::second_factors::start_passkey_reauthentication,
         super::second_factors::finish_passkey_reauthentication,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput, RegistrationRequest, InvitationInput, Invitation, InvitationState, InvitationCreated, InvitationPage, InvitationPreview, InvitationEnvelope, InvitationCreatedEnvelope, InvitationPageEnvelope, InvitationPreviewEnvelope, RegistrationInfo, RegistrationMode, RegistrationInfoEnvelope, ImportReport, ImportReportEnvelope, RefusedRow)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address"), (name = "second factors", description = "Authenticator apps, recovery codes and re-authentication")),
 )]
 pub struct ApiDoc;

@@ -2,12 +2,12 @@
 //! validation and errors as the admin and account pages.
 
 use super::openapi::{
-    CallerRefused, EmptyEnvelope, ErrorEnvelope, JsonBodyRejected, SessionsEndedEnvelope, UserEnvelope,
-    UserPageEnvelope,
+    CallerRefused, EmptyEnvelope, ErrorEnvelope, ImportReportEnvelope, JsonBodyRejected, SessionsEndedEnvelope,
+    UserEnvelope, UserPageEnvelope,
 };
 use super::{ApiJson, ApiQuery};
 use app::error::AppError;
-use app::model::{SessionsEnded, UserData, UserPage, UserQuery};
+use app::model::{ImportReport, SessionsEnded, UserData, UserPage, UserQuery};
 use app::ssr::caller::Caller;
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
@@ -15,7 +15,7 @@ use app::validation::{CreateUserInput, DeleteUserInput, UpdateUserInput};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde_json::Value;
@@ -26,7 +26,18 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", get(get_user).put(update_user).delete(delete_user))
         .route("/users/{id}/sessions", axum::routing::delete(end_sessions))
+        .route("/users/pending", get(approval_queue))
+        .route("/users/{id}/approve", post(approve_user))
+        .route("/users/{id}/reject", post(reject_user))
+        .route(
+            "/users/import",
+            post(import_users).layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)),
+        )
 }
+
+/// An import file may be far larger than any other body: 100,000 accounts with
+/// long hashes fit.
+pub const IMPORT_MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// Ids are opaque: anything that is not one of ours is simply not found.
 fn parse_id(raw: &str) -> Result<Uuid, AppError> {
@@ -157,4 +168,85 @@ pub async fn end_sessions(
     let id = parse_id(&id)?;
     let ended = state.users.end_sessions(&caller, id).await?;
     Ok(Json(Envelope::ok(SessionsEnded { ended })))
+}
+
+/// The accounts waiting for approval (`ROSTER_REGISTRATION=approval`), oldest first.
+#[utoipa::path(get, path = "/api/users/pending", tag = "users",
+    responses(
+        (status = 200, description = "Up to 100 waiting accounts, oldest first", body = UserPageEnvelope),
+        CallerRefused,
+    ))]
+pub async fn approval_queue(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Envelope<UserPage>>, AppError> {
+    Ok(Json(Envelope::ok(state.users.approval_queue(&caller).await?)))
+}
+
+/// Approve a waiting account: it can use Roster at once (its sessions are re-read).
+#[utoipa::path(post, path = "/api/users/{id}/approve", tag = "users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The approved user", body = UserEnvelope),
+        CallerRefused,
+        (status = 404, description = "not_found", body = ErrorEnvelope),
+        (status = 409, description = "conflict: the account is not waiting", body = ErrorEnvelope),
+    ))]
+pub async fn approve_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<UserData>>, AppError> {
+    let user = state.users.approve(&caller, parse_id(&id)?).await?;
+    Ok(Json(Envelope::ok(UserData { user })))
+}
+
+/// Reject a waiting account: it is deleted, with its sessions.
+#[utoipa::path(post, path = "/api/users/{id}/reject", tag = "users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Rejected and deleted", body = EmptyEnvelope),
+        CallerRefused,
+        (status = 404, description = "not_found", body = ErrorEnvelope),
+        (status = 409, description = "conflict: the account is not waiting", body = ErrorEnvelope),
+    ))]
+pub async fn reject_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<Value>>, AppError> {
+    state.users.reject(&caller, parse_id(&id)?).await?;
+    Ok(Json(Envelope::ok(Value::Null)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ImportParams {
+    /// Check every row and report, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Import accounts (admin) from CSV with a header row or JSON lines (the body, as
+/// `text/csv`, `application/x-ndjson` or `text/plain`; the format is told by its
+/// first character). Fields: `email`, `name`, `role`, `created_at`, `password_hash`,
+/// `email_verified`. All rows or none: any refused row refuses the import
+/// (`import_refused`, listing each); `?dry_run=true` reports without writing.
+#[utoipa::path(post, path = "/api/users/import", tag = "users", params(ImportParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, description = "Imported (or, in a dry run, what would be)", body = ImportReportEnvelope),
+        CallerRefused,
+        (status = 413, description = "payload_too_large: over 32 MiB", body = ErrorEnvelope),
+        (status = 422, description = "import_refused (with `refused`: each row and why; nothing written), or validation_failed: the file cannot be read", body = ErrorEnvelope),
+        (status = 400, description = "bad_request: not UTF-8", body = ErrorEnvelope),
+    ))]
+pub async fn import_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    body: Bytes,
+) -> Result<Json<Envelope<ImportReport>>, AppError> {
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("The file must be UTF-8 text."))?;
+    let report = state.users.import(&caller, text, params.dry_run).await?;
+    Ok(Json(Envelope::ok(report)))
 }

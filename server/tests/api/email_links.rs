@@ -66,7 +66,7 @@ pub(crate) fn mails_to(sink: &SmtpSink, to: &str) -> usize {
 }
 
 /// The link in a mail (on a line of its own in the text part), and its `token`.
-fn link_in(mail: &Delivered) -> (String, String) {
+pub(crate) fn link_in(mail: &Delivered) -> (String, String) {
     let link = mail
         .text
         .lines()

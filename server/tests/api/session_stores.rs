@@ -144,6 +144,9 @@ impl Fixture {
             email_verified_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            approval_pending: Set(false),
+            role_expires_at: Set(None),
+            role_after_expiry: Set(None),
         })
         .exec_without_returning(&self.db)
         .await

@@ -162,6 +162,52 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             409,
             409,
         ),
+        // Who may join: the approval queue, invitations, imports.
+        ("GET", |_| "/api/users/pending".into(), None, 401, 403, 403, 200),
+        // Bob does not wait for approval: the administrator is told so.
+        (
+            "POST",
+            |id| format!("/api/users/{id}/approve"),
+            None,
+            401,
+            403,
+            403,
+            409,
+        ),
+        ("POST", |id| format!("/api/users/{id}/reject"), None, 401, 403, 403, 409),
+        ("GET", |_| "/api/invitations".into(), None, 401, 403, 403, 200),
+        (
+            "POST",
+            |_| "/api/invitations".into(),
+            Some(json!({"email": "n@example.com"})),
+            401,
+            403,
+            403,
+            201,
+        ),
+        // A user's id is no invitation's.
+        (
+            "DELETE",
+            |id| format!("/api/invitations/{id}"),
+            None,
+            401,
+            403,
+            403,
+            404,
+        ),
+        // Public: how sign-up works, and what a (here: bogus) invitation link is for.
+        ("GET", |_| "/api/registration".into(), None, 200, 200, 200, 200),
+        (
+            "GET",
+            |_| "/api/invitations/preview?token=nonsense".into(),
+            None,
+            400,
+            400,
+            400,
+            400,
+        ),
+        // An empty file: refused as unreadable, but only to an administrator.
+        ("POST", |_| "/api/users/import".into(), None, 401, 403, 403, 422),
     ];
     for (i, (method, path, body, anonymous, user_self, user_other, as_admin)) in table.into_iter().enumerate() {
         let body = body.map(|b| {

@@ -1,6 +1,6 @@
 //! /admin/audit: the security events, newest first, filterable. Admins only.
 
-use super::AdminOnly;
+use super::{AdminNav, AdminOnly};
 use crate::components::form::LoadError;
 use crate::components::pager::{Pager, Paging};
 use crate::model::{AuditAction, AuditEvent};
@@ -28,6 +28,7 @@ fn AuditLogView() -> impl IntoView {
         |(action, q, cursor)| list_audit(Some(action), Some(q), cursor),
     );
     view! {
+        <AdminNav current=crate::paths::ADMIN_AUDIT />
         <section class="card card-wide" aria-labelledby="audit-title">
             <h1 id="audit-title">"Audit log"</h1>
             <div class="toolbar" role="search">

@@ -3,16 +3,18 @@
 //! Admins only. A change that needs a recent proof (a role, a reset) asks for the
 //! administrator's password in the row, then makes the change.
 
-use super::AdminOnly;
+use super::{AdminNav, AdminOnly};
 use crate::components::field::Field;
 use crate::components::form::{FormAlert, FormFields, LoadError, SubmitButton, action_error};
 use crate::components::pager::{Pager, Paging};
 use crate::error::AppError;
 use crate::model::{Role, User};
 use crate::paths;
+use crate::server_fns::admin::{ApproveUser, RejectUser, approval_queue};
 use crate::server_fns::security::Reauthenticate;
 use crate::server_fns::users::{CreateUser, DeleteUser, ResetSecondFactors, UpdateUser, list_users};
 use crate::validation::{CreateUserInput, RegisterInput};
+use leptos::form::ActionForm;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -82,9 +84,10 @@ fn UserAdmin(me: User) -> impl IntoView {
     };
 
     view! {
+        <AdminNav current=paths::ADMIN_USERS />
+        <ApprovalQueue on_change=Callback::new(move |_| refresh()) />
         <section class="card card-wide" aria-labelledby="users-title">
             <h1 id="users-title">"Users"</h1>
-            <p><a href=paths::ADMIN_AUDIT>"Audit log"</a></p>
             <div class="toolbar" role="search">
                 <label class="toolbar-field">
                     "Search"
@@ -357,5 +360,67 @@ fn CreateUserForm(on_created: Callback<()>) -> impl IntoView {
                 <SubmitButton pending=action.pending() label="Create user" pending_label="Creating…" />
             </form>
         </section>
+    }
+}
+
+/// Accounts waiting for approval (`ROSTER_REGISTRATION=approval`), oldest first;
+/// shown only while there are any.
+#[component]
+fn ApprovalQueue(on_change: Callback<()>) -> impl IntoView {
+    let approve = ServerAction::<ApproveUser>::new();
+    let reject = ServerAction::<RejectUser>::new();
+    let version = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(approve.value().get(), Some(Ok(_))) || matches!(reject.value().get(), Some(Ok(()))) {
+            version.update(|v| *v += 1);
+            on_change.run(());
+        }
+    });
+    let queue = Resource::new(move || version.get(), |_| approval_queue());
+    let error = Signal::derive(move || {
+        approve
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| reject.value().get().and_then(Result::err))
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let waiting = queue.await.map(|page| page.items).unwrap_or_default();
+                (!waiting.is_empty()).then(|| view! {
+                    <section class="card card-wide" aria-labelledby="queue-title" data-testid="approval-queue">
+                        <h2 id="queue-title">{format!("Waiting for approval ({})", waiting.len())}</h2>
+                        <FormAlert error=error />
+                        <ul class="queue">
+                            {waiting.into_iter().map(|user| {
+                                let (approve_id, reject_id) = (user.id.to_string(), user.id.to_string());
+                                let approve_label = format!("Approve {}", user.email);
+                                let reject_label = format!("Reject {}", user.email);
+                                let since = user.created_at.format("%Y-%m-%d %H:%M").to_string();
+                                view! {
+                                    <li data-testid="waiting-user" data-email=user.email.clone()>
+                                        <span><strong>{user.name.clone()}</strong> " " {user.email.clone()}
+                                            <span class="muted">" registered " {since}</span></span>
+                                        <span class="row-actions">
+                                            <ActionForm action=approve>
+                                                <input type="hidden" name="id" value=approve_id />
+                                                <button type="submit" class="button button-small button-primary"
+                                                    aria-label=approve_label>"Approve"</button>
+                                            </ActionForm>
+                                            <ActionForm action=reject>
+                                                <input type="hidden" name="id" value=reject_id />
+                                                <button type="submit" class="button button-small button-danger"
+                                                    aria-label=reject_label>"Reject"</button>
+                                            </ActionForm>
+                                        </span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }

@@ -3,6 +3,7 @@
 pub mod audit_events;
 pub mod breached_passwords;
 pub mod email_tokens;
+pub mod invitations;
 pub mod known_devices;
 pub mod login_throttles;
 pub mod mail_outbox;

@@ -9,7 +9,9 @@ pub struct Model {
     /// As typed by the user; unique case-insensitively (index on `lower(email)`).
     pub email: String,
     pub name: String,
-    /// An argon2id PHC string. Never leaves the server: `User` has no such field.
+    /// An argon2id PHC string; for an imported account, until its next sign-in, the
+    /// hash its old system made (`legacy_hash`). Never leaves the server: `User` has
+    /// no such field.
     pub password_hash: String,
     pub role: String,
     /// Disabled accounts cannot sign in; disabling one ends its sessions.
@@ -19,6 +21,11 @@ pub struct Model {
     pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Registered where `ROSTER_REGISTRATION=approval`, waiting for an administrator.
+    pub approval_pending: bool,
+    /// A role granted for a while: when it passes, `role_after_expiry` becomes the role.
+    pub role_expires_at: Option<DateTimeUtc>,
+    pub role_after_expiry: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -54,6 +61,8 @@ impl Model {
             email_verified: self.email_verified_at.is_some(),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            approval_pending: self.approval_pending,
+            role_expires_at: self.role_expires_at,
         }
     }
 }
@@ -98,6 +107,9 @@ pub async fn insert_new<C: ConnectionTrait>(
         email_verified_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        approval_pending: Set(false),
+        role_expires_at: Set(None),
+        role_after_expiry: Set(None),
     };
     Entity::insert(row)
         .exec_with_returning(db)
@@ -112,4 +124,34 @@ pub async fn count_active_admins<C: ConnectionTrait>(db: &C) -> Result<u64, DbEr
         .filter(Column::Disabled.eq(false))
         .count(db)
         .await
+}
+
+/// Swaps one password hash for another, only if `old` is still the stored one
+/// (a password changed meanwhile is kept). Whether it was swapped.
+pub async fn replace_password_hash<C: ConnectionTrait>(db: &C, id: Uuid, old: &str, new: &str) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let result = Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(new))
+        .filter(Column::Id.eq(id))
+        .filter(Column::PasswordHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Sets what a registration decided beyond the defaults of `insert_new`: the
+/// account waits for approval, and/or its address is proven (an invitation mailed
+/// to it was followed).
+pub async fn mark_new_account<C: ConnectionTrait>(
+    db: &C,
+    account: Model,
+    approval_pending: bool,
+    proven: bool,
+) -> Result<Model, DbErr> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+    let verified_at = proven.then_some(account.created_at);
+    let mut row = account.into_active_model();
+    row.approval_pending = Set(approval_pending);
+    row.email_verified_at = Set(verified_at);
+    row.update(db).await
 }

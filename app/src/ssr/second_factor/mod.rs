@@ -523,6 +523,16 @@ impl SecondFactors {
         serde_json::from_slice(&bytes).ok()
     }
 
+    /// Seals anything for one account to read back (an admin page's notice).
+    pub fn seal_for(&self, user_id: Uuid, bytes: &[u8]) -> String {
+        self.secrets.seal(bytes, user_id.as_bytes())
+    }
+
+    /// What `seal_for` sealed for `user_id`, if it was them.
+    pub fn open_for(&self, user_id: Uuid, sealed: &str) -> Option<Vec<u8>> {
+        self.secrets.open(sealed, user_id.as_bytes()).ok()
+    }
+
     /// How the pending sign-in this browser holds can take its second step.
     pub async fn pending_methods(
         &self,

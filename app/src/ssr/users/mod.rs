@@ -1,7 +1,9 @@
 //! User management: listing (`listing.rs`), creating, reading, updating
-//! (`update.rs`) and deleting accounts. Every operation asks the policy first; the
+//! (`update.rs`), deleting and importing (`import.rs`) accounts. Every operation asks the policy first; the
 //! REST API and the server functions both call these methods.
 
+mod approval;
+pub mod import;
 mod listing;
 mod update;
 
