@@ -513,6 +513,9 @@ updatable_user_fields! {
     disabled: bool,
     /// Admins only: mark the address proven (or not) without a link.
     email_verified: bool,
+    /// Admins only, with `role`: the role lasts until this time (RFC 3339), then the
+    /// account returns to the role it had. Alone: moves the end of a current grant.
+    role_expires_at: String,
 }
 
 impl UpdateUserInput {
@@ -547,6 +550,26 @@ pub struct ValidUserUpdate {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
     pub email_verified: Option<bool>,
+    pub role_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The longest a role may be granted for (a lasting role is given without an end).
+pub const ROLE_GRANT_MAX_DAYS: i64 = 366;
+
+fn parse_role_expiry(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let at = chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map_err(|_| "Give a date and time like 2026-12-01T18:00:00Z.".to_string())?
+        .with_timezone(&chrono::Utc);
+    let now = chrono::Utc::now();
+    if at <= now {
+        return Err("The end of a grant must be in the future.".into());
+    }
+    if at > now + chrono::Duration::days(ROLE_GRANT_MAX_DAYS) {
+        return Err(format!(
+            "A role is granted for at most {ROLE_GRANT_MAX_DAYS} days; give a lasting role instead."
+        ));
+    }
+    Ok(at)
 }
 
 impl UpdateUserInput {
@@ -575,6 +598,10 @@ impl UpdateUserInput {
                 .and_then(|raw| checks.field("role", parse_role(raw))),
             disabled: self.disabled,
             email_verified: self.email_verified,
+            role_expires_at: self
+                .role_expires_at
+                .as_deref()
+                .and_then(|raw| checks.field("role_expires_at", parse_role_expiry(raw))),
         };
         checks.done(|| Some(valid))
     }

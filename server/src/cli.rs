@@ -41,8 +41,16 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // An export to standard output is the data itself: no log line may land in it
+    // (failures still end in one line on stderr).
+    let exporting_to_stdout = matches!(cli.command, Some(Command::Export { out: None, .. }));
+    let log_filter = if exporting_to_stdout {
+        "off"
+    } else {
+        cli.settings.log.as_str()
+    };
     let _log_guard = match telemetry::init(
-        &cli.settings.log,
+        log_filter,
         cli.settings.json_logs(),
         cli.settings.log_dir.as_deref(),
         cli.settings.log_keep,

@@ -494,6 +494,7 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(sweep_expired_sessions(self.state.clone()));
+        tokio::spawn(end_passed_role_grants(self.state.clone()));
         tracing::info!(transport = %self.state.mail.worker.transport().describe(), "mail worker started");
         tokio::spawn(self.state.mail.worker.clone().run());
         let cache = self.state.sessions.cache().clone();
@@ -582,6 +583,21 @@ async fn sweep_expired_sessions(state: AppState) {
         let window = state.second_factors.reauth().window();
         if let Err(err) = app::ssr::reauth::sweep(&state.db, now, window).await {
             tracing::warn!(error = %err, "re-authentication proof sweep failed");
+        }
+    }
+}
+
+/// Roles granted for a while return to the role before, on time, even for accounts
+/// that make no request (`role_grants`; every server runs this, the UPDATE decides).
+async fn end_passed_role_grants(state: AppState) {
+    let mut interval = tokio::time::interval(app::ssr::role_grants::SWEEP_INTERVAL);
+    loop {
+        interval.tick().await;
+        let cache = state.sessions.cache();
+        match app::ssr::role_grants::sweep(&state.db, cache, &state.audit, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(ended = n, "granted roles ended"),
+            Err(err) => tracing::warn!(error = %err, "role grant sweep failed"),
         }
     }
 }

@@ -954,3 +954,89 @@ fn breached_passwords_are_imported_from_a_file_or_stdin_and_cleared() {
     send_sigterm(child.id());
     child.wait_with_output().unwrap();
 }
+
+#[test]
+fn import_checks_every_row_first_and_export_writes_what_import_reads() {
+    let dir = temp_dir("import");
+    let source = format!("sqlite://{}/from.db", dir.display());
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/legacy_hashes.json")).unwrap();
+    let werkzeug = fixture["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["format"] == "werkzeug_scrypt")
+        .unwrap();
+    let hash = werkzeug["hash"].as_str().unwrap();
+    let bad = format!(
+        "email,name,role,created_at,password_hash\n\
+         ada@example.com,Ada,admin,2022-02-02T10:00:00Z,{hash}\n\
+         bob@example.com,Bob,king,,\n"
+    );
+    std::fs::write(dir.join("bad.csv"), &bad).unwrap();
+    for dry_run in [true, false] {
+        let mut cmd = roster(&dir);
+        cmd.args(["import", dir.join("bad.csv").to_str().unwrap()]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.env("DATABASE_URL", &source).output().unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "refused rows fail the command: {printed}");
+        assert!(printed.contains("line 3: bob@example.com: role:"), "{printed}");
+        assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    }
+    assert!(emails(&source).is_empty(), "nothing was imported");
+
+    let good: String = bad.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("good.csv"), good).unwrap();
+    let out = roster(&dir)
+        .args(["import", dir.join("good.csv").to_str().unwrap()])
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed} {}", stderr(&out));
+    assert!(printed.contains("imported 1 accounts in "), "{printed}");
+    assert!(printed.contains("scrypt 1"), "{printed}");
+
+    // Export: no hashes unless asked; with them, a file another Roster imports.
+    let out = roster(&dir)
+        .args(["export"])
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(csv.lines().next(), Some("email,name,role,created_at,email_verified"));
+    assert!(!csv.contains(hash));
+    assert!(
+        csv.contains("ada@example.com,Ada,admin,2022-02-02T10:00:00.000000Z,false"),
+        "{csv}"
+    );
+    let file = dir.join("out.jsonl");
+    let out = roster(&dir)
+        .args([
+            "export",
+            "--with-hashes",
+            "--format",
+            "jsonl",
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .env("DATABASE_URL", &source)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("exported 1 accounts"));
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&file).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(line["password_hash"], hash);
+    let elsewhere = format!("sqlite://{}/to.db", dir.display());
+    let out = roster(&dir)
+        .args(["import", file.to_str().unwrap()])
+        .env("DATABASE_URL", &elsewhere)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(emails(&elsewhere), ["ada@example.com"]);
+}

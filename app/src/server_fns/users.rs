@@ -51,12 +51,15 @@ pub async fn update_user(
     role: Option<String>,
     disabled: Option<bool>,
     email_verified: Option<bool>,
+    /// With `role`: granted until then (RFC 3339).
+    role_expires_at: Option<String>,
 ) -> Result<User, AppError> {
     serve(|call| async move {
         let input = UpdateUserInput {
             role,
             disabled,
             email_verified,
+            role_expires_at,
             ..Default::default()
         };
         call.state.users.update(&call.caller().await?, id, &input).await

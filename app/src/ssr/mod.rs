@@ -26,6 +26,7 @@ pub mod password_reset;
 pub mod principal_cache;
 pub mod reauth;
 pub mod replica;
+pub mod role_grants;
 pub mod rpc;
 pub mod second_factor;
 pub mod secret_box;

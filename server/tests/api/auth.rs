@@ -40,7 +40,9 @@ async fn register_creates_the_account_and_signs_in(backend: Backend) {
         assert!(user[key].is_string(), "{key} present: {user}");
     }
     let keys: Vec<_> = user.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys.len(), 8, "exactly the public fields, never a hash: {keys:?}");
+    assert_eq!(keys.len(), 10, "exactly the public fields, never a hash: {keys:?}");
+    assert_eq!(user["approval_pending"], false);
+    assert!(user["role_expires_at"].is_null());
     assert!(!reply.body.to_string().contains("argon2"));
 
     let cookie = reply.set_cookie(&app.cookie_name).unwrap();

@@ -18,6 +18,7 @@ mod passkeys;
 mod recovery;
 mod registration;
 mod replica;
+mod role_grants;
 mod schema;
 mod second_factors;
 mod security;

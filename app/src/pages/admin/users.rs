@@ -200,6 +200,12 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
     let reset_done = move || matches!(reset.value().get(), Some(Ok(())));
     let created = user.created_at.format("%Y-%m-%d %H:%M").to_string();
     let label = user.name.clone();
+    let grant_label = user.name.clone();
+    // How long a role chosen next lasts, in hours (0: for good).
+    let grant_for = RwSignal::new(0i64);
+    let grant_until = user
+        .role_expires_at
+        .map(|at| format!("until {}", at.format("%Y-%m-%d %H:%M UTC")));
     let busy = move || update.pending().get() || delete.pending().get() || reset.pending().get();
     let change = move |input: UpdateUser| {
         waiting.set_value(Some(Waiting::Update(input.clone())));
@@ -211,19 +217,28 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
             <td>{user.name.clone()} {is_me.then(|| view! { <span class="badge">"You"</span> })}</td>
             <td>{user.email.clone()}</td>
             <td>
+                <select aria-label=format!("For how long {grant_label} gets a new role") class="grant-for"
+                    on:change=move |ev| grant_for.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    <option value="0">"for good"</option>
+                    <option value="1">"for 1 hour"</option>
+                    <option value="24">"for 1 day"</option>
+                    <option value="168">"for 7 days"</option>
+                    <option value="720">"for 30 days"</option>
+                </select>
+                {grant_until.map(|until| view! { <span class="row-note" data-testid="role-until">{until}</span> })}
                 <select aria-label=format!("Role of {label}") disabled=busy
-                    on:change=move |ev| change(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None })>
+                    on:change=move |ev| change(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None, role_expires_at: grant_end(grant_for.get_untracked()) })>
                     <option value="user" selected=user.role == Role::User>"user"</option>
                     <option value="admin" selected=user.role == Role::Admin>"admin"</option>
                 </select>
             </td>
             <td>
                 <input type="checkbox" aria-label=format!("{} disabled", user.name) checked=user.disabled disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)), email_verified: None }); } />
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)), email_verified: None, role_expires_at: None }); } />
             </td>
             <td>
                 <input type="checkbox" aria-label=format!("{} address confirmed", user.name) checked=user.email_verified disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: None, email_verified: Some(event_target_checked(&ev)) }); } />
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: None, email_verified: Some(event_target_checked(&ev)), role_expires_at: None }); } />
             </td>
             <td><time datetime=user.created_at.to_rfc3339()>{created}</time></td>
             <td class="row-actions">
@@ -423,4 +438,11 @@ fn ApprovalQueue(on_change: Callback<()>) -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The end of a grant that lasts `hours` from now (RFC 3339), or none for good.
+fn grant_end(hours: i64) -> Option<String> {
+    (hours > 0).then(|| {
+        (chrono::Utc::now() + chrono::Duration::hours(hours)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    })
 }

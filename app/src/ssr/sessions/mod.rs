@@ -27,6 +27,7 @@ use crate::ssr::audit::AuditLog;
 use crate::ssr::caller::{Caller, ClientMeta};
 use crate::ssr::entity::users;
 use crate::ssr::principal_cache::{Principal, PrincipalCache};
+use crate::ssr::role_grants;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use std::sync::Arc;
@@ -182,8 +183,9 @@ impl SessionService {
         let now = Utc::now();
         if let Some(cached) = self.cache.get(&hash) {
             // Only a session that is plainly alive is answered from memory; expiry
-            // and idle decisions are left to the store's own record.
-            if self.policy.is_live(&cached.session, now) {
+            // and idle decisions are left to the store's own record, and so is an
+            // account whose granted role has passed (it is ended below).
+            if self.policy.is_live(&cached.session, now) && !role_grants::has_passed(cached.user.role_expires_at, now) {
                 if now - cached.session.last_seen_at >= TOUCH_INTERVAL
                     && self.cache.claim_touch(&hash, now, TOUCH_INTERVAL)
                 {
@@ -197,6 +199,7 @@ impl SessionService {
         if lookup.is_some()
             && let Some(cached) = self.cache.get_after_wait(&hash)
             && self.policy.is_live(&cached.session, now)
+            && !role_grants::has_passed(cached.user.role_expires_at, now)
         {
             return Ok(Some(cached.user.clone()));
         }
@@ -211,6 +214,7 @@ impl SessionService {
         let Some(account) = users::Entity::find_by_id(session.user_id).one(&self.db).await? else {
             return Ok(None);
         };
+        let account = role_grants::end_if_passed(&self.db, &self.cache, &self.audit, account, now).await?;
         // Disabling ends sessions at once; this guards any that slip through.
         if account.disabled {
             self.end_by_hash(&hash).await?;

@@ -238,7 +238,7 @@ impl UserService {
 /// PostgreSQL: serialize concurrent changes to administrators, so two admins
 /// demoting each other at once cannot leave none. (SQLite already serializes
 /// writers, and the count after the write sees the other's committed change.)
-async fn lock_admins<C: ConnectionTrait>(db: &C) -> Result<(), AppError> {
+pub(crate) async fn lock_admins<C: ConnectionTrait>(db: &C) -> Result<(), AppError> {
     if db.get_database_backend() == DatabaseBackend::Postgres {
         let sql = "SELECT id FROM users WHERE role = 'admin' AND disabled = false FOR UPDATE";
         db.query_all_raw(Statement::from_string(DatabaseBackend::Postgres, sql))

@@ -26,9 +26,10 @@ impl UserService {
         authorize_change(caller.actor, target, &change)?;
         let existing = self.find(id).await?;
         // Who may administer is the most sensitive change there is: a fresh proof.
-        if change.role.is_some_and(|role| role != existing.role()) {
+        if change.role.is_some_and(|role| role != existing.role()) || change.role_expires_at.is_some() {
             self.reauth.require(caller).await?;
         }
+        let grant = role_grant(&existing, &change)?;
         self.reauthenticate_for_new_email(&existing, target, &change).await?;
         let new_hash = self.new_password_hash(&existing, target, &change).await?;
         self.ensure_new_email_free(&existing, &change).await?;
@@ -39,7 +40,7 @@ impl UserService {
             _ => None,
         };
         let updated = self
-            .write(&existing, change, new_hash.clone(), requested_email.as_deref())
+            .write(&existing, change, new_hash.clone(), requested_email.as_deref(), grant)
             .await?;
         let password_changed = new_hash.is_some();
         self.end_sessions_after(caller, target, &existing, &updated, password_changed)
@@ -121,6 +122,7 @@ impl UserService {
         change: ValidUserUpdate,
         new_hash: Option<String>,
         requested_email: Option<&str>,
+        grant: Option<RoleGrant>,
     ) -> Result<users::Model, AppError> {
         let was_active_admin = existing.role() == Role::Admin && !existing.disabled;
         let now = Utc::now();
@@ -152,6 +154,17 @@ impl UserService {
         }
         if let Some(role) = change.role {
             row.role = Set(role.as_str().to_owned());
+        }
+        match grant {
+            Some(RoleGrant::Until { at, then }) => {
+                row.role_expires_at = Set(Some(at));
+                row.role_after_expiry = Set(Some(then.as_str().to_owned()));
+            }
+            Some(RoleGrant::Lasting) => {
+                row.role_expires_at = Set(None);
+                row.role_after_expiry = Set(None);
+            }
+            None => {}
         }
         if let Some(disabled) = change.disabled {
             row.disabled = Set(disabled);
@@ -223,8 +236,17 @@ impl UserService {
                 .record(AuditAction::PasswordChanged, actor, who, client, None)
                 .await;
         }
-        if updated.role() != existing.role() {
-            let detail = Some(format!("{} → {}", existing.role().as_str(), updated.role().as_str()));
+        let until = |at: Option<chrono::DateTime<Utc>>| {
+            at.map(|at| format!(" until {}", at.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default()
+        };
+        if updated.role() != existing.role() || updated.role_expires_at != existing.role_expires_at {
+            let detail = Some(format!(
+                "{} → {}{}",
+                existing.role().as_str(),
+                updated.role().as_str(),
+                until(updated.role_expires_at)
+            ));
             self.audit
                 .record(AuditAction::RoleChanged, actor, who, client, detail)
                 .await;
@@ -254,6 +276,40 @@ impl UserService {
     }
 }
 
+/// What an update does to a role granted for a while.
+enum RoleGrant {
+    /// The new role lasts until `at`, then the account has `then`.
+    Until { at: chrono::DateTime<Utc>, then: Role },
+    /// The new role lasts: any grant's end is dropped.
+    Lasting,
+}
+
+/// A new role with `role_expires_at` is granted until then, and the account returns
+/// to the role it has for good (its current one, or the one a current grant returns
+/// to). A new role without it lasts. `role_expires_at` alone moves a current grant's end.
+fn role_grant(existing: &users::Model, change: &ValidUserUpdate) -> Result<Option<RoleGrant>, AppError> {
+    let lasting_role = existing
+        .role_after_expiry
+        .as_deref()
+        .and_then(Role::parse)
+        .unwrap_or_else(|| existing.role());
+    let new_role = change.role.filter(|role| *role != existing.role());
+    match (new_role, change.role_expires_at) {
+        (Some(role), Some(_)) if role == lasting_role => Err(AppError::invalid_field(
+            "role_expires_at",
+            "This is the role the account returns to: give it without an end.",
+        )),
+        (Some(_), Some(at)) => Ok(Some(RoleGrant::Until { at, then: lasting_role })),
+        (Some(_), None) => Ok(Some(RoleGrant::Lasting)),
+        (None, Some(at)) if existing.role_expires_at.is_some() => Ok(Some(RoleGrant::Until { at, then: lasting_role })),
+        (None, Some(_)) => Err(AppError::invalid_field(
+            "role_expires_at",
+            "Give the role to grant with it: this account's role is not granted for a while.",
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
 /// Every kind of change in the update must be allowed on its own; an empty
 /// update is a read.
 fn authorize_change(actor: Actor, target: Target, change: &ValidUserUpdate) -> Result<(), AppError> {
@@ -264,7 +320,7 @@ fn authorize_change(actor: Actor, target: Target, change: &ValidUserUpdate) -> R
     if change.password.is_some() {
         actions.push(Action::ChangePassword);
     }
-    if change.role.is_some() {
+    if change.role.is_some() || change.role_expires_at.is_some() {
         actions.push(Action::ChangeRole);
     }
     if change.disabled.is_some() {
