@@ -6,6 +6,9 @@ const port = process.env.ROSTER_E2E_PORT ?? '3100';
 // By name, not address: passkeys belong to a domain, and browsers refuse an IP
 // address for them (scripts/e2e-server sets ROSTER_PUBLIC_URL to match).
 const baseURL = `http://localhost:${port}`;
+// A second server where new accounts wait for an administrator's approval
+// (ROSTER_REGISTRATION=approval): approval.spec.ts runs against it.
+export const approvalPort = String(Number(port) + 1);
 
 export default defineConfig({
   testDir: './tests',
@@ -43,14 +46,26 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: process.env.ROSTER_E2E_SERVER ?? '../scripts/e2e-server',
-    url: `http://127.0.0.1:${port}/api/me`,
-    // /api/me answers 401 when signed out; any answer means the server is up.
-    ignoreHTTPSErrors: true,
-    reuseExistingServer: !process.env.CI,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: process.env.ROSTER_E2E_SERVER ?? '../scripts/e2e-server',
+      url: `http://127.0.0.1:${port}/api/me`,
+      // /api/me answers 401 when signed out; any answer means the server is up.
+      ignoreHTTPSErrors: true,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: process.env.ROSTER_E2E_SERVER ?? '../scripts/e2e-server',
+      env: { ROSTER_E2E_PORT: approvalPort, ROSTER_E2E_REGISTRATION: 'approval' },
+      url: `http://127.0.0.1:${approvalPort}/api/me`,
+      ignoreHTTPSErrors: true,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

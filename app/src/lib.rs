@@ -14,6 +14,7 @@ pub mod paths;
 pub mod policy;
 pub mod server_fns;
 pub mod signed_in;
+pub mod stats;
 pub mod user_agent;
 pub mod validation;
 
@@ -27,9 +28,9 @@ use leptos_router::{Lazy, SsrMode, path};
 
 use components::header::SiteHeader;
 use pages::{
-    AccountRoute, AccountSecurityRoute, AdminAuditRoute, AdminImportRoute, AdminInvitationsRoute, AdminUsersRoute,
-    ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginCodeRoute, LoginRoute, LoginSecondFactorRoute, NotFoundPage,
-    RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
+    AccountRoute, AccountSecurityRoute, AdminAuditRoute, AdminDashboardRoute, AdminImportRoute, AdminInvitationsRoute,
+    AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginCodeRoute, LoginRoute,
+    LoginSecondFactorRoute, NotFoundPage, RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
 };
 
 /// Where the client files come from when not from this server: a CDN's base URL
@@ -115,6 +116,7 @@ pub fn App() -> impl IntoView {
                     // Async: the signed-out redirect must be decided before any byte is sent.
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account/security") view={Lazy::<AccountSecurityRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<AdminDashboardRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/invitations") view={Lazy::<AdminInvitationsRoute>::new()} ssr=SsrMode::Async />

@@ -13,6 +13,8 @@ pub const ACCOUNT_SECURITY: &str = "/account/security";
 pub const LOGIN_SECOND_FACTOR: &str = "/login/second-factor";
 /// The list of one's sessions on the account page (linked from the new-device notice).
 pub const ACCOUNT_SESSIONS: &str = "/account#sessions";
+/// The admin landing page: the dashboard.
+pub const ADMIN: &str = "/admin";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 /// Invitations to register, made and withdrawn.
@@ -32,11 +34,12 @@ pub const LOGIN_CODE: &str = "/login/code";
 /// Where the old address's link that undoes a change leads (`?token=`, likewise).
 pub const REVERT_EMAIL: &str = "/email/revert";
 
-pub const ALL: [&str; 16] = [
+pub const ALL: [&str; 17] = [
     HOME,
     REGISTER,
     LOGIN,
     ACCOUNT,
+    ADMIN,
     ADMIN_USERS,
     ADMIN_AUDIT,
     ADMIN_INVITATIONS,

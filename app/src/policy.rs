@@ -67,10 +67,12 @@ pub enum Action {
     ManageInvitations,
     /// Approve or reject accounts waiting where sign-up needs approval.
     ApproveRegistrations,
+    /// See the dashboard's figures.
+    ViewStats,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -90,6 +92,7 @@ impl Action {
         Self::ImportUsers,
         Self::ManageInvitations,
         Self::ApproveRegistrations,
+        Self::ViewStats,
     ];
 }
 
@@ -203,6 +206,7 @@ mod tests {
             (ManageInvitations, Target::Collection, Forbidden, Allow),
             (ApproveRegistrations, Target::Collection, Forbidden, Allow),
             (ApproveRegistrations, Target::Other, Forbidden, Allow),
+            (ViewStats, Target::Collection, Forbidden, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(

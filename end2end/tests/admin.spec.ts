@@ -15,6 +15,8 @@ async function signIn(page: Page, email: string, password: string) {
 test('an admin searches, creates, promotes, disables and deletes a user', async ({ page }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Users' }).click();
   await expect(page).toHaveURL(/\/admin\/users$/);
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
   await waitForHydration(page);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 
 // The e2e server has no mail server: an invitation's link is shown to the admin.
 const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
-const PASSWORD = 'invited person 123';
+const PASSWORD = 'copper orchard 5812';
 
 async function signIn(page: Page, js: boolean) {
   await page.goto('/login');

@@ -45,7 +45,10 @@ test('a hard load of every route hydrates, and so does navigating between them',
   for (const [path, heading, chunk] of [
     ['/account', 'Your account', 'account'],
     ['/account/security', 'Two-step sign-in', 'account_security'],
+    ['/admin', 'Dashboard', 'admin_dashboard'],
     ['/admin/users', 'Users', 'admin_users'],
+    ['/admin/invitations', 'Invite someone', 'admin_invitations'],
+    ['/admin/import', 'Import accounts', 'admin_import'],
     ['/admin/audit', 'Audit log', 'admin_audit'],
   ]) {
     const response = await page.goto(path);
@@ -60,8 +63,13 @@ test('a hard load of every route hydrates, and so does navigating between them',
   await waitForHydration(page);
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('link', { name: 'Admin', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+  const admin = page.getByRole('navigation', { name: 'Administration' });
+  await admin.getByRole('link', { name: 'Users' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
-  await page.getByRole('link', { name: 'Audit log' }).click();
+  await admin.getByRole('link', { name: 'Invitations' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Invite someone' })).toBeVisible();
+  await admin.getByRole('link', { name: 'Audit log' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
   await nav.getByRole('link', { name: 'Site Admin' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();

@@ -73,6 +73,11 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The dashboard's sign-ins per hour: one action's events over a time range.
+        manager
+            .get_connection()
+            .execute_unprepared("CREATE INDEX audit_events_action_at_idx ON audit_events (action, at)")
+            .await?;
         // The approval queue.
         manager
             .create_index(
@@ -140,6 +145,10 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(Invitations::Table).to_owned())
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX audit_events_action_at_idx")
             .await?;
         for index in ["users_approval_pending_idx", "users_role_expires_at_idx"] {
             manager

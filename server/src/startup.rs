@@ -27,6 +27,7 @@ use app::ssr::sessions::{
 };
 use app::ssr::sign_in_code::SignInCodes;
 use app::ssr::state::{AppState, Services};
+use app::ssr::stats::StatsService;
 use app::ssr::throttle::LoginThrottle;
 use app::ssr::users::UserService;
 use app::ssr::verification::EmailVerification;
@@ -221,6 +222,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
         second_factors,
         email_change,
         invitations,
+        stats: StatsService::new(db.clone(), sessions.clone(), audit.clone()),
         reads,
         sessions,
         audit,

@@ -22,7 +22,7 @@ pub fn SiteHeader() -> impl IntoView {
                                     Some(user) => {
                                         let is_admin = user.role == Role::Admin;
                                         view! {
-                                            {is_admin.then(|| view! { <a href=paths::ADMIN_USERS>"Admin"</a> })}
+                                            {is_admin.then(|| view! { <a href=paths::ADMIN>"Admin"</a> })}
                                             <a href=paths::ACCOUNT class="nav-user">
                                                 {user.name}
                                             </a>

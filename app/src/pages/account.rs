@@ -26,7 +26,15 @@ pub fn AccountPage() -> impl IntoView {
     // A new address waits for the link mailed to it: the plain form is sent back here
     // with `?email=pending`; the hydrated form compares what it asked for.
     let query = leptos_router::hooks::use_query_map();
+    let asked_by_query = move || query.with(|q| q.get("email").as_deref() == Some("pending"));
     let email_pending = RwSignal::new(query.with_untracked(|q| q.get("email").as_deref() == Some("pending")));
+    // The server sends a saved new address to `?email=pending`: a hydrated page gets
+    // there by navigating, which may come after the save's own answer.
+    Effect::new(move |_| {
+        if asked_by_query() {
+            email_pending.set(true);
+        }
+    });
     // The account as the last save returned it: shown at once, whatever the
     // refetch of who is signed in (for the header) is doing meanwhile.
     let saved = RwSignal::new(None::<User>);

@@ -18,7 +18,7 @@ pub use not_found::NotFoundPage;
 use crate::paths;
 use account::AccountPage;
 use account_security::AccountSecurityPage;
-use admin::{AdminAuditPage, AdminImportPage, AdminInvitationsPage, AdminUsersPage};
+use admin::{AdminAuditPage, AdminDashboardPage, AdminImportPage, AdminInvitationsPage, AdminUsersPage};
 use change_email::{ChangeEmailPage, RevertEmailPage};
 use forgot_password::ForgotPasswordPage;
 use home::HomePage;
@@ -56,11 +56,12 @@ macro_rules! lazy_pages {
 /// in cargo-leptos' split manifest (`__<route, snake case>_view_<hash>`): the server
 /// announces the chunk of the page it renders (`ssr::page_chunks`). A page added to
 /// `lazy_pages!` gets its line here (a server test checks that every route has one).
-pub const PAGE_CHUNKS: [(&str, &str); 16] = [
+pub const PAGE_CHUNKS: [(&str, &str); 17] = [
     (paths::HOME, "__home_route_view_"),
     (paths::REGISTER, "__register_route_view_"),
     (paths::LOGIN, "__login_route_view_"),
     (paths::ACCOUNT, "__account_route_view_"),
+    (paths::ADMIN, "__admin_dashboard_route_view_"),
     (paths::ADMIN_USERS, "__admin_users_route_view_"),
     (paths::ADMIN_AUDIT, "__admin_audit_route_view_"),
     (paths::ADMIN_INVITATIONS, "__admin_invitations_route_view_"),
@@ -80,6 +81,7 @@ lazy_pages! {
     RegisterRoute => RegisterPage,
     LoginRoute => LoginPage,
     AccountRoute => AccountPage,
+    AdminDashboardRoute => AdminDashboardPage,
     AdminUsersRoute => AdminUsersPage,
     AdminAuditRoute => AdminAuditPage,
     AdminInvitationsRoute => AdminInvitationsPage,

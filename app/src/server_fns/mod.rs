@@ -10,4 +10,5 @@ pub mod auth;
 pub mod links;
 pub mod security;
 pub mod sessions;
+pub mod stats;
 pub mod users;

@@ -33,6 +33,7 @@ pub mod secret_box;
 pub mod sessions;
 pub mod sign_in_code;
 pub mod state;
+pub mod stats;
 pub mod throttle;
 pub mod users;
 pub mod verification;

@@ -14,6 +14,7 @@ use crate::ssr::replica::Reads;
 use crate::ssr::second_factor::SecondFactors;
 use crate::ssr::sessions::SessionService;
 use crate::ssr::sign_in_code::SignInCodes;
+use crate::ssr::stats::StatsService;
 use crate::ssr::users::UserService;
 use crate::ssr::verification::EmailVerification;
 use sea_orm::DatabaseConnection;
@@ -40,6 +41,8 @@ pub struct Services {
     pub email_change: EmailChange,
     /// Invitations to register.
     pub invitations: Invitations,
+    /// The admin dashboard's figures.
+    pub stats: StatsService,
     /// The audit log.
     pub audit: AuditLog,
     /// Where lag-tolerant reads go (a replica, when there is one).

@@ -8,6 +8,7 @@ mod invitations;
 mod links;
 pub mod openapi;
 mod second_factors;
+mod stats;
 mod users;
 
 use crate::configuration::Settings;
@@ -23,6 +24,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(invitations::router())
+        .merge(stats::router())
         .merge(audit::router())
         .merge(links::router())
         .merge(second_factors::router())

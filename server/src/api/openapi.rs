@@ -11,6 +11,7 @@ use app::model::{
     ImportReport, Invitation, InvitationCreated, InvitationPage, InvitationPreview, InvitationState, RefusedRow,
     RegistrationInfo, RegistrationMode,
 };
+use app::stats::{AccountCounts, AdminStats, CountBucket, MailCounts, SignInBucket, StatsRange};
 use app::validation::{
     CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, FactorCodeInput, InvitationInput, LoginInput,
     PasskeyNameInput, PasskeyResponseInput, ProofInput, RegisterInput, RegistrationRequest, ResetPasswordInput,
@@ -114,6 +115,7 @@ envelopes! {
     InvitationPageEnvelope => InvitationPage,
     InvitationPreviewEnvelope => InvitationPreview,
     RegistrationInfoEnvelope => RegistrationInfo,
+    AdminStatsEnvelope => AdminStats,
 }
 
 #[derive(ToSchema)]
@@ -205,6 +207,7 @@ pub enum CallerRefused {
         super::invitations::revoke_invitation,
         super::invitations::preview_invitation,
         super::invitations::registration,
+        super::stats::admin_stats,
         super::audit::list_audit,
         super::links::verify_email,
         super::links::resend_verification,
@@ -231,7 +234,7 @@ pub enum CallerRefused {
         super::second_factors::start_passkey_reauthentication,
         super::second_factors::finish_passkey_reauthentication,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput, RegistrationRequest, InvitationInput, Invitation, InvitationState, InvitationCreated, InvitationPage, InvitationPreview, InvitationEnvelope, InvitationCreatedEnvelope, InvitationPageEnvelope, InvitationPreviewEnvelope, RegistrationInfo, RegistrationMode, RegistrationInfoEnvelope, ImportReport, ImportReportEnvelope, RefusedRow)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput, RegistrationRequest, InvitationInput, Invitation, InvitationState, InvitationCreated, InvitationPage, InvitationPreview, InvitationEnvelope, InvitationCreatedEnvelope, InvitationPageEnvelope, InvitationPreviewEnvelope, RegistrationInfo, RegistrationMode, RegistrationInfoEnvelope, ImportReport, ImportReportEnvelope, RefusedRow, AdminStats, AdminStatsEnvelope, StatsRange, CountBucket, SignInBucket, AccountCounts, MailCounts)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address"), (name = "second factors", description = "Authenticator apps, recovery codes and re-authentication")),
 )]
 pub struct ApiDoc;

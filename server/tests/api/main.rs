@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod breached;
 mod cache;
+mod dashboard;
 mod email_links;
 mod import;
 mod mail;

@@ -206,6 +206,8 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             400,
             400,
         ),
+        // The dashboard's figures.
+        ("GET", |_| "/api/admin/stats".into(), None, 401, 403, 403, 200),
         // An empty file: refused as unreadable, but only to an administrator.
         ("POST", |_| "/api/users/import".into(), None, 401, 403, 403, 422),
     ];

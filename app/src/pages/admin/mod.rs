@@ -1,11 +1,13 @@
 //! The admin pages and their gate.
 
 mod audit;
+mod dashboard;
 mod import;
 mod invitations;
 mod users;
 
 pub use audit::AdminAuditPage;
+pub use dashboard::AdminDashboardPage;
 pub use import::AdminImportPage;
 pub use invitations::AdminInvitationsPage;
 pub use users::AdminUsersPage;
@@ -49,6 +51,7 @@ where
 #[component]
 fn AdminNav(current: &'static str) -> impl IntoView {
     let links = [
+        (paths::ADMIN, "Dashboard"),
         (paths::ADMIN_USERS, "Users"),
         (paths::ADMIN_INVITATIONS, "Invitations"),
         (paths::ADMIN_IMPORT, "Import"),

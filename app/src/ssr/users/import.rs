@@ -274,9 +274,9 @@ fn read_rows(text: &str) -> Result<Vec<RawRow>, AppError> {
 }
 
 fn read_csv(text: &str) -> Result<Vec<RawRow>, AppError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    // The csv crate numbers the lines of a CRLF file one short: count on LF alone.
+    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| AppError::invalid_field("file", format!("The header row cannot be read: {e}")))?
@@ -577,8 +577,13 @@ mod tests {
 
     #[test]
     fn csv_lines_are_counted_as_a_spreadsheet_shows_them() {
-        let text = "email\na@example.com\nnot-an-address\n";
-        let read = read_rows(text).unwrap();
-        assert_eq!(read.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3]);
+        // A browser posts a text box's lines with CRLF.
+        for text in [
+            "email\na@example.com\nnot-an-address\n",
+            "email\r\na@example.com\r\nnot-an-address\r\n",
+        ] {
+            let read = read_rows(text).unwrap();
+            assert_eq!(read.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3], "{text:?}");
+        }
     }
 }
