@@ -1,5 +1,9 @@
 //! The admin pages' invitations, approval queue and imports (`Invitations`,
 //! `UserService`), under the same policy as `/api/invitations` and `/api/users`.
+//! None names a page to go to: a plain form post returns to the page it came from
+//! (Leptos sends it back to its `Referer`), and a hydrated page refreshes itself. A
+//! redirect here would make a hydrated page navigate to itself while the next click
+//! is on its way, and that click's answer would land on a page that was replaced.
 
 use crate::error::AppError;
 use crate::model::{ImportReport, Invitation, InvitationCreated, InvitationPage, User, UserPage};
@@ -59,7 +63,6 @@ pub async fn create_invitation(
             };
             call.keep_admin_notice(caller.user_id()?, &notice)?;
         }
-        call.redirect(crate::paths::ADMIN_INVITATIONS);
         Ok(created)
     })
     .await
@@ -80,7 +83,6 @@ pub async fn list_invitations(cursor: Option<String>) -> Result<InvitationPage, 
 pub async fn revoke_invitation(id: Uuid) -> Result<Invitation, AppError> {
     serve(|call| async move {
         let revoked = call.state.invitations.revoke(&call.caller().await?, id).await?;
-        call.redirect(crate::paths::ADMIN_INVITATIONS);
         Ok(revoked)
     })
     .await
@@ -95,7 +97,6 @@ pub async fn approval_queue() -> Result<UserPage, AppError> {
 pub async fn approve_user(id: Uuid) -> Result<User, AppError> {
     serve(|call| async move {
         let user = call.state.users.approve(&call.caller().await?, id).await?;
-        call.redirect(crate::paths::ADMIN_USERS);
         Ok(user)
     })
     .await
@@ -105,7 +106,6 @@ pub async fn approve_user(id: Uuid) -> Result<User, AppError> {
 pub async fn reject_user(id: Uuid) -> Result<(), AppError> {
     serve(|call| async move {
         call.state.users.reject(&call.caller().await?, id).await?;
-        call.redirect(crate::paths::ADMIN_USERS);
         Ok(())
     })
     .await
@@ -137,7 +137,6 @@ pub async fn import_users(file: String, dry_run: Option<bool>) -> Result<ImportR
         };
         if let Some(notice) = notice {
             call.keep_admin_notice(caller.user_id()?, &notice)?;
-            call.redirect(crate::paths::ADMIN_IMPORT);
         }
         // A refused import is told by the notice: the page shows it, hydrated or not.
         match result {
