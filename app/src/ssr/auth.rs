@@ -93,7 +93,7 @@ impl AuthService {
         let keys = self.throttle.registration_keys(client.ip.as_deref());
         self.throttle.check(&keys).await?;
         let invited = match invitation {
-            Some(raw) => Some(self.invited(raw, valid.email.as_str(), &keys).await?),
+            Some(raw) => Some(self.invited(raw, valid.email.as_str(), &keys, client).await?),
             None => None,
         };
         // Fail fast on a taken email before paying for a hash; the unique index
@@ -181,6 +181,13 @@ impl AuthService {
         Err(AppError::RegistrationClosed)
     }
 
+    async fn refused(&self, email: &str, reason: &str, client: &ClientMeta) {
+        let detail = Some(format!("{reason}: {email}"));
+        self.audit
+            .record(AuditAction::RegistrationRefused, None, None, client, detail)
+            .await;
+    }
+
     /// The invitation a link names, if it still works and is for this address. A
     /// wrong link counts against the client like a failed registration.
     async fn invited(
@@ -188,15 +195,18 @@ impl AuthService {
         raw: &str,
         email: &str,
         keys: &crate::ssr::throttle::AttemptKeys,
+        client: &ClientMeta,
     ) -> Result<crate::ssr::entity::invitations::Model, AppError> {
         let invitation = match self.invitations.find_usable(&self.db, raw, chrono::Utc::now()).await {
             Ok(invitation) => invitation,
             Err(error) => {
                 self.throttle.record_failure(keys).await?;
+                self.refused(email, "an invitation that is not valid", client).await;
                 return Err(error);
             }
         };
         if !invitation.email.eq_ignore_ascii_case(email) {
+            self.refused(email, "an invitation for another address", client).await;
             return Err(AppError::invalid_field(
                 "email",
                 "This invitation is for another address: register with the address it was sent to.",

@@ -78,7 +78,8 @@ impl Invitations {
         }
         txn.commit().await?;
         let detail = Some(format!(
-            "role {}, for {} days, {}",
+            "for {}, role {}, for {} days, {}",
+            valid.email.as_str(),
             valid.role.as_str(),
             valid.days,
             if self.mails_links {
@@ -148,6 +149,17 @@ impl Invitations {
     pub async fn revoke(&self, caller: &Caller, id: Uuid) -> Result<Invitation, AppError> {
         authorize(caller.actor, Permission::ManageInvitations, Target::Collection)?;
         let now = Utc::now();
+        // One guarded UPDATE decides, so a registration using the link at this moment
+        // either wins (and this is a conflict) or finds it withdrawn.
+        let withdrawn = invitations::Entity::update_many()
+            .col_expr(invitations::Column::RevokedAt, Expr::value(now))
+            .filter(invitations::Column::Id.eq(id))
+            .filter(invitations::Column::AcceptedAt.is_null())
+            .filter(invitations::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?
+            .rows_affected
+            == 1;
         let row = invitations::Entity::find_by_id(id)
             .one(&self.db)
             .await?
@@ -157,23 +169,17 @@ impl Invitations {
                 "This invitation was used already: the account exists.",
             ));
         }
-        let row = if row.revoked_at.is_none() {
-            let mut active: invitations::ActiveModel = row.into();
-            active.revoked_at = Set(Some(now));
-            let updated = sea_orm::ActiveModelTrait::update(active, &self.db).await?;
+        if withdrawn {
             self.audit
                 .record(
                     AuditAction::InvitationRevoked,
                     caller.actor.id(),
                     None,
                     &caller.client,
-                    Some(format!("for {}", updated.email)),
+                    Some(format!("for {}", row.email)),
                 )
                 .await;
-            updated
-        } else {
-            row
-        };
+        }
         Ok(to_invitation(&row, now))
     }
 

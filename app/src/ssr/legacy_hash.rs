@@ -20,6 +20,9 @@ pub const MAX_SCRYPT_LOG_N: u8 = 17;
 pub const MAX_BCRYPT_COST: u32 = 15;
 /// The most argon2 memory accepted, in KiB (Django uses 100 MiB).
 pub const MAX_ARGON2_MEMORY_KIB: u32 = 262_144;
+/// The most argon2 passes and lanes accepted (Django: t=2, p=8; argon2-cffi: t=3, p=4).
+pub const MAX_ARGON2_PASSES: u32 = 10;
+pub const MAX_ARGON2_LANES: u32 = 16;
 
 /// A stored password hash, as recognised by its shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +56,17 @@ pub enum Pbkdf2Digest {
     Sha1,
     Sha256,
     Sha512,
+}
+
+impl Pbkdf2Digest {
+    /// Bytes of one digest: what Werkzeug and Django store.
+    fn output_len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+            Self::Sha512 => 64,
+        }
+    }
 }
 
 impl StoredHash {
@@ -157,9 +171,13 @@ fn argon2_phc(phc: &str) -> Result<StoredHash, &'static str> {
     if !matches!(parsed.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d") {
         return Err("not a valid argon2 hash");
     }
-    let memory = parsed.params.get_decimal("m").unwrap_or(0);
-    if memory > MAX_ARGON2_MEMORY_KIB {
-        return Err("argon2 memory above the accepted limit");
+    let param = |name: &str| parsed.params.get_decimal(name).unwrap_or(0);
+    if param("m") > MAX_ARGON2_MEMORY_KIB || param("t") > MAX_ARGON2_PASSES || param("p") > MAX_ARGON2_LANES {
+        return Err("argon2 cost above the accepted limit");
+    }
+    // The output is what the verification computes: no more than a real hash has.
+    if parsed.hash.is_some_and(|h| h.len() > 64) {
+        return Err("not a valid argon2 hash");
     }
     Ok(StoredHash::Argon2(phc.to_owned()))
 }
@@ -201,7 +219,8 @@ fn werkzeug_pbkdf2(rest: &str) -> Result<StoredHash, &'static str> {
     };
     let rounds = parse_rounds(rounds)?;
     let expected = hex::decode(hex_hash).map_err(|_| BAD)?;
-    if expected.is_empty() || salt.is_empty() {
+    // Werkzeug writes exactly one digest; a longer one would multiply the work.
+    if expected.len() != digest.output_len() || salt.is_empty() {
         return Err(BAD);
     }
     Ok(StoredHash::Pbkdf2 {
@@ -236,7 +255,7 @@ fn werkzeug_scrypt(rest: &str) -> Result<StoredHash, &'static str> {
         return Err("scrypt cost above the accepted limit");
     }
     let expected = hex::decode(hex_hash).map_err(|_| BAD)?;
-    if expected.len() < 10 || salt.is_empty() {
+    if !(10..=64).contains(&expected.len()) || salt.is_empty() {
         return Err(BAD);
     }
     Ok(StoredHash::Scrypt {
@@ -262,7 +281,8 @@ fn django_pbkdf2(digest: Pbkdf2Digest, rest: &str) -> Result<StoredHash, &'stati
     let expected = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|_| BAD)?;
-    if expected.is_empty() || salt.is_empty() {
+    // Django writes exactly one digest; a longer one would multiply the work.
+    if expected.len() != digest.output_len() || salt.is_empty() {
         return Err(BAD);
     }
     Ok(StoredHash::Pbkdf2 {
@@ -300,6 +320,16 @@ mod tests {
         assert_eq!(
             StoredHash::recognize(&too_many_rounds),
             Err("pbkdf2 rounds above the accepted limit")
+        );
+        let endless_argon2 = "$argon2id$v=19$m=8,t=4294967295,p=1$c29tZXNhbHQ$OzCc0c6tkWoyHIBUDD0eMg";
+        assert_eq!(
+            StoredHash::recognize(endless_argon2),
+            Err("argon2 cost above the accepted limit")
+        );
+        let long_output = format!("pbkdf2_sha256$1000$salt${}", "A".repeat(4096));
+        assert!(
+            StoredHash::recognize(&long_output).is_err(),
+            "one digest, not a kilobyte of them"
         );
         let huge_scrypt = "scrypt:1048576:8:1$salt$00112233445566778899";
         assert_eq!(

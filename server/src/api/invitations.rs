@@ -1,18 +1,18 @@
 //! `/api/invitations` (administrators invite an address to register) and
 //! `/api/registration` (how sign-up works here), over `Invitations`.
 
-use super::ApiJson;
 use super::openapi::{
     CallerRefused, ErrorEnvelope, InvitationCreatedEnvelope, InvitationEnvelope, InvitationPageEnvelope,
     InvitationPreviewEnvelope, JsonBodyRejected, RegistrationInfoEnvelope,
 };
+use super::{ApiJson, ApiQuery};
 use app::error::AppError;
 use app::model::{Invitation, InvitationCreated, InvitationPage, InvitationPreview, RegistrationInfo};
 use app::ssr::caller::Caller;
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
 use app::validation::InvitationInput;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -65,7 +65,7 @@ pub async fn create_invitation(
 pub async fn list_invitations(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<InvitationListQuery>,
+    ApiQuery(query): ApiQuery<InvitationListQuery>,
 ) -> Result<Json<Envelope<InvitationPage>>, AppError> {
     let page = state
         .invitations
@@ -107,7 +107,7 @@ pub struct PreviewQuery {
     ))]
 pub async fn preview_invitation(
     State(state): State<AppState>,
-    Query(query): Query<PreviewQuery>,
+    ApiQuery(query): ApiQuery<PreviewQuery>,
 ) -> Result<Json<Envelope<InvitationPreview>>, AppError> {
     Ok(Json(Envelope::ok(state.invitations.preview(&query.token).await?)))
 }

@@ -162,6 +162,16 @@ async fn an_invitation_lets_exactly_its_address_register_once(backend: Backend) 
     assert!(audit_has(&app, &admin, "invitation_created", "role admin").await);
     assert!(audit_has(&app, &admin, "registered", "invited").await);
     assert!(audit_has(&app, &admin, "registration_refused", "no invitation").await);
+    assert!(
+        audit_has(
+            &app,
+            &admin,
+            "registration_refused",
+            "an invitation for another address: eve@example.com"
+        )
+        .await
+    );
+    assert!(audit_has(&app, &admin, "invitation_created", "for Ada@Example.com").await);
     // Invitations are the administrators' business.
     let user = TestUser::store_invited(&app, &admin, "plain@example.com").await;
     app.post_json("/api/invitations", json!({"email": "x@example.com"}), Some(&user.token))
@@ -370,6 +380,20 @@ async fn approval_holds_a_new_account_until_an_administrator_decides(backend: Ba
     app.get("/api/users/pending", Some(&token))
         .await
         .assert_error(403, "forbidden");
+    // A waiting account is no administrator, whatever its role: the last real one stays.
+    let bo_waits = app.register("Bo", "bo@example.com", PASSWORD).await.0.body["data"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let promoted = app.update_user(&bo_waits, json!({"role": "admin"}), Some(&admin)).await;
+    assert_eq!(promoted.status, 200, "{}", promoted.body);
+    let root_id = app.me(Some(&admin)).await.body["data"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.update_user(&root_id, json!({"role": "user"}), Some(&admin))
+        .await
+        .assert_error(409, "last_admin");
     // Invited people do not wait.
     let (_, secret) = invite(&app, &admin, "cy@example.com", "user").await;
     let cy = app

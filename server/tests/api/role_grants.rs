@@ -127,6 +127,13 @@ async fn grants_are_checked_and_can_be_moved(backend: Backend) {
         chrono::DateTime::parse_from_rfc3339(reply.body["data"]["user"]["role_expires_at"].as_str().unwrap()).unwrap()
     };
     assert_eq!(at(&moved), chrono::DateTime::parse_from_rfc3339(&two).unwrap());
+    // The role it has, given without an end: it lasts.
+    let kept = app
+        .update_user(&ada.id, json!({"role": "admin"}), Some(&boss.token))
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert_eq!(kept.body["data"]["user"]["role"], "admin");
+    assert!(kept.body["data"]["user"]["role_expires_at"].is_null(), "{}", kept.body);
     let lasting = app
         .update_user(&ada.id, json!({"role": "user"}), Some(&boss.token))
         .await;

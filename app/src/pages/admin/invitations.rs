@@ -29,7 +29,11 @@ fn Invitations() -> impl IntoView {
     let revoke = ServerAction::<RevokeInvitation>::new();
     let version = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) || matches!(revoke.value().get(), Some(Ok(_))) {
+        // Both read every time: with `||` the second would go untracked once the
+        // first had succeeded, and a withdrawal would never refresh the list.
+        let created = matches!(create.value().get(), Some(Ok(_)));
+        let revoked = matches!(revoke.value().get(), Some(Ok(_)));
+        if created || revoked {
             version.update(|v| *v += 1);
         }
     });

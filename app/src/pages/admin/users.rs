@@ -163,7 +163,10 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
     // What waits for the administrator's proof, to be made once it is given.
     let waiting = StoredValue::new(None::<Waiting>);
     Effect::new(move |_| {
-        if matches!(update.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(()))) {
+        // Both read every time (see `ApprovalQueue`).
+        let updated = matches!(update.value().get(), Some(Ok(_)));
+        let deleted = matches!(delete.value().get(), Some(Ok(())));
+        if updated || deleted {
             on_change.run(());
         }
     });
@@ -386,7 +389,11 @@ fn ApprovalQueue(on_change: Callback<()>) -> impl IntoView {
     let reject = ServerAction::<RejectUser>::new();
     let version = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if matches!(approve.value().get(), Some(Ok(_))) || matches!(reject.value().get(), Some(Ok(()))) {
+        // Both read every time: with `||` the second would go untracked once the
+        // first had succeeded, and a later rejection would never refresh the queue.
+        let approved = matches!(approve.value().get(), Some(Ok(_)));
+        let rejected = matches!(reject.value().get(), Some(Ok(())));
+        if approved || rejected {
             version.update(|v| *v += 1);
             on_change.run(());
         }

@@ -117,11 +117,13 @@ pub async fn insert_new<C: ConnectionTrait>(
         .conflict_on_unique(AppError::EmailTaken)
 }
 
-/// Active administrators: the ones who can still administer.
+/// Active administrators: the ones who can still administer (an account waiting for
+/// approval cannot, whatever its role).
 pub async fn count_active_admins<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
     Entity::find()
         .filter(Column::Role.eq("admin"))
         .filter(Column::Disabled.eq(false))
+        .filter(Column::ApprovalPending.eq(false))
         .count(db)
         .await
 }

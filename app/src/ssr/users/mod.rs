@@ -206,6 +206,10 @@ impl UserService {
             let mut row = existing.into_active_model();
             row.role = Set(Role::Admin.as_str().to_owned());
             row.disabled = Set(false);
+            // For good: not waiting for approval, and no grant that would end it.
+            row.approval_pending = Set(false);
+            row.role_expires_at = Set(None);
+            row.role_after_expiry = Set(None);
             row.email_verified_at = Set(Some(verified_at));
             row.password_hash = Set(hash);
             row.updated_at = Set(Utc::now());

@@ -26,7 +26,8 @@ impl UserService {
         authorize_change(caller.actor, target, &change)?;
         let existing = self.find(id).await?;
         // Who may administer is the most sensitive change there is: a fresh proof.
-        if change.role.is_some_and(|role| role != existing.role()) || change.role_expires_at.is_some() {
+        let ends_a_grant = change.role.is_some() && existing.role_expires_at.is_some();
+        if change.role.is_some_and(|role| role != existing.role()) || change.role_expires_at.is_some() || ends_a_grant {
             self.reauth.require(caller).await?;
         }
         let grant = role_grant(&existing, &change)?;
@@ -302,6 +303,8 @@ fn role_grant(existing: &users::Model, change: &ValidUserUpdate) -> Result<Optio
         (Some(_), Some(at)) => Ok(Some(RoleGrant::Until { at, then: lasting_role })),
         (Some(_), None) => Ok(Some(RoleGrant::Lasting)),
         (None, Some(at)) if existing.role_expires_at.is_some() => Ok(Some(RoleGrant::Until { at, then: lasting_role })),
+        // The role it has, given without an end: it lasts.
+        (None, None) if change.role.is_some() && existing.role_expires_at.is_some() => Ok(Some(RoleGrant::Lasting)),
         (None, Some(_)) => Err(AppError::invalid_field(
             "role_expires_at",
             "Give the role to grant with it: this account's role is not granted for a while.",
