@@ -6,7 +6,9 @@ use sea_orm_migration::{prelude::*, schema::*};
 /// - `users.role_expires_at` and `users.role_after_expiry`: a role granted until a
 ///   time, and the role the account returns to then;
 /// - `invitations`: single-use links that let one address register (only the
-///   SHA-256 of each link's secret is stored).
+///   SHA-256 of each link's secret is stored);
+/// - `audit_events_action_at_idx`: the dashboard's sign-ins per hour read one
+///   action's events over a time range.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
