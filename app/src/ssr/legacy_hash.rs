@@ -204,12 +204,7 @@ fn bcrypt(hash: &str, prehash_sha256: bool) -> Result<StoredHash, &'static str> 
 /// it used into the method.
 fn werkzeug_pbkdf2(rest: &str) -> Result<StoredHash, &'static str> {
     const BAD: &str = "not a valid Werkzeug pbkdf2 hash";
-    let mut parts = rest.splitn(3, '$');
-    let (method, salt, hex_hash) = (
-        parts.next().ok_or(BAD)?,
-        parts.next().ok_or(BAD)?,
-        parts.next().ok_or(BAD)?,
-    );
+    let (method, salt, hex_hash) = three_fields(rest).ok_or(BAD)?;
     let (digest_name, rounds) = method.split_once(':').ok_or(BAD)?;
     let digest = match digest_name {
         "sha1" => Pbkdf2Digest::Sha1,
@@ -234,12 +229,7 @@ fn werkzeug_pbkdf2(rest: &str) -> Result<StoredHash, &'static str> {
 /// `N:r:p$salt$hex` (the part after `scrypt:`).
 fn werkzeug_scrypt(rest: &str) -> Result<StoredHash, &'static str> {
     const BAD: &str = "not a valid Werkzeug scrypt hash";
-    let mut parts = rest.splitn(3, '$');
-    let (method, salt, hex_hash) = (
-        parts.next().ok_or(BAD)?,
-        parts.next().ok_or(BAD)?,
-        parts.next().ok_or(BAD)?,
-    );
+    let (method, salt, hex_hash) = three_fields(rest).ok_or(BAD)?;
     let numbers: Vec<u64> = method
         .split(':')
         .map(|n| n.parse().map_err(|_| BAD))
@@ -271,12 +261,7 @@ fn werkzeug_scrypt(rest: &str) -> Result<StoredHash, &'static str> {
 fn django_pbkdf2(digest: Pbkdf2Digest, rest: &str) -> Result<StoredHash, &'static str> {
     use base64::Engine as _;
     const BAD: &str = "not a valid Django pbkdf2 hash";
-    let mut parts = rest.splitn(3, '$');
-    let (rounds, salt, encoded) = (
-        parts.next().ok_or(BAD)?,
-        parts.next().ok_or(BAD)?,
-        parts.next().ok_or(BAD)?,
-    );
+    let (rounds, salt, encoded) = three_fields(rest).ok_or(BAD)?;
     let rounds = parse_rounds(rounds)?;
     let expected = base64::engine::general_purpose::STANDARD
         .decode(encoded)
@@ -291,6 +276,12 @@ fn django_pbkdf2(digest: Pbkdf2Digest, rest: &str) -> Result<StoredHash, &'stati
         salt: salt.to_owned(),
         expected,
     })
+}
+
+/// `a$b$c`: the three `$`-separated fields these formats share (the last may hold `$`).
+fn three_fields(rest: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = rest.splitn(3, '$');
+    Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
 fn parse_rounds(raw: &str) -> Result<u32, &'static str> {

@@ -514,13 +514,12 @@ impl SecondFactors {
     /// holds until they are shown and put away.
     pub fn seal_fresh_codes(&self, user_id: Uuid, codes: &[String]) -> Result<String, AppError> {
         let bytes = serde_json::to_vec(codes).map_err(AppError::internal)?;
-        Ok(self.secrets.seal(&bytes, user_id.as_bytes()))
+        Ok(self.seal_for(user_id, &bytes))
     }
 
     /// The codes `seal_fresh_codes` sealed for `user_id`, if it was them.
     pub fn open_fresh_codes(&self, user_id: Uuid, sealed: &str) -> Option<Vec<String>> {
-        let bytes = self.secrets.open(sealed, user_id.as_bytes()).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        serde_json::from_slice(&self.open_for(user_id, sealed)?).ok()
     }
 
     /// Seals anything for one account to read back (an admin page's notice).
