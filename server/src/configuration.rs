@@ -315,6 +315,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_REPLICA_READ_YOUR_WRITES", default_value = "15s", value_parser = parse_duration, global = true)]
     pub replica_read_your_writes: Duration,
 
+    /// After SIGTERM, how long the instance keeps serving while telling the load
+    /// balancer to stop reusing its connections (and failing `/readyz`) before the
+    /// listener closes; `0s` skips it. SIGINT (Ctrl-C) never waits.
+    #[arg(long, env = "ROSTER_SHUTDOWN_DRAIN", default_value = "2s", value_parser = parse_duration_or_zero, global = true)]
+    pub shutdown_drain: Duration,
+
     /// Database connection pool size.
     #[arg(long, env = "ROSTER_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_max_connections: u32,

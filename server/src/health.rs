@@ -1,7 +1,9 @@
 //! Liveness and readiness for load balancers and orchestrators.
 //! `/healthz`: the process answers. `/readyz`: it can do real work — the database
-//! answers, no migration is pending, the session store answers.
+//! answers, no migration is pending, the session store answers, and the process has
+//! not been told to stop (`draining`).
 
+use crate::draining::Draining;
 use app::ssr::state::AppState;
 use axum::Json;
 use axum::Router;
@@ -12,10 +14,11 @@ use axum::routing::get;
 use migration::{Migrator, MigratorTrait};
 use serde_json::json;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+pub fn router(draining: Draining) -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).route(
+        "/readyz",
+        get(move |State(state): State<AppState>| readyz(state, draining.clone())),
+    )
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -54,7 +57,11 @@ impl Readiness {
     }
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(state: AppState, draining: Draining) -> Response {
+    if draining.is_draining() {
+        let body = json!({ "status": "draining" });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     let readiness = Readiness::check(&state).await;
     let ready = readiness.ready();
     for (name, result) in &readiness.checks {

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod cli;
 pub mod compression;
 pub mod configuration;
+pub mod draining;
 pub mod error_tracking;
 pub mod forwarded;
 pub mod health;

@@ -1,6 +1,7 @@
 //! Building and running the application: database, state, router, listener.
 
 use crate::configuration::{SessionStoreKind, Settings, chrono_duration, redact_url};
+use crate::draining::Draining;
 use crate::page_cache::PageCache;
 use crate::{api, health, request_log, security, telemetry_metrics};
 use app::ssr::audit::AuditLog;
@@ -294,7 +295,7 @@ fn mail_service(settings: &Settings, db: &DatabaseConnection) -> Result<MailServ
     })
 }
 
-pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache>) -> Router {
+pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache>, draining: Draining) -> Router {
     let mut leptos_options = LeptosOptions::builder()
         .output_name("roster")
         .site_root(settings.site_root().to_string_lossy().as_ref())
@@ -319,7 +320,7 @@ pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache
     };
     let app = Router::new()
         .nest("/api", api::router(settings).with_state(state.clone()))
-        .merge(health::router().with_state(state.clone()))
+        .merge(health::router(draining.clone()).with_state(state.clone()))
         .merge(
             crate::security_txt::SecurityTxt::new(&settings.security_contact, settings.security_policy_url.as_deref())
                 .map(crate::security_txt::router)
@@ -336,7 +337,10 @@ pub fn router(settings: &Settings, state: AppState, page_cache: Option<PageCache
         None => app.merge(telemetry_metrics::router().with_state(state)),
         Some(_) => app,
     };
-    with_middleware(app, settings, page_cache)
+    with_middleware(app, settings, page_cache).layer(axum::middleware::from_fn_with_state(
+        draining,
+        crate::draining::close_connections_while_draining,
+    ))
 }
 
 /// The app's page routes, generated once per process. Generating them suppresses
@@ -430,6 +434,8 @@ pub struct Application {
     backups: Option<(String, crate::backup::Schedule)>,
     metrics_listener: Option<TcpListener>,
     page_cache: Option<PageCache>,
+    draining: Draining,
+    shutdown_drain: Duration,
 }
 
 impl Application {
@@ -442,7 +448,8 @@ impl Application {
         Migrator::up(&db, None).await.map_err(StartupError::Migrations)?;
         let state = build_state(settings, db).await?;
         let page_cache = settings.page_cache.then(|| PageCache::new(settings.cookie_config()));
-        let router = router(settings, state.clone(), page_cache.clone());
+        let draining = Draining::default();
+        let router = router(settings, state.clone(), page_cache.clone(), draining.clone());
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -472,6 +479,8 @@ impl Application {
             backups,
             metrics_listener,
             page_cache,
+            draining,
+            shutdown_drain: settings.shutdown_drain,
         })
     }
 
@@ -513,8 +522,18 @@ impl Application {
         let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
         let signalled = {
             let stopping = stopping.clone();
+            let (draining, drain) = (self.draining.clone(), self.shutdown_drain);
             async move {
-                shutdown_signal().await;
+                let signal = shutdown_signal().await;
+                if signal == StopSignal::Terminate && !drain.is_zero() {
+                    tracing::info!(
+                        seconds = drain.as_secs_f64(),
+                        "draining: connections close after each answer"
+                    );
+                    draining.begin();
+                    tokio::time::sleep(drain).await;
+                }
+                tracing::info!("shutting down: finishing in-flight requests");
                 stopping.notify_one();
             }
         };
@@ -604,7 +623,15 @@ async fn end_passed_role_grants(state: AppState) {
     }
 }
 
-async fn shutdown_signal() {
+/// SIGTERM is what supervisors and orchestrators send (drain first); SIGINT is
+/// Ctrl-C in a terminal (no one to drain for).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StopSignal {
+    Interrupt,
+    Terminate,
+}
+
+async fn shutdown_signal() -> StopSignal {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -620,8 +647,7 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        () = ctrl_c => StopSignal::Interrupt,
+        () = terminate => StopSignal::Terminate,
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -1040,3 +1040,100 @@ fn import_checks_every_row_first_and_export_writes_what_import_reads() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(emails(&elsewhere), ["ada@example.com"]);
 }
+
+/// Reads exactly one response (headers and a Content-Length body) from a kept-open
+/// connection; `None` if the server closed it first.
+fn read_one_response(stream: &mut std::net::TcpStream) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8(head).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).ok()?;
+    Some(head + &String::from_utf8_lossy(&body))
+}
+
+/// The server closed `stream` (end of stream or reset), rather than the read timing out.
+fn assert_closed(stream: &mut std::net::TcpStream, what: &str) {
+    use std::io::Read;
+    let mut rest = Vec::new();
+    match stream.read_to_end(&mut rest) {
+        Ok(_) => assert!(
+            rest.is_empty(),
+            "{what}: more arrived: {}",
+            String::from_utf8_lossy(&rest)
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// A load balancer's idle kept-open connection must not be closed under it the
+/// moment SIGTERM arrives (a request it just wrote there would be lost): during the
+/// drain the instance answers on it with `Connection: close`, and `/readyz` says
+/// it is draining. Ctrl-C (SIGINT) skips the drain and closes idle connections at once.
+#[test]
+fn sigterm_drains_kept_open_connections_before_stopping() {
+    use std::io::Write;
+    let dir = temp_dir("drain");
+    let url = format!("sqlite://{}/d.db", dir.display());
+    let healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url).env("ROSTER_SHUTDOWN_DRAIN", "5s");
+    let (mut child, port) = serve_quietly(server);
+    let mut kept = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    kept.write_all(healthz.as_bytes()).unwrap();
+    let first = read_one_response(&mut kept).expect("an answer");
+    assert!(!first.to_ascii_lowercase().contains("connection: close"), "{first}");
+
+    send_sigterm(child.id());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let ready = http(port, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        if ready.starts_with("HTTP/1.1 503") {
+            assert!(ready.contains(r#""status":"draining""#), "{ready}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never reported draining: {ready}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The idle connection is still open and answers, saying it will close.
+    kept.write_all(healthz.as_bytes()).unwrap();
+    let during = read_one_response(&mut kept).expect("the kept connection still answers while draining");
+    assert!(during.starts_with("HTTP/1.1 200"), "{during}");
+    assert!(during.to_ascii_lowercase().contains("connection: close"), "{during}");
+    assert_closed(&mut kept, "closed after that answer");
+    assert!(child.wait().unwrap().success());
+
+    // SIGINT: no drain; the idle connection is closed without a request on it.
+    let mut server = roster(&dir);
+    server.env("DATABASE_URL", &url).env("ROSTER_SHUTDOWN_DRAIN", "60s");
+    let (mut child, port) = serve_quietly(server);
+    let mut kept = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    kept.write_all(healthz.as_bytes()).unwrap();
+    read_one_response(&mut kept).expect("an answer");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_closed(&mut kept, "closed at once");
+    assert!(child.wait().unwrap().success());
+}
