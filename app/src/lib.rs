@@ -29,8 +29,9 @@ use leptos_router::{Lazy, SsrMode, path};
 use components::header::SiteHeader;
 use pages::{
     AccountRoute, AccountSecurityRoute, AdminAuditRoute, AdminDashboardRoute, AdminImportRoute, AdminInvitationsRoute,
-    AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute, HomeRoute, LoginCodeRoute, LoginRoute,
-    LoginSecondFactorRoute, NotFoundPage, RegisterRoute, ResetPasswordRoute, RevertEmailRoute, VerifyEmailRoute,
+    AdminNewUserRoute, AdminUserRoute, AdminUsersRoute, ChangeEmailRoute, ForgotPasswordRoute, HomeRoute,
+    LoginCodeRoute, LoginRoute, LoginSecondFactorRoute, NotFoundPage, RegisterRoute, ResetPasswordRoute,
+    RevertEmailRoute, VerifyEmailRoute,
 };
 
 /// Where the client files come from when not from this server: a CDN's base URL
@@ -118,6 +119,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/security") view={Lazy::<AccountSecurityRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin") view={Lazy::<AdminDashboardRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users/new") view={Lazy::<AdminNewUserRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users/:id") view={Lazy::<AdminUserRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/invitations") view={Lazy::<AdminInvitationsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/import") view={Lazy::<AdminImportRoute>::new()} ssr=SsrMode::Async />

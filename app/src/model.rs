@@ -210,6 +210,87 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+/// An account's sessions, as an administrator sees them (`GET /api/users/{id}/sessions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    /// Unexpired sessions, most recently used first.
+    pub items: Vec<SessionInfo>,
+}
+
+/// Everything the administrator's page for one account shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: User,
+    pub sessions: Vec<SessionInfo>,
+    /// The newest events the account did or had done to it.
+    pub activity: Vec<AuditEvent>,
+    /// Whether more events exist than `activity` holds.
+    pub more_activity: bool,
+}
+
+/// One change applied to many selected accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkUserAction {
+    /// Disable and sign out everywhere.
+    Disable,
+    Enable,
+    /// End every session.
+    SignOut,
+    Delete,
+}
+
+impl BulkUserAction {
+    pub const ALL: [Self; 4] = [Self::Disable, Self::Enable, Self::SignOut, Self::Delete];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Enable => "enable",
+            Self::SignOut => "sign_out",
+            Self::Delete => "delete",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+
+    /// What the confirmation and the report call it: "Disable", "Sign out"…
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Disable => "Disable",
+            Self::Enable => "Enable",
+            Self::SignOut => "Sign out",
+            Self::Delete => "Delete",
+        }
+    }
+}
+
+/// What a bulk action did: each selected account either done or refused with the
+/// reason (the same code and message the one-account endpoint would give). Each
+/// account's change is whole on its own; one refusal does not undo the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BulkOutcome {
+    pub action: BulkUserAction,
+    pub done: Vec<Uuid>,
+    pub refused: Vec<BulkRefusal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BulkRefusal {
+    pub id: Uuid,
+    /// The account's address, when it exists.
+    pub email: Option<String>,
+    /// The error envelope's code, e.g. `last_admin` or `not_found`.
+    pub code: String,
+    pub message: String,
+}
+
 /// One line of the audit log, as admins see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -235,6 +316,8 @@ pub struct AuditQuery {
     pub action: Option<String>,
     /// Substring of the actor's or target's email.
     pub q: Option<String>,
+    /// Only events one account did or had done to it (its id, as actor or target).
+    pub user: Option<Uuid>,
     /// 1–100, default 50.
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
@@ -377,6 +460,13 @@ pub enum AdminNotice {
         rows: u64,
         refused_count: u64,
         refused: Vec<RefusedRow>,
+    },
+    /// A bulk action on selected accounts (at most `NOTICE_REFUSED_ROWS` refusals).
+    Bulk {
+        action: BulkUserAction,
+        done: u64,
+        refused: Vec<BulkRefusal>,
+        refused_count: u64,
     },
 }
 

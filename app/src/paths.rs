@@ -17,6 +17,8 @@ pub const ACCOUNT_SESSIONS: &str = "/account#sessions";
 pub const ADMIN: &str = "/admin";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// Creating an account.
+pub const ADMIN_USER_NEW: &str = "/admin/users/new";
 /// Invitations to register, made and withdrawn.
 pub const ADMIN_INVITATIONS: &str = "/admin/invitations";
 /// Importing accounts from another system.
@@ -34,13 +36,19 @@ pub const LOGIN_CODE: &str = "/login/code";
 /// Where the old address's link that undoes a change leads (`?token=`, likewise).
 pub const REVERT_EMAIL: &str = "/email/revert";
 
-pub const ALL: [&str; 17] = [
+/// One account's page: `/admin/users/{id}`.
+pub fn admin_user(id: uuid::Uuid) -> String {
+    format!("{ADMIN_USERS}/{id}")
+}
+
+pub const ALL: [&str; 18] = [
     HOME,
     REGISTER,
     LOGIN,
     ACCOUNT,
     ADMIN,
     ADMIN_USERS,
+    ADMIN_USER_NEW,
     ADMIN_AUDIT,
     ADMIN_INVITATIONS,
     ADMIN_IMPORT,

@@ -69,10 +69,15 @@ pub enum Action {
     ApproveRegistrations,
     /// See the dashboard's figures.
     ViewStats,
+    /// See where another account is signed in (an administrator's user page; users
+    /// see their own with `ListOwnSessions`).
+    ListUserSessions,
+    /// Apply one change (disable, enable, sign out, delete) to many accounts at once.
+    BulkEditUsers,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -93,6 +98,8 @@ impl Action {
         Self::ManageInvitations,
         Self::ApproveRegistrations,
         Self::ViewStats,
+        Self::ListUserSessions,
+        Self::BulkEditUsers,
     ];
 }
 
@@ -207,6 +214,9 @@ mod tests {
             (ApproveRegistrations, Target::Collection, Forbidden, Allow),
             (ApproveRegistrations, Target::Other, Forbidden, Allow),
             (ViewStats, Target::Collection, Forbidden, Allow),
+            (ListUserSessions, Target::Myself, Forbidden, Allow),
+            (ListUserSessions, Target::Other, Forbidden, Allow),
+            (BulkEditUsers, Target::Collection, Forbidden, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(

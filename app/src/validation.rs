@@ -2,9 +2,10 @@
 //! field errors without a round trip; the service layer runs them again because a
 //! client can always skip the browser.
 
-use crate::model::Role;
+use crate::model::{BulkUserAction, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const EMAIL_LOCAL_MAX_CHARS: usize = 64;
@@ -290,6 +291,60 @@ pub struct InvitationInput {
 /// The longest an invitation may stay open.
 pub const INVITATION_MAX_DAYS: u32 = 30;
 pub const INVITATION_DEFAULT_DAYS: u32 = 7;
+
+/// `POST /api/users/bulk`: one change to many accounts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct BulkUserInput {
+    /// `disable`, `enable`, `sign_out` or `delete`.
+    #[cfg_attr(feature = "ssr", schema(required = true, value_type = BulkUserAction))]
+    pub action: String,
+    /// The accounts, 1–100 of them (repeats count once).
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub ids: Vec<Uuid>,
+}
+
+/// The most accounts one bulk action may name: a page of the admin table is 20,
+/// and a request that ends hundreds of sessions should be a script's loop.
+pub const BULK_MAX_IDS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidBulkUserInput {
+    pub action: BulkUserAction,
+    pub ids: Vec<Uuid>,
+}
+
+impl BulkUserInput {
+    pub fn validate(&self) -> Result<ValidBulkUserInput, FieldErrors> {
+        let mut checks = Checks::default();
+        let action = checks.field(
+            "action",
+            BulkUserAction::parse(self.action.trim())
+                .ok_or_else(|| "Choose disable, enable, sign_out or delete.".to_owned()),
+        );
+        let mut ids = Vec::with_capacity(self.ids.len());
+        for id in &self.ids {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        let ids = checks.field(
+            "ids",
+            match ids.len() {
+                0 => Err("Select at least one account.".to_owned()),
+                n if n > BULK_MAX_IDS => Err(format!("Select at most {BULK_MAX_IDS} accounts at a time.")),
+                _ => Ok(ids),
+            },
+        );
+        checks.done(|| {
+            Some(ValidBulkUserInput {
+                action: action?,
+                ids: ids?,
+            })
+        })
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ValidInvitation {

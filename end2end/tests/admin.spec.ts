@@ -21,13 +21,19 @@ test('an admin searches, creates, promotes, disables and deletes a user', async 
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
   await waitForHydration(page);
 
-  // Create
+  // Create, on its own page, which leads to the new account's page
   const email = uniqueEmail('managed');
+  await page.getByRole('link', { name: 'New user' }).click();
+  await expect(page).toHaveURL(/\/admin\/users\/new$/);
+  await waitForHydration(page);
   await page.getByLabel('Name', { exact: true }).fill('Managed <b>Person</b>');
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Initial password').fill('initial password 1');
   await page.getByRole('button', { name: 'Create user' }).click();
-  await expect(page.getByRole('status')).toHaveText(`Created ${email}.`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Managed <b>Person</b>');
+  await page.getByRole('link', { name: '← All users' }).click();
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await waitForHydration(page);
 
   // Search as you type (debounced): only the new user is left.
   await page.getByLabel('Search').fill(email.slice(0, 20));

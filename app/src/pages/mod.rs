@@ -18,7 +18,10 @@ pub use not_found::NotFoundPage;
 use crate::paths;
 use account::AccountPage;
 use account_security::AccountSecurityPage;
-use admin::{AdminAuditPage, AdminDashboardPage, AdminImportPage, AdminInvitationsPage, AdminUsersPage};
+use admin::{
+    AdminAuditPage, AdminDashboardPage, AdminImportPage, AdminInvitationsPage, AdminNewUserPage, AdminUserPage,
+    AdminUsersPage,
+};
 use change_email::{ChangeEmailPage, RevertEmailPage};
 use forgot_password::ForgotPasswordPage;
 use home::HomePage;
@@ -56,13 +59,16 @@ macro_rules! lazy_pages {
 /// in cargo-leptos' split manifest (`__<route, snake case>_view_<hash>`): the server
 /// announces the chunk of the page it renders (`ssr::page_chunks`). A page added to
 /// `lazy_pages!` gets its line here (a server test checks that every route has one).
-pub const PAGE_CHUNKS: [(&str, &str); 17] = [
+/// A page with a parameter is named as its route is (`{id}` matches any segment).
+pub const PAGE_CHUNKS: [(&str, &str); 19] = [
     (paths::HOME, "__home_route_view_"),
     (paths::REGISTER, "__register_route_view_"),
     (paths::LOGIN, "__login_route_view_"),
     (paths::ACCOUNT, "__account_route_view_"),
     (paths::ADMIN, "__admin_dashboard_route_view_"),
     (paths::ADMIN_USERS, "__admin_users_route_view_"),
+    (paths::ADMIN_USER_NEW, "__admin_new_user_route_view_"),
+    ("/admin/users/{id}", "__admin_user_route_view_"),
     (paths::ADMIN_AUDIT, "__admin_audit_route_view_"),
     (paths::ADMIN_INVITATIONS, "__admin_invitations_route_view_"),
     (paths::ADMIN_IMPORT, "__admin_import_route_view_"),
@@ -83,6 +89,8 @@ lazy_pages! {
     AccountRoute => AccountPage,
     AdminDashboardRoute => AdminDashboardPage,
     AdminUsersRoute => AdminUsersPage,
+    AdminNewUserRoute => AdminNewUserPage,
+    AdminUserRoute => AdminUserPage,
     AdminAuditRoute => AdminAuditPage,
     AdminInvitationsRoute => AdminInvitationsPage,
     AdminImportRoute => AdminImportPage,

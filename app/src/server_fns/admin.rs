@@ -16,7 +16,7 @@ use crate::ssr::rpc::{ServerCall, serve};
 #[cfg(feature = "ssr")]
 impl ServerCall {
     /// Keeps a notice for the administrator's next page (sealed to them).
-    fn keep_admin_notice(&self, admin: Uuid, notice: &crate::model::AdminNotice) -> Result<(), AppError> {
+    pub(crate) fn keep_admin_notice(&self, admin: Uuid, notice: &crate::model::AdminNotice) -> Result<(), AppError> {
         let bytes = serde_json::to_vec(notice).map_err(AppError::internal)?;
         let sealed = self.state.second_factors.seal_for(admin, &bytes);
         self.set_cookie(self.state.cookies.set_admin_notice(&sealed));

@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use crate::model::AuditPage;
 use leptos::prelude::*;
+use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::rpc::serve;
@@ -15,12 +16,14 @@ const PAGE_SIZE: u32 = 50;
 pub async fn list_audit(
     action: Option<String>,
     q: Option<String>,
+    user: Option<Uuid>,
     cursor: Option<String>,
 ) -> Result<AuditPage, AppError> {
     serve(|call| async move {
         let query = crate::model::AuditQuery {
             action,
             q,
+            user,
             cursor,
             limit: Some(PAGE_SIZE),
         };

@@ -2,7 +2,7 @@
 //! same policy as `/api/users`.
 
 use crate::error::AppError;
-use crate::model::{User, UserPage};
+use crate::model::{BulkOutcome, User, UserDetail, UserPage};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -39,7 +39,10 @@ pub async fn create_user(name: String, email: String, password: String, role: St
             account: RegisterInput { name, email, password },
             role,
         };
-        call.state.users.create(&call.caller().await?, &input).await
+        let user = call.state.users.create(&call.caller().await?, &input).await?;
+        // To the new account's page, hydrated or not.
+        call.redirect(&crate::paths::admin_user(user.id));
+        Ok(user)
     })
     .await
 }
@@ -53,8 +56,19 @@ pub async fn update_user(
     email_verified: Option<bool>,
     /// With `role`: granted until then (RFC 3339).
     role_expires_at: Option<String>,
+    /// With `role`: granted for this many hours from now (the user page's plain
+    /// form, which cannot compute a time); 0 or none: for good.
+    #[server(default)]
+    role_for_hours: Option<i64>,
 ) -> Result<User, AppError> {
     serve(|call| async move {
+        let role_expires_at = match role_for_hours.filter(|h| *h > 0) {
+            Some(hours) => Some(
+                (chrono::Utc::now() + chrono::Duration::hours(hours))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            None => role_expires_at,
+        };
         let input = UpdateUserInput {
             role,
             disabled,
@@ -67,11 +81,92 @@ pub async fn update_user(
     .await
 }
 
+/// `then_list`: go to the users list afterwards (the account's own page, where
+/// the form was, is gone); otherwise a plain form post returns where it came from.
 #[server(prefix = "/rpc", endpoint = "users/delete")]
-pub async fn delete_user(id: Uuid) -> Result<(), AppError> {
+pub async fn delete_user(id: Uuid, then_list: Option<bool>) -> Result<(), AppError> {
     serve(|call| async move {
         let input = DeleteUserInput::default();
-        call.state.users.delete(&call.caller().await?, id, &input).await
+        call.state.users.delete(&call.caller().await?, id, &input).await?;
+        if then_list == Some(true) {
+            call.redirect(crate::paths::ADMIN_USERS);
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// How many of the account's newest events its page shows.
+#[cfg(feature = "ssr")]
+const DETAIL_ACTIVITY: u32 = 20;
+
+/// The administrator's page for one account: the account, where it is signed in,
+/// and what it did or had done to it lately.
+#[server(prefix = "/rpc", endpoint = "users/detail")]
+pub async fn admin_user_detail(id: Uuid) -> Result<UserDetail, AppError> {
+    serve(|call| async move {
+        let caller = call.caller().await?;
+        let user = call.state.users.get(&caller, id).await?;
+        let sessions = call.state.sessions.list_for_user(&caller, id).await?;
+        let query = crate::model::AuditQuery {
+            user: Some(id),
+            limit: Some(DETAIL_ACTIVITY),
+            ..Default::default()
+        };
+        let page = call.state.audit.list(&caller, &query).await?;
+        Ok(UserDetail {
+            user,
+            sessions,
+            more_activity: page.next_cursor.is_some(),
+            activity: page.items,
+        })
+    })
+    .await
+}
+
+/// Ends one session of an account (its page's "Sign out" in the sessions list).
+#[server(prefix = "/rpc", endpoint = "users/sessions/end-one")]
+pub async fn end_user_session(id: Uuid, session: Uuid) -> Result<(), AppError> {
+    serve(|call| async move {
+        call.state
+            .sessions
+            .revoke_for_user(&call.caller().await?, id, session)
+            .await
+    })
+    .await
+}
+
+/// Ends every session of an account ("Sign out everywhere").
+#[server(prefix = "/rpc", endpoint = "users/sessions/end-all")]
+pub async fn end_user_sessions(id: Uuid) -> Result<u64, AppError> {
+    serve(|call| async move { call.state.users.end_sessions(&call.caller().await?, id).await }).await
+}
+
+/// The admin table's "with selected". `confirmed` is the one confirmation: the
+/// hydrated page asks in a dialog, a plain form has a box to tick. The outcome is
+/// also kept as the page's notice, for a plain form post.
+#[server(prefix = "/rpc", endpoint = "users/bulk")]
+pub async fn bulk_users(
+    action: String,
+    #[server(default)] ids: Vec<Uuid>,
+    confirmed: Option<bool>,
+) -> Result<BulkOutcome, AppError> {
+    use crate::model::{AdminNotice, NOTICE_REFUSED_ROWS};
+    serve(|call| async move {
+        let caller = call.caller().await?;
+        if confirmed != Some(true) {
+            return Err(AppError::invalid_field("confirmed", "Tick the box to confirm."));
+        }
+        let input = crate::validation::BulkUserInput { action, ids };
+        let outcome = call.state.users.bulk(&caller, &input).await?;
+        let notice = AdminNotice::Bulk {
+            action: outcome.action,
+            done: outcome.done.len() as u64,
+            refused: outcome.refused.iter().take(NOTICE_REFUSED_ROWS).cloned().collect(),
+            refused_count: outcome.refused.len() as u64,
+        };
+        call.keep_admin_notice(caller.user_id()?, &notice)?;
+        Ok(outcome)
     })
     .await
 }

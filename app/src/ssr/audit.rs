@@ -10,7 +10,9 @@ use crate::ssr::entity::{audit_events, users};
 use crate::ssr::keyset::{Keyset, contains_any};
 use crate::ssr::replica::Reads;
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 const LISTING: Keyset = Keyset {
@@ -85,6 +87,13 @@ impl AuditLog {
         let emails = [audit_events::Column::ActorEmail, audit_events::Column::TargetEmail];
         if let Some(search) = contains_any(query.q.as_deref(), &emails) {
             select = select.filter(search);
+        }
+        if let Some(user) = query.user {
+            select = select.filter(
+                Condition::any()
+                    .add(audit_events::Column::ActorId.eq(user))
+                    .add(audit_events::Column::TargetId.eq(user)),
+            );
         }
         if let Some(after) = LISTING.after(query.cursor.as_deref())? {
             select = select.filter(audit_events::Column::Id.lt(after));

@@ -30,7 +30,7 @@ fn hints_for<'a>(
     manifest: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>,
     loader: &str,
 ) -> ChunkHints {
-    let Some((_, prefix)) = crate::pages::PAGE_CHUNKS.iter().find(|(page, _)| *page == path) else {
+    let Some((_, prefix)) = crate::pages::PAGE_CHUNKS.iter().find(|(page, _)| serves(page, path)) else {
         return ChunkHints::default();
     };
     let Some((_, chunks)) = manifest.into_iter().find(|(key, _)| key.starts_with(prefix)) else {
@@ -39,6 +39,20 @@ fn hints_for<'a>(
     ChunkHints {
         wasm: chunks.iter().map(|chunk| format!("{pkg_path}/{chunk}.wasm")).collect(),
         loader: Some(format!("{pkg_path}/{loader}")),
+    }
+}
+
+/// Whether the route `pattern` (with `{name}` segments) serves `path`. The first
+/// match wins, so a fixed route (`/admin/users/new`) is listed before one with a
+/// parameter in its place.
+fn serves(pattern: &str, path: &str) -> bool {
+    let (mut pattern, mut path) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some(want), Some(got)) if want == got || (want.starts_with('{') && !got.is_empty()) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -98,5 +112,19 @@ mod tests {
             ChunkHints::default()
         );
         assert_eq!(hints_for("/nowhere", "/pkg", &manifest, "l.js"), ChunkHints::default());
+    }
+
+    #[test]
+    fn a_route_with_a_parameter_serves_any_value_of_it() {
+        assert!(serves("/admin/users/{id}", "/admin/users/3f1e"));
+        assert!(!serves("/admin/users/{id}", "/admin/users/"));
+        assert!(!serves("/admin/users/{id}", "/admin/users"));
+        assert!(!serves("/admin/users/{id}", "/admin/users/3f1e/more"));
+        assert!(serves("/admin/users", "/admin/users"));
+        assert!(!serves("/admin/users", "/admin/audit"));
+        let first = crate::pages::PAGE_CHUNKS
+            .iter()
+            .find(|(page, _)| serves(page, "/admin/users/new"));
+        assert_eq!(first.map(|(_, chunk)| *chunk), Some("__admin_new_user_route_view_"));
     }
 }

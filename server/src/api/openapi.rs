@@ -7,11 +7,13 @@ use app::model::{
     RecoveryCodes, Role, SecondFactorMethod, SecondFactorStatus, SessionInfo, SessionsEnded, TotpEnrolment, User,
     UserData, UserPage,
 };
+use app::model::{BulkOutcome, BulkRefusal, BulkUserAction, SessionList};
 use app::model::{
     ImportReport, Invitation, InvitationCreated, InvitationPage, InvitationPreview, InvitationState, RefusedRow,
     RegistrationInfo, RegistrationMode,
 };
 use app::stats::{AccountCounts, AdminStats, CountBucket, MailCounts, SignInBucket, StatsRange};
+use app::validation::BulkUserInput;
 use app::validation::{
     CodeSignInInput, CreateUserInput, DeleteUserInput, EmailInput, FactorCodeInput, InvitationInput, LoginInput,
     PasskeyNameInput, PasskeyResponseInput, ProofInput, RegisterInput, RegistrationRequest, ResetPasswordInput,
@@ -116,6 +118,8 @@ envelopes! {
     InvitationPreviewEnvelope => InvitationPreview,
     RegistrationInfoEnvelope => RegistrationInfo,
     AdminStatsEnvelope => AdminStats,
+    SessionListEnvelope => SessionList,
+    BulkOutcomeEnvelope => BulkOutcome,
 }
 
 #[derive(ToSchema)]
@@ -198,6 +202,9 @@ pub enum CallerRefused {
         super::users::update_user,
         super::users::delete_user,
         super::users::end_sessions,
+        super::users::list_sessions,
+        super::users::end_one_session,
+        super::users::bulk_edit,
         super::users::approval_queue,
         super::users::approve_user,
         super::users::reject_user,
@@ -234,7 +241,7 @@ pub enum CallerRefused {
         super::second_factors::start_passkey_reauthentication,
         super::second_factors::finish_passkey_reauthentication,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput, RegistrationRequest, InvitationInput, Invitation, InvitationState, InvitationCreated, InvitationPage, InvitationPreview, InvitationEnvelope, InvitationCreatedEnvelope, InvitationPageEnvelope, InvitationPreviewEnvelope, RegistrationInfo, RegistrationMode, RegistrationInfoEnvelope, ImportReport, ImportReportEnvelope, RefusedRow, AdminStats, AdminStatsEnvelope, StatsRange, CountBucket, SignInBucket, AccountCounts, MailCounts)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput, RegistrationRequest, InvitationInput, Invitation, InvitationState, InvitationCreated, InvitationPage, InvitationPreview, InvitationEnvelope, InvitationCreatedEnvelope, InvitationPageEnvelope, InvitationPreviewEnvelope, RegistrationInfo, RegistrationMode, RegistrationInfoEnvelope, ImportReport, ImportReportEnvelope, RefusedRow, AdminStats, AdminStatsEnvelope, StatsRange, CountBucket, SignInBucket, AccountCounts, MailCounts, SessionList, SessionListEnvelope, BulkUserInput, BulkUserAction, BulkOutcome, BulkRefusal, BulkOutcomeEnvelope)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address"), (name = "second factors", description = "Authenticator apps, recovery codes and re-authentication")),
 )]
 pub struct ApiDoc;

@@ -2,16 +2,16 @@
 //! validation and errors as the admin and account pages.
 
 use super::openapi::{
-    CallerRefused, EmptyEnvelope, ErrorEnvelope, ImportReportEnvelope, JsonBodyRejected, SessionsEndedEnvelope,
-    UserEnvelope, UserPageEnvelope,
+    BulkOutcomeEnvelope, CallerRefused, EmptyEnvelope, ErrorEnvelope, ImportReportEnvelope, JsonBodyRejected,
+    SessionListEnvelope, SessionsEndedEnvelope, UserEnvelope, UserPageEnvelope,
 };
 use super::{ApiJson, ApiQuery};
 use app::error::AppError;
-use app::model::{ImportReport, SessionsEnded, UserData, UserPage, UserQuery};
+use app::model::{BulkOutcome, ImportReport, SessionList, SessionsEnded, UserData, UserPage, UserQuery};
 use app::ssr::caller::Caller;
 use app::ssr::http::Envelope;
 use app::ssr::state::AppState;
-use app::validation::{CreateUserInput, DeleteUserInput, UpdateUserInput};
+use app::validation::{BulkUserInput, CreateUserInput, DeleteUserInput, UpdateUserInput};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +25,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", get(get_user).put(update_user).delete(delete_user))
-        .route("/users/{id}/sessions", axum::routing::delete(end_sessions))
+        .route("/users/{id}/sessions", get(list_sessions).delete(end_sessions))
+        .route(
+            "/users/{id}/sessions/{session_id}",
+            axum::routing::delete(end_one_session),
+        )
+        .route("/users/bulk", post(bulk_edit))
         .route("/users/pending", get(approval_queue))
         .route("/users/{id}/approve", post(approve_user))
         .route("/users/{id}/reject", post(reject_user))
@@ -170,6 +175,65 @@ pub async fn end_sessions(
     Ok(Json(Envelope::ok(SessionsEnded { ended })))
 }
 
+/// Where a user is signed in (admin), most recently used first.
+#[utoipa::path(get, path = "/api/users/{id}/sessions", tag = "users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The account's unexpired sessions", body = SessionListEnvelope),
+        CallerRefused,
+        (status = 404, description = "not_found", body = ErrorEnvelope),
+    ))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Envelope<SessionList>>, AppError> {
+    let items = state.sessions.list_for_user(&caller, parse_id(&id)?).await?;
+    Ok(Json(Envelope::ok(SessionList { items })))
+}
+
+/// End one session of a user (admin), named by the id `GET …/sessions` lists: for
+/// one lost device, leaving the others signed in.
+#[utoipa::path(delete, path = "/api/users/{id}/sessions/{session_id}", tag = "users",
+    params(
+        ("id" = String, Path, description = "The user's id"),
+        ("session_id" = String, Path, description = "The session's id"),
+    ),
+    responses(
+        (status = 200, description = "Ended", body = EmptyEnvelope),
+        CallerRefused,
+        (status = 404, description = "not_found: no such user, or no such session of theirs", body = ErrorEnvelope),
+    ))]
+pub async fn end_one_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(String, String)>,
+) -> Result<Json<Envelope<Value>>, AppError> {
+    let (id, session_id) = (parse_id(&id)?, parse_id(&session_id)?);
+    state.sessions.revoke_for_user(&caller, id, session_id).await?;
+    Ok(Json(Envelope::ok(Value::Null)))
+}
+
+/// Apply one change to up to 100 accounts (admin): `disable`, `enable`, `sign_out`
+/// or `delete`. Each account is changed as its own endpoint would change it; those
+/// refused (the last administrator, one's own account, gone already) are listed
+/// with the reason, and the rest are done.
+#[utoipa::path(post, path = "/api/users/bulk", tag = "users",
+    request_body(content = BulkUserInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "What was done and what was refused", body = BulkOutcomeEnvelope),
+        CallerRefused,
+        (status = 422, description = "validation_failed: unknown action, no ids or more than 100", body = ErrorEnvelope),
+        JsonBodyRejected,
+    ))]
+pub async fn bulk_edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<BulkUserInput>,
+) -> Result<Json<Envelope<BulkOutcome>>, AppError> {
+    Ok(Json(Envelope::ok(state.users.bulk(&caller, &input).await?)))
+}
+
 /// The accounts waiting for approval (`ROSTER_REGISTRATION=approval`), oldest first.
 #[utoipa::path(get, path = "/api/users/pending", tag = "users",
     responses(
@@ -244,8 +308,18 @@ pub async fn import_users(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ImportParams>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<Envelope<ImportReport>>, AppError> {
+    // Decided before up to 32 MiB is read: a stranger's upload is refused unread.
+    app::policy::authorize(
+        caller.actor,
+        app::policy::Action::ImportUsers,
+        app::policy::Target::Collection,
+    )?;
+    // Past the limit (or a client that went away mid-upload, which hears nothing).
+    let body = axum::body::to_bytes(body, IMPORT_MAX_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?;
     let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("The file must be UTF-8 text."))?;
     let report = state.users.import(&caller, text, params.dry_run).await?;
     Ok(Json(Envelope::ok(report)))

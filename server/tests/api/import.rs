@@ -193,4 +193,17 @@ async fn only_administrators_import(backend: Backend) {
         )
         .await;
     anonymous.assert_error(401, "unauthenticated");
+    // Refused before the body is read (up to 32 MiB of it): a user's file that is
+    // not even text is 403, not the 400 an administrator gets for it.
+    let not_text = |token: &str| {
+        let req = app
+            .http
+            .post(app.url("/api/users/import"))
+            .header("content-type", "text/csv")
+            .body(vec![0xff, 0xfe, 0x00]);
+        app.send(app.with_session(req, Some(token)))
+    };
+    not_text(&user.token).await.assert_error(403, "forbidden");
+    let admin = TestUser::admin(&app, "boss@example.com").await;
+    not_text(&admin.token).await.assert_error(400, "bad_request");
 }

@@ -20,6 +20,11 @@ on_both_backends!(
     changing_your_own_email_needs_your_password,
     the_last_active_admin_cannot_be_demoted_disabled_or_deleted,
     deleting_removes_the_user_and_their_sessions,
+    an_admin_sees_where_a_user_is_signed_in_and_ends_one_session,
+    the_audit_log_filters_to_one_account,
+    a_bulk_action_changes_each_account_by_its_own_rules,
+    a_bulk_action_is_validated_before_anything_changes,
+    a_plain_form_bulk_action_needs_its_confirmation_and_reports_back,
 );
 
 async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
@@ -83,6 +88,36 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
             "PUT",
             |id| format!("/api/users/{id}"),
             Some(json!({"email_verified": true})),
+            401,
+            403,
+            403,
+            200,
+        ),
+        (
+            "GET",
+            |id| format!("/api/users/{id}/sessions"),
+            None,
+            401,
+            403,
+            403,
+            200,
+        ),
+        // A session id that is not the account's: found for the admin only after
+        // the policy let them ask.
+        (
+            "DELETE",
+            |id| format!("/api/users/{id}/sessions/{}", uuid::Uuid::nil()),
+            None,
+            401,
+            403,
+            403,
+            404,
+        ),
+        // An id that is no account's: refused in the report, the request itself 200.
+        (
+            "POST",
+            |_| "/api/users/bulk".into(),
+            Some(json!({"action": "sign_out", "ids": [uuid::Uuid::nil()]})),
             401,
             403,
             403,
@@ -670,4 +705,268 @@ async fn deleting_removes_the_user_and_their_sessions(backend: Backend) {
         .await
         .assert_error(404, "not_found");
     assert_eq!(app.stored_sessions().await.len(), 1, "only the admin's session is left");
+}
+
+/// The user page's sessions: listed for an administrator (newest use first), one
+/// ended while the others stay, audited with both identities; another account's
+/// session id is not found.
+async fn an_admin_sees_where_a_user_is_signed_in_and_ends_one_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let laptop = app.login("ada@example.com", PASSWORD).await;
+    let path = format!("/api/users/{}/sessions", ada.id);
+    let r = app.call("GET", &path, None, Some(&boss.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let items = r.body["data"]["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items.iter().all(|s| s["current"] == false),
+        "neither is the admin's own"
+    );
+
+    // End the one the laptop holds: its id is the newer sign-in's.
+    let newest = items
+        .iter()
+        .max_by_key(|s| s["created_at"].as_str().unwrap().to_owned())
+        .unwrap();
+    let one = format!("{path}/{}", newest["id"].as_str().unwrap());
+    let r = app.call("DELETE", &one, None, Some(&boss.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.me(Some(&laptop)).await.assert_error(401, "unauthenticated");
+    assert_eq!(app.me(Some(&ada.token)).await.status, 200, "the other session stays");
+    app.call("DELETE", &one, None, Some(&boss.token))
+        .await
+        .assert_error(404, "not_found");
+    let r = app.call("GET", &path, None, Some(&boss.token)).await;
+    assert_eq!(r.body["data"]["items"].as_array().unwrap().len(), 1);
+
+    // The administrator's own session id, named under Ada's account: not hers.
+    let own = app
+        .call(
+            "GET",
+            &format!("/api/users/{}/sessions", boss.id),
+            None,
+            Some(&boss.token),
+        )
+        .await;
+    assert_eq!(
+        own.body["data"]["items"][0]["current"], true,
+        "the admin's own is marked"
+    );
+    let boss_session = own.body["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+    app.call("DELETE", &format!("{path}/{boss_session}"), None, Some(&boss.token))
+        .await
+        .assert_error(404, "not_found");
+    assert_eq!(app.me(Some(&boss.token)).await.status, 200);
+
+    let audit = app.audit("action=sessions_revoked", Some(&boss.token)).await;
+    let event = &audit.body["data"]["items"][0];
+    assert_eq!(event["actor_email"], "boss@example.com");
+    assert_eq!(event["target_email"], "ada@example.com");
+    assert!(event["detail"].as_str().unwrap().ends_with("ended by an administrator"));
+    let missing = format!("/api/users/{}/sessions", uuid::Uuid::now_v7());
+    app.call("GET", &missing, None, Some(&boss.token))
+        .await
+        .assert_error(404, "not_found");
+}
+
+/// `?user=` keeps the events an account did or had done to it, and nobody else's.
+async fn the_audit_log_filters_to_one_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    TestUser::store(&app, "Bob", "bob@example.com").await;
+    app.login_as("ada@example.com", "wrong password here", None).await;
+    app.update_user(&ada.id, json!({"email_verified": true}), Some(&boss.token))
+        .await;
+    let r = app.audit(&format!("user={}", ada.id), Some(&boss.token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let items = r.body["data"]["items"].as_array().unwrap();
+    assert!(items.len() >= 3, "registered, failed sign-in, changed: {items:#?}");
+    for event in items {
+        let ada_id = json!(ada.id);
+        assert!(event["actor_id"] == ada_id || event["target_id"] == ada_id, "{event:#}");
+    }
+    let actions: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"sign_in_failed"), "{actions:?}");
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.starts_with("user_updated") || a.contains("verified")),
+        "{actions:?}"
+    );
+    app.audit("user=not-an-id", Some(&boss.token))
+        .await
+        .assert_error(400, "bad_request");
+}
+
+async fn bulk(app: &TestApp, action: &str, ids: &[&str], token: &str) -> Reply {
+    app.call(
+        "POST",
+        "/api/users/bulk",
+        Some(json!({"action": action, "ids": ids})),
+        Some(token),
+    )
+    .await
+}
+
+/// Each selected account goes through its own endpoint's rules: disabling signs
+/// out, the caller's own account and a missing one are refused in the report
+/// while the rest are done, and the last administrator stays.
+async fn a_bulk_action_changes_each_account_by_its_own_rules(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let bob = TestUser::store(&app, "Bob", "bob@example.com").await;
+    let cy = TestUser::store(&app, "Cy", "cy@example.com").await;
+    let nobody = uuid::Uuid::now_v7().to_string();
+
+    let r = bulk(
+        &app,
+        "disable",
+        &[&ada.id, &bob.id, &boss.id, &nobody, &ada.id],
+        &boss.token,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let data = &r.body["data"];
+    assert_eq!(data["action"], "disable");
+    assert_eq!(data["done"], json!([ada.id, bob.id]), "repeats count once");
+    let refused = data["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 2, "{refused:#?}");
+    assert_eq!(refused[0]["id"], json!(boss.id));
+    assert_eq!(refused[0]["code"], "forbidden");
+    assert_eq!(refused[0]["email"], "boss@example.com");
+    assert_eq!(refused[1]["code"], "not_found");
+    assert_eq!(refused[1]["email"], Value::Null);
+    for token in [&ada.token, &bob.token] {
+        app.me(Some(token)).await.assert_error(401, "unauthenticated");
+    }
+    app.login_as("ada@example.com", PASSWORD, None)
+        .await
+        .assert_error(403, "account_disabled");
+    assert_eq!(app.me(Some(&cy.token)).await.status, 200, "Cy was not selected");
+    assert_eq!(app.me(Some(&boss.token)).await.status, 200);
+
+    let r = bulk(&app, "enable", &[&ada.id, &bob.id], &boss.token).await;
+    assert_eq!(r.body["data"]["done"].as_array().unwrap().len(), 2, "{}", r.body);
+    let ada_token = app.login("ada@example.com", PASSWORD).await;
+
+    let r = bulk(&app, "sign_out", &[&ada.id, &cy.id], &boss.token).await;
+    assert_eq!(r.body["data"]["done"].as_array().unwrap().len(), 2, "{}", r.body);
+    for token in [&ada_token, &cy.token] {
+        app.me(Some(token)).await.assert_error(401, "unauthenticated");
+    }
+
+    // Another administrator can be deleted in bulk; then the last one is refused
+    // by the same rule the one-account endpoint applies (here: via a second admin).
+    let second = TestUser::admin(&app, "second@example.com").await;
+    let r = bulk(&app, "delete", &[&bob.id, &cy.id], &second.token).await;
+    assert_eq!(r.body["data"]["done"].as_array().unwrap().len(), 2, "{}", r.body);
+    app.get_user(&bob.id, Some(&boss.token))
+        .await
+        .assert_error(404, "not_found");
+    app.update_user(&second.id, json!({"disabled": true}), Some(&boss.token))
+        .await;
+    let r = bulk(&app, "disable", &[&boss.id], &second.token).await;
+    // A disabled admin is signed out: their bulk request is refused outright.
+    r.assert_error(401, "unauthenticated");
+
+    let audit = app.audit("action=user_deleted", Some(&boss.token)).await;
+    let deleted: Vec<&str> = audit.body["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target_email"].as_str().unwrap())
+        .collect();
+    assert!(
+        deleted.contains(&"bob@example.com") && deleted.contains(&"cy@example.com"),
+        "{deleted:?}"
+    );
+}
+
+async fn a_bulk_action_is_validated_before_anything_changes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let r = bulk(&app, "explode", &[&ada.id], &boss.token).await;
+    r.assert_error(422, "validation_failed");
+    assert!(r.body["error"]["fields"]["action"].is_string(), "{}", r.body);
+    let r = bulk(&app, "disable", &[], &boss.token).await;
+    r.assert_error(422, "validation_failed");
+    assert!(r.body["error"]["fields"]["ids"].is_string(), "{}", r.body);
+    let many: Vec<String> = (0..101).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let r = bulk(&app, "disable", &many, &boss.token).await;
+    r.assert_error(422, "validation_failed");
+    assert!(
+        r.body["error"]["fields"]["ids"].as_str().unwrap().contains("100"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .call(
+            "POST",
+            "/api/users/bulk",
+            Some(json!({"action": "disable", "ids": ["nope"]})),
+            Some(&boss.token),
+        )
+        .await;
+    assert!(matches!(r.status, 400 | 422), "{}", r.body);
+    assert_eq!(app.me(Some(&ada.token)).await.status, 200, "nothing changed");
+}
+
+/// The admin table without JavaScript: the selected boxes and the action go in one
+/// form; without its confirmation box nothing happens, with it the accounts change
+/// and the users page shows what was done.
+async fn a_plain_form_bulk_action_needs_its_confirmation_and_reports_back(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let bob = TestUser::store(&app, "Bob", "bob@example.com").await;
+    let fields = [
+        ("action", "sign_out"),
+        ("ids[]", ada.id.as_str()),
+        ("ids[]", bob.id.as_str()),
+    ];
+    let r = app
+        .post_form("/rpc/users/bulk", "/admin/users", &fields, Some(&boss.token))
+        .await;
+    assert!(r.status == 302 || r.status == 303, "{} {}", r.status, r.body);
+    assert_eq!(
+        app.me(Some(&ada.token)).await.status,
+        200,
+        "not confirmed: nothing happened"
+    );
+
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirmed", "true"));
+    let r = app
+        .post_form("/rpc/users/bulk", "/admin/users", &confirmed, Some(&boss.token))
+        .await;
+    assert!(r.status == 302 || r.status == 303, "{} {}", r.status, r.body);
+    for token in [&ada.token, &bob.token] {
+        app.me(Some(token)).await.assert_error(401, "unauthenticated");
+    }
+    // The report travels to the next page in a sealed cookie.
+    let notice = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("roster_admin_notice="))
+        .and_then(|v| v.split(';').next())
+        .expect("the report is kept for the page")
+        .to_owned();
+    let page = app
+        .send(
+            app.http
+                .get(app.url("/admin/users"))
+                .header("cookie", format!("{}={}; {notice}", app.cookie_name, boss.token)),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().unwrap_or_default().to_owned();
+    assert!(html.contains("Sign out: 2 accounts done, 0 refused."), "{html}");
 }

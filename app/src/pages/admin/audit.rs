@@ -19,18 +19,28 @@ pub fn AdminAuditPage() -> impl IntoView {
 
 #[component]
 fn AuditLogView() -> impl IntoView {
+    // `?user=ID` (the user page's "every event" link): one account's events.
+    let user = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get("user").and_then(|id| uuid::Uuid::parse_str(&id).ok()));
     let action = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let paging = Paging::new();
     let reset = move || paging.reset();
     let page = Resource::new(
         move || (action.get(), search.get(), paging.cursor.get()),
-        |(action, q, cursor)| list_audit(Some(action), Some(q), cursor),
+        move |(action, q, cursor)| list_audit(Some(action), Some(q), user, cursor),
     );
     view! {
         <AdminNav current=crate::paths::ADMIN_AUDIT />
         <section class="card card-wide" aria-labelledby="audit-title">
             <h1 id="audit-title">"Audit log"</h1>
+            {user.map(|id| view! {
+                <p class="notice" data-testid="audit-one-user">
+                    "Only the events of one account ("
+                    <a href=crate::paths::admin_user(id)>"its page"</a>
+                    "). " <a href=crate::paths::ADMIN_AUDIT>"Show every event"</a>
+                </p>
+            })}
             <div class="toolbar" role="search">
                 <label class="toolbar-field">
                     "Filter by action"
@@ -73,7 +83,7 @@ fn AuditLogView() -> impl IntoView {
 }
 
 #[component]
-fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
+pub(super) fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
     let empty = events.is_empty();
     view! {
         <div class="table-wrap">

@@ -4,12 +4,16 @@ mod audit;
 mod dashboard;
 mod import;
 mod invitations;
+mod new_user;
+mod user_detail;
 mod users;
 
 pub use audit::AdminAuditPage;
 pub use dashboard::AdminDashboardPage;
 pub use import::AdminImportPage;
 pub use invitations::AdminInvitationsPage;
+pub use new_user::AdminNewUserPage;
+pub use user_detail::AdminUserPage;
 pub use users::AdminUsersPage;
 
 use crate::components::form::LoadError;
@@ -105,6 +109,33 @@ fn AdminNoticeView(notice: AdminNotice) -> impl IntoView {
                     <p>{summary}</p>
                     <p class="muted">"Password hashes: " {formats}</p>
                     <RefusedRows rows=report.refused more=0 />
+                </div>
+            }
+            .into_any()
+        }
+        AdminNotice::Bulk {
+            action,
+            done,
+            refused,
+            refused_count,
+        } => {
+            let more = refused_count.saturating_sub(refused.len() as u64);
+            let summary = format!(
+                "{}: {done} account{} done, {refused_count} refused.",
+                action.label(),
+                if done == 1 { "" } else { "s" }
+            );
+            view! {
+                <div class="notice" role="status" data-testid="bulk-report">
+                    <p>{summary}</p>
+                    {(!refused.is_empty()).then(|| view! {
+                        <ul class="refused-rows">
+                            {refused.into_iter().map(|r| view! {
+                                <li>{r.email.unwrap_or_else(|| r.id.to_string())} ": " {r.message}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    {(more > 0).then(|| view! { <p class="muted">{format!("…and {more} more.")}</p> })}
                 </div>
             }
             .into_any()

@@ -1,25 +1,28 @@
-//! /admin/users: every account, searchable and pageable, with create, role and
-//! flag edits, resetting a user's second factors, and delete with confirmation.
-//! Admins only. A change that needs a recent proof (a role, a reset) asks for the
+//! /admin/users: every account, searchable and pageable, with role and flag edits
+//! in the row, resetting a user's second factors, delete with confirmation, and
+//! one change to many selected rows (bulk). Each name leads to the account's own
+//! page (`user_detail`), where everything also works without JavaScript. Admins
+//! only. A change that needs a recent proof (a role, a reset) asks for the
 //! administrator's password in the row, then makes the change.
 
-use super::{AdminNav, AdminOnly};
-use crate::components::field::Field;
-use crate::components::form::{FormAlert, FormFields, LoadError, SubmitButton, action_error};
+use super::{AdminNav, AdminNoticeView, AdminOnly};
+use crate::components::form::{FormAlert, LoadError};
 use crate::components::pager::{Pager, Paging};
 use crate::error::AppError;
-use crate::model::{Role, User};
+use crate::model::{BulkUserAction, Role, User};
 use crate::paths;
-use crate::server_fns::admin::{ApproveUser, RejectUser, approval_queue};
+use crate::server_fns::admin::{ApproveUser, RejectUser, approval_queue, take_admin_notice};
 use crate::server_fns::security::Reauthenticate;
-use crate::server_fns::users::{CreateUser, DeleteUser, ResetSecondFactors, UpdateUser, list_users};
-use crate::validation::{CreateUserInput, RegisterInput};
+use crate::server_fns::users::{BulkUsers, DeleteUser, ResetSecondFactors, UpdateUser, list_users};
 use leptos::form::ActionForm;
 use leptos::html;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
 use std::time::Duration;
+use uuid::Uuid;
+
+/// The form the rows' selection boxes belong to (they sit in the table, outside it).
+const BULK_FORM: &str = "bulk-users";
 
 const PAGE_SIZE: u32 = 20;
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
@@ -43,6 +46,16 @@ fn UserAdmin(me: User) -> impl IntoView {
     let version = RwSignal::new(0u32);
     let refresh = move || version.update(|v| *v += 1);
     let reset_paging = move || paging.reset();
+    let selected = RwSignal::new(Vec::<Uuid>::new());
+    let bulk = ServerAction::<BulkUsers>::new();
+    // After a bulk action: a fresh page, nothing selected, and its report.
+    Effect::new(move |_| {
+        if bulk.version().get() > 0 && matches!(bulk.value().get(), Some(Ok(_))) {
+            selected.set(Vec::new());
+            refresh();
+        }
+    });
+    let notice = Resource::new(move || bulk.version().get(), |_| take_admin_notice());
 
     let page = Resource::new(
         move || {
@@ -87,7 +100,15 @@ fn UserAdmin(me: User) -> impl IntoView {
         <AdminNav current=paths::ADMIN_USERS />
         <ApprovalQueue on_change=Callback::new(move |_| refresh()) />
         <section class="card card-wide" aria-labelledby="users-title">
-            <h1 id="users-title">"Users"</h1>
+            <div class="card-heading">
+                <h1 id="users-title">"Users"</h1>
+                <a class="button button-primary" href=paths::ADMIN_USER_NEW>"New user"</a>
+            </div>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    notice.await.ok().flatten().map(|notice| view! { <AdminNoticeView notice /> })
+                })}
+            </Transition>
             <div class="toolbar" role="search">
                 <label class="toolbar-field">
                     "Search"
@@ -111,17 +132,21 @@ fn UserAdmin(me: User) -> impl IntoView {
                     </select>
                 </label>
             </div>
+            <BulkBar action=bulk selected />
             <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => {
                             let next = page.next_cursor.clone();
                             let empty = page.items.is_empty();
+                            let on_page: Vec<Uuid> =
+                                page.items.iter().filter(|u| u.id != me.id).map(|u| u.id).collect();
                             view! {
                                 <div class="table-wrap">
                                     <table id="users-table" class="table">
                                         <thead>
                                             <tr>
+                                                <th scope="col"><SelectAll on_page selected /></th>
                                                 <th scope="col">"Name"</th>
                                                 <th scope="col">"Email"</th>
                                                 <th scope="col">"Role"</th>
@@ -134,7 +159,7 @@ fn UserAdmin(me: User) -> impl IntoView {
                                         <tbody>
                                             {page.items.into_iter().map(|user| {
                                                 let is_me = user.id == me.id;
-                                                view! { <UserRow user is_me on_change=Callback::new(move |_| refresh()) /> }
+                                                view! { <UserRow user is_me selected on_change=Callback::new(move |_| refresh()) /> }
                                             }).collect_view()}
                                         </tbody>
                                     </table>
@@ -148,12 +173,74 @@ fn UserAdmin(me: User) -> impl IntoView {
                 })}
             </Transition>
         </section>
-        <CreateUserForm on_created=Callback::new(move |_| { reset_paging(); refresh(); }) />
+    }
+}
+
+/// "With selected": an action, the one confirmation (a box to tick, which the
+/// browser insists on with or without JavaScript), and the button. The rows'
+/// boxes belong to this form through their `form` attribute.
+#[component]
+fn BulkBar(action: ServerAction<BulkUsers>, selected: RwSignal<Vec<Uuid>>) -> impl IntoView {
+    let error = Signal::derive(move || {
+        action.value().get().and_then(Result::err).map(|e| {
+            e.field("ids")
+                .or_else(|| e.field("confirmed"))
+                .unwrap_or_else(|| e.to_string())
+        })
+    });
+    let count = move || selected.with(Vec::len);
+    // Each action is confirmed on its own: the box is cleared once one is done.
+    let confirm = NodeRef::<html::Input>::new();
+    Effect::new(move |_| {
+        if action.version().get() > 0
+            && let Some(input) = confirm.get_untracked()
+        {
+            input.set_checked(false);
+        }
+    });
+    view! {
+        <ActionForm action attr:id=BULK_FORM attr:class="toolbar bulk-bar" attr:aria-label="With the selected accounts">
+            <label class="toolbar-field">
+                "With selected"
+                <select name="action">
+                    {BulkUserAction::ALL.into_iter().map(|a| view! { <option value=a.as_str()>{a.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="toolbar-check">
+                <input type="checkbox" name="confirmed" value="true" required node_ref=confirm />
+                {move || match count() {
+                    0 => "Yes, apply to the selected accounts".to_owned(),
+                    1 => "Yes, apply to the 1 selected account".to_owned(),
+                    n => format!("Yes, apply to the {n} selected accounts"),
+                }}
+            </label>
+            <button type="submit" class="button" disabled=move || action.pending().get()>"Apply"</button>
+            <span class="row-error" role="alert">{error}</span>
+        </ActionForm>
+    }
+}
+
+/// Selects or clears every row on this page (with JavaScript).
+#[component]
+fn SelectAll(on_page: Vec<Uuid>, selected: RwSignal<Vec<Uuid>>) -> impl IntoView {
+    let all = on_page.clone();
+    let every = move || !all.is_empty() && selected.with(|s| all.iter().all(|id| s.contains(id)));
+    view! {
+        <input type="checkbox" aria-label="Select every account on this page" prop:checked=every
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                selected.update(|s| {
+                    s.retain(|id| !on_page.contains(id));
+                    if on {
+                        s.extend(on_page.iter().copied());
+                    }
+                });
+            } />
     }
 }
 
 #[component]
-fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
+fn UserRow(user: User, is_me: bool, selected: RwSignal<Vec<Uuid>>, on_change: Callback<()>) -> impl IntoView {
     let update = ServerAction::<UpdateUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let reset = ServerAction::<ResetSecondFactors>::new();
@@ -217,7 +304,26 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
     };
     view! {
         <tr data-testid="user-row" data-email=user.email.clone() aria-busy=move || if busy() { "true" } else { "false" }>
-            <td>{user.name.clone()} {is_me.then(|| view! { <span class="badge">"You"</span> })}</td>
+            <td>
+                {(!is_me).then(|| view! {
+                    <input type="checkbox" name="ids[]" value=id.to_string() form=BULK_FORM
+                        aria-label=format!("Select {}", user.email)
+                        prop:checked=move || selected.with(|s| s.contains(&id))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            selected.update(|s| {
+                                s.retain(|x| *x != id);
+                                if on {
+                                    s.push(id);
+                                }
+                            });
+                        } />
+                })}
+            </td>
+            <td>
+                <a href=paths::admin_user(id)>{user.name.clone()}</a>
+                {is_me.then(|| view! { <span class="badge">"You"</span> })}
+            </td>
             <td>{user.email.clone()}</td>
             <td>
                 <select aria-label=format!("For how long {grant_label} gets a new role") class="grant-for"
@@ -230,18 +336,18 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
                 </select>
                 {grant_until.map(|until| view! { <span class="row-note" data-testid="role-until">{until}</span> })}
                 <select aria-label=format!("Role of {label}") disabled=busy
-                    on:change=move |ev| change(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None, role_expires_at: grant_end(grant_for.get_untracked()) })>
+                    on:change=move |ev| change(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None, role_expires_at: grant_end(grant_for.get_untracked()), role_for_hours: None })>
                     <option value="user" selected=user.role == Role::User>"user"</option>
                     <option value="admin" selected=user.role == Role::Admin>"admin"</option>
                 </select>
             </td>
             <td>
                 <input type="checkbox" aria-label=format!("{} disabled", user.name) checked=user.disabled disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)), email_verified: None, role_expires_at: None }); } />
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)), email_verified: None, role_expires_at: None, role_for_hours: None }); } />
             </td>
             <td>
                 <input type="checkbox" aria-label=format!("{} address confirmed", user.name) checked=user.email_verified disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: None, email_verified: Some(event_target_checked(&ev)), role_expires_at: None }); } />
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: None, email_verified: Some(event_target_checked(&ev)), role_expires_at: None, role_for_hours: None }); } />
             </td>
             <td><time datetime=user.created_at.to_rfc3339()>{created}</time></td>
             <td class="row-actions">
@@ -257,7 +363,7 @@ fn UserRow(user: User, is_me: bool, on_change: Callback<()>) -> impl IntoView {
                 }>
                     <span role="group" aria-label="Confirm deletion">
                         <button type="button" class="button button-small button-danger" disabled=busy
-                            on:click=move |_| { delete.dispatch(DeleteUser { id }); }>"Confirm delete"</button>
+                            on:click=move |_| { delete.dispatch(DeleteUser { id, then_list: None }); }>"Confirm delete"</button>
                         <button type="button" class="button button-small" on:click=move |_| confirming.set(false)>"Cancel"</button>
                     </span>
                 </Show>
@@ -313,71 +419,6 @@ fn RowProof(prove: ServerAction<Reauthenticate>) -> impl IntoView {
             <button type="submit" class="button button-small">"Confirm"</button>
             <span class="row-error" role="alert">{failed}</span>
         </form>
-    }
-}
-
-#[component]
-fn CreateUserForm(on_created: Callback<()>) -> impl IntoView {
-    let action = ServerAction::<CreateUser>::new();
-    let fields = FormFields::new(["name", "email", "password"]);
-    let role = NodeRef::<html::Select>::new();
-    let server = action_error(action);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            fields.clear_values();
-            on_created.run(());
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let input = CreateUserInput {
-            account: RegisterInput {
-                name: fields.value("name"),
-                email: fields.value("email"),
-                password: fields.value("password"),
-            },
-            role: role.get_untracked().map(|r| r.value()).unwrap_or_default(),
-        };
-        if fields.check(input.validate()).is_some() {
-            let CreateUserInput { account, role } = input;
-            action.dispatch(CreateUser {
-                name: account.name,
-                email: account.email,
-                password: account.password,
-                role,
-            });
-        }
-    };
-    let created = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .map(|u| format!("Created {}.", u.email))
-    };
-    view! {
-        <section class="card" aria-labelledby="create-title">
-            <h2 id="create-title">"Create a user"</h2>
-            <FormAlert error=server />
-            <p class="notice" role="status" hidden=move || created().is_none()>{created}</p>
-            <form method="post" action=CreateUser::PATH on:submit=on_submit novalidate>
-                <Field id="create-name" name="name" label="Name" autocomplete="off" node_ref=fields.input("name")
-                    error=fields.error(server, "name") />
-                <Field id="create-email" name="email" label="Email" kind="email" autocomplete="off"
-                    node_ref=fields.input("email") error=fields.error(server, "email") />
-                <Field id="create-password" name="password" label="Initial password" kind="password"
-                    autocomplete="new-password" node_ref=fields.input("password")
-                    error=fields.error(server, "password") />
-                <div class="field">
-                    <label for="create-role">"Role"</label>
-                    <select id="create-role" name="role" node_ref=role>
-                        <option value="user">"user"</option>
-                        <option value="admin">"admin"</option>
-                    </select>
-                </div>
-                <SubmitButton pending=action.pending() label="Create user" pending_label="Creating…" />
-            </form>
-        </section>
     }
 }
 

@@ -280,11 +280,59 @@ impl SessionService {
     pub async fn list_own(&self, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
         authorize(caller.actor, Action::ListOwnSessions, Target::Myself)?;
         let me = caller.user_id()?;
+        self.list_live(me, caller).await
+    }
+
+    /// Another account's sessions (an administrator's user page), newest first;
+    /// the caller's own session is marked if the account is theirs.
+    pub async fn list_for_user(&self, caller: &Caller, user_id: Uuid) -> Result<Vec<SessionInfo>, AppError> {
+        authorize(
+            caller.actor,
+            Action::ListUserSessions,
+            Target::of(caller.actor, user_id),
+        )?;
+        self.account(user_id).await?;
+        let mut sessions = self.list_live(user_id, caller).await?;
+        sessions.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at));
+        Ok(sessions)
+    }
+
+    /// Signs out one session of an account, named by its public id (an
+    /// administrator's remedy for one lost device). Audited with both identities.
+    pub async fn revoke_for_user(&self, caller: &Caller, user_id: Uuid, session_id: Uuid) -> Result<(), AppError> {
+        authorize(caller.actor, Action::EndUserSessions, Target::of(caller.actor, user_id))?;
+        let account = self.account(user_id).await?;
+        let removed = self.store.remove_by_public_id(user_id, session_id).await?;
+        self.cache.forget_user(user_id).await;
+        if !removed {
+            return Err(AppError::NotFound);
+        }
+        self.audit
+            .record(
+                AuditAction::SessionsRevoked,
+                caller.actor.id(),
+                Some((user_id, &account.email)),
+                &caller.client,
+                Some(format!("session {session_id} ended by an administrator")),
+            )
+            .await;
+        Ok(())
+    }
+
+    async fn account(&self, user_id: Uuid) -> Result<users::Model, AppError> {
+        users::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// The account's unexpired sessions, the caller's own marked.
+    async fn list_live(&self, user_id: Uuid, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
         let current = caller.token.as_ref().map(SessionToken::hash);
         let now = Utc::now();
         Ok(self
             .store
-            .list_for_user(me)
+            .list_for_user(user_id)
             .await?
             .into_iter()
             .filter(|s| s.expires_at > now)

@@ -3,6 +3,7 @@
 //! REST API and the server functions both call these methods.
 
 mod approval;
+mod bulk;
 pub mod import;
 mod listing;
 mod update;

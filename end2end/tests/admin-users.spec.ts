@@ -1,0 +1,113 @@
+import { expect, test, uniqueEmail, waitForHydration } from './helpers';
+import type { APIRequestContext, Page } from '@playwright/test';
+
+const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
+const PASSWORD = 'cobalt marrow 12';
+
+async function signIn(page: Page, js: boolean) {
+  await page.goto('/login');
+  if (js) await waitForHydration(page);
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/account$/);
+}
+
+/** A new account, signed in twice (two sessions); its id. */
+async function account(request: APIRequestContext, tag: string): Promise<{ id: string; email: string }> {
+  const email = uniqueEmail(tag);
+  const res = await request.post('/api/register', { data: { name: `Person ${tag}`, email, password: PASSWORD } });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).data.user.id as string;
+  expect((await request.post('/api/login', { data: { email, password: PASSWORD } })).status()).toBe(200);
+  return { id, email };
+}
+
+async function canSignIn(request: APIRequestContext, email: string): Promise<number> {
+  return (await request.post('/api/login', { data: { email, password: PASSWORD } })).status();
+}
+
+for (const js of [true, false]) {
+  test.describe(js ? 'with JavaScript' : 'without JavaScript', () => {
+    test.use({ javaScriptEnabled: js });
+
+    test('a user page shows the account, ends a session, disables, enables and deletes', async ({ page, request: api }) => {
+      const person = await account(api, js ? 'detail-js' : 'detail-nojs');
+      await signIn(page, js);
+      await page.goto(`/admin/users/${person.id}`);
+      if (js) await waitForHydration(page);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Person ${js ? 'detail-js' : 'detail-nojs'}`);
+      const facts = page.getByTestId('user-facts');
+      await expect(facts).toContainText(person.email);
+      await expect(page.getByTestId('user-state')).toHaveText('active');
+      await expect(page.getByTestId('user-session')).toHaveCount(2);
+      await expect(page.getByRole('heading', { name: 'Recent activity' })).toBeVisible();
+      await expect(page.getByTestId('audit-row').filter({ hasText: 'sign in' }).first()).toBeVisible();
+
+      // One session ends; the other stays.
+      await page.getByTestId('user-session').first().getByRole('button', { name: /Sign out the session/ }).click();
+      await expect(page.getByTestId('user-session')).toHaveCount(1);
+
+      await page.getByRole('button', { name: 'Disable the account' }).click();
+      await expect(page.getByTestId('user-state')).toHaveText('disabled');
+      await expect(page.getByText('Not signed in anywhere.')).toBeVisible();
+      expect(await canSignIn(api, person.email)).toBe(403);
+      await page.getByRole('button', { name: 'Enable the account' }).click();
+      await expect(page.getByTestId('user-state')).toHaveText('active');
+      expect(await canSignIn(api, person.email)).toBe(200);
+
+      // Delete needs its box ticked: the browser refuses the form without it.
+      await page.getByRole('button', { name: 'Delete the account' }).click();
+      await expect(page).toHaveURL(new RegExp(`/admin/users/${person.id}$`));
+      await page.getByLabel(/Yes, delete/).check();
+      await page.getByRole('button', { name: 'Delete the account' }).click();
+      await expect(page).toHaveURL(/\/admin\/users$/);
+      expect(await canSignIn(api, person.email)).toBe(401);
+      await page.goto(`/admin/users/${person.id}`);
+      await expect(page.getByRole('heading', { name: 'No such account' })).toBeVisible();
+    });
+
+    test('bulk: selected accounts are disabled with one confirmation', async ({ page, request: api }) => {
+      const first = await account(api, js ? 'bulk-a-js' : 'bulk-a-nojs');
+      const second = await account(api, js ? 'bulk-b-js' : 'bulk-b-nojs');
+      const untouched = await account(api, js ? 'bulk-c-js' : 'bulk-c-nojs');
+      await signIn(page, js);
+      await page.goto('/admin/users');
+      if (js) await waitForHydration(page);
+      await page.getByLabel(`Select ${first.email}`).check();
+      await page.getByLabel(`Select ${second.email}`).check();
+      await page.getByLabel('With selected').selectOption('disable');
+      // Not confirmed: the browser stops the form, nothing changes.
+      await page.getByRole('button', { name: 'Apply' }).click();
+      expect(await canSignIn(api, first.email)).toBe(200);
+      await page.getByLabel(/Yes, apply to the/).check();
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await expect(page.getByTestId('bulk-report')).toContainText('Disable: 2 accounts done, 0 refused.');
+      expect(await canSignIn(api, first.email)).toBe(403);
+      expect(await canSignIn(api, second.email)).toBe(403);
+      expect(await canSignIn(api, untouched.email)).toBe(200);
+      await expect(page.getByLabel(`${'Person ' + (js ? 'bulk-a-js' : 'bulk-a-nojs')} disabled`)).toBeChecked();
+    });
+  });
+}
+
+test('a new user is created on its own page and lands on their page', async ({ page }) => {
+  await signIn(page, true);
+  await page.goto('/admin/users');
+  await waitForHydration(page);
+  await page.getByRole('link', { name: 'New user' }).click();
+  await expect(page).toHaveURL(/\/admin\/users\/new$/);
+  await waitForHydration(page);
+  const email = uniqueEmail('created');
+  // A mistake is shown at once, beside its field.
+  await page.getByLabel('Name', { exact: true }).fill('Made Here');
+  await page.getByLabel('Email', { exact: true }).fill('not an address');
+  await page.getByLabel('Initial password').fill('initial password 1');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByText(/valid email/i)).toBeVisible();
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page).toHaveURL(/\/admin\/users\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Made Here');
+  await expect(page.getByTestId('user-facts')).toContainText(email);
+});
