@@ -53,6 +53,10 @@ pub enum AppError {
     /// The account waits for an administrator's approval.
     #[error("Your account is waiting for an administrator's approval. You can sign in once it is approved.")]
     ApprovalPending,
+    /// An administrator viewing the site as a user ("view as") may look, not change
+    /// the account's password, address, factors or sessions.
+    #[error("Not while viewing as another user. Go back to your own account first.")]
+    ImpersonationRestricted,
     /// An import file with rows that cannot be imported: nothing was written.
     /// `refused` may list only the first rows (a page's notice); `refused_count` is all.
     #[error("{refused_count} of {rows} rows were refused; nothing was imported.")]
@@ -102,6 +106,7 @@ impl AppError {
             Self::RegistrationClosed => "registration_closed",
             Self::InvitationInvalid => "invitation_invalid",
             Self::ApprovalPending => "approval_pending",
+            Self::ImpersonationRestricted => "impersonation_restricted",
             Self::ImportRefused { .. } => "import_refused",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest { .. } => "bad_request",
@@ -128,7 +133,8 @@ impl AppError {
             | Self::CrossSiteRequest
             | Self::EmailUnverified
             | Self::RegistrationClosed
-            | Self::ApprovalPending => 403,
+            | Self::ApprovalPending
+            | Self::ImpersonationRestricted => 403,
             Self::InvitationInvalid => 400,
             Self::ImportRefused { .. } => 422,
             Self::InvalidToken => 400,
@@ -190,6 +196,7 @@ impl AppError {
             Self::RegistrationClosed,
             Self::InvitationInvalid,
             Self::ApprovalPending,
+            Self::ImpersonationRestricted,
             Self::ImportRefused {
                 rows: 1,
                 refused_count: 0,

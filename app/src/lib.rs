@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader />
+            <components::viewing_as::ViewingAsBanner />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view={Lazy::<HomeRoute>::new()} />

@@ -208,6 +208,22 @@ pub struct SessionInfo {
     pub ip: Option<String>,
     /// The session making this request.
     pub current: bool,
+    /// An administrator's "view as" session (30 minutes, looking only).
+    #[serde(default)]
+    pub viewed_by_admin: bool,
+}
+
+/// An administrator viewing the site as a user ("view as"), as the banner and
+/// `GET /api/impersonation` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImpersonationInfo {
+    /// The account being viewed as.
+    pub user: User,
+    pub admin_id: Uuid,
+    pub admin_email: String,
+    /// When it ends by itself.
+    pub ends_at: DateTime<Utc>,
 }
 
 /// An account's sessions, as an administrator sees them (`GET /api/users/{id}/sessions`).
@@ -553,10 +569,15 @@ pub enum AuditAction {
     RegistrationApproved,
     /// An administrator rejected an account that waited: it is deleted.
     RegistrationRejected,
+    /// An administrator began viewing the site as a user (actor: the administrator,
+    /// target: the user).
+    ImpersonationStarted,
+    /// The administrator went back to their own account (or signed out).
+    ImpersonationEnded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 33] = [
         Self::Registered,
         Self::SignIn,
         Self::SignInFailed,
@@ -588,6 +609,8 @@ impl AuditAction {
         Self::RegistrationRefused,
         Self::RegistrationApproved,
         Self::RegistrationRejected,
+        Self::ImpersonationStarted,
+        Self::ImpersonationEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -623,6 +646,8 @@ impl AuditAction {
             Self::RegistrationRefused => "registration_refused",
             Self::RegistrationApproved => "registration_approved",
             Self::RegistrationRejected => "registration_rejected",
+            Self::ImpersonationStarted => "impersonation_started",
+            Self::ImpersonationEnded => "impersonation_ended",
         }
     }
 

@@ -12,6 +12,9 @@ pub enum Actor {
     Pending(Uuid),
     User(Uuid),
     Admin(Uuid),
+    /// An administrator viewing the site as this (non-admin) user, in a session
+    /// started for that ("view as", `impersonation`): it may look, not change.
+    ViewedAs(Uuid),
 }
 
 impl Actor {
@@ -27,7 +30,7 @@ impl Actor {
     pub fn id(self) -> Option<Uuid> {
         match self {
             Self::Anonymous => None,
-            Self::Pending(id) | Self::User(id) | Self::Admin(id) => Some(id),
+            Self::Pending(id) | Self::User(id) | Self::Admin(id) | Self::ViewedAs(id) => Some(id),
         }
     }
 }
@@ -74,10 +77,15 @@ pub enum Action {
     ListUserSessions,
     /// Apply one change (disable, enable, sign out, delete) to many accounts at once.
     BulkEditUsers,
+    /// View the site as another account for a while ("view as").
+    Impersonate,
+    /// See one's own recent security events (sign-ins, changes, an administrator
+    /// viewing as you).
+    ViewOwnActivity,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Self::ListUsers,
         Self::CreateUser,
         Self::ReadUser,
@@ -100,6 +108,8 @@ impl Action {
         Self::ViewStats,
         Self::ListUserSessions,
         Self::BulkEditUsers,
+        Self::Impersonate,
+        Self::ViewOwnActivity,
     ];
 }
 
@@ -131,6 +141,8 @@ pub enum Decision {
     Forbidden,
     /// Signed in to an account not approved yet (403 `approval_pending`).
     AwaitingApproval,
+    /// Viewing as another user: looking only (403 `impersonation_restricted`).
+    NotWhileViewingAs,
 }
 
 pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
@@ -140,8 +152,16 @@ pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
         Actor::Admin(_) => Decision::Allow,
         Actor::Pending(_) => match (action, target) {
             // Who they are, where they are signed in, and withdrawing the application.
-            (ReadUser | ListOwnSessions | RevokeOwnSessions | DeleteUser, Target::Myself) => Decision::Allow,
+            (ReadUser | ListOwnSessions | RevokeOwnSessions | DeleteUser | ViewOwnActivity, Target::Myself) => {
+                Decision::Allow
+            }
             _ => Decision::AwaitingApproval,
+        },
+        // What the user sees, nothing they could change: not the password, the
+        // address, the factors, the sessions, nor the account itself.
+        Actor::ViewedAs(_) => match (action, target) {
+            (ReadUser | ListOwnSessions | ViewOwnActivity, Target::Myself) => Decision::Allow,
+            _ => Decision::NotWhileViewingAs,
         },
         Actor::User(_) => match (action, target) {
             (
@@ -152,7 +172,8 @@ pub fn decide(actor: Actor, action: Action, target: Target) -> Decision {
                 | ListOwnSessions
                 | RevokeOwnSessions
                 | ResendVerification
-                | ManageOwnSecondFactors,
+                | ManageOwnSecondFactors
+                | ViewOwnActivity,
                 Target::Myself,
             ) => Decision::Allow,
             // A user never changes their own role or flag, and never touches others.
@@ -168,6 +189,7 @@ pub fn authorize(actor: Actor, action: Action, target: Target) -> Result<(), cra
         Decision::Unauthenticated => Err(crate::error::AppError::Unauthenticated),
         Decision::Forbidden => Err(crate::error::AppError::Forbidden),
         Decision::AwaitingApproval => Err(crate::error::AppError::ApprovalPending),
+        Decision::NotWhileViewingAs => Err(crate::error::AppError::ImpersonationRestricted),
     }
 }
 
@@ -217,6 +239,8 @@ mod tests {
             (ListUserSessions, Target::Myself, Forbidden, Allow),
             (ListUserSessions, Target::Other, Forbidden, Allow),
             (BulkEditUsers, Target::Collection, Forbidden, Allow),
+            (Impersonate, Target::Other, Forbidden, Allow),
+            (ViewOwnActivity, Target::Myself, Allow, Allow),
         ];
         for &(action, target, user, admin) in rows {
             assert_eq!(
@@ -241,12 +265,25 @@ mod tests {
         // An account waiting for approval: itself, its sessions and leaving; nothing else.
         for &(action, target, _, _) in rows {
             let allowed = target == Target::Myself
-                && matches!(action, ReadUser | ListOwnSessions | RevokeOwnSessions | DeleteUser);
+                && matches!(
+                    action,
+                    ReadUser | ListOwnSessions | RevokeOwnSessions | DeleteUser | ViewOwnActivity
+                );
             let expected = if allowed { Allow } else { AwaitingApproval };
             assert_eq!(
                 decide(Actor::Pending(me), action, target),
                 expected,
                 "{action:?} {target:?} pending"
+            );
+        }
+        // An administrator viewing as a user: reading only, never a change.
+        for &(action, target, _, _) in rows {
+            let allowed = target == Target::Myself && matches!(action, ReadUser | ListOwnSessions | ViewOwnActivity);
+            let expected = if allowed { Allow } else { NotWhileViewingAs };
+            assert_eq!(
+                decide(Actor::ViewedAs(me), action, target),
+                expected,
+                "{action:?} {target:?} viewed as"
             );
         }
     }

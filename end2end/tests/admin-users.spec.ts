@@ -67,6 +67,36 @@ for (const js of [true, false]) {
       await expect(page.getByRole('heading', { name: 'No such account' })).toBeVisible();
     });
 
+    test('view as: the admin sees the account as its owner does, changes nothing, and goes back', async ({ page, request: api }) => {
+      const tag = js ? 'viewed-js' : 'viewed-nojs';
+      const person = await account(api, tag);
+      await signIn(page, js);
+      await page.goto(`/admin/users/${person.id}`);
+      if (js) await waitForHydration(page);
+      await page.getByRole('button', { name: `View as Person ${tag}` }).click();
+      await expect(page).toHaveURL(/\/account$/);
+      const banner = page.getByTestId('viewing-as');
+      await expect(banner).toContainText(`You are viewing as Person ${tag} (${person.email}).`);
+      await expect(page.getByTestId('account-email')).toHaveText(person.email);
+      await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
+      if (js) await waitForHydration(page);
+      // Looking only.
+      await page.getByLabel('Name', { exact: true }).fill('Changed By Admin');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await expect(page.getByText('Not while viewing as another user').first()).toBeVisible();
+      // One click back, to the account's page in the admin area.
+      await banner.getByRole('button', { name: `Back to ${ADMIN.email}` }).click();
+      await expect(page).toHaveURL(new RegExp(`/admin/users/${person.id}$`));
+      await expect(page.getByTestId('viewing-as')).toHaveCount(0);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Person ${tag}`);
+      await expect(page.getByTestId('audit-row').filter({ hasText: 'impersonation ended' })).toHaveCount(1);
+      // The owner sees it in their own activity.
+      const own = await api.get('/api/me/activity');
+      const actions = (await own.json()).data.items.map((e: { action: string }) => e.action);
+      expect(actions).toContain('impersonation_started');
+      expect(actions).toContain('impersonation_ended');
+    });
+
     test('bulk: selected accounts are disabled with one confirmation', async ({ page, request: api }) => {
       const first = await account(api, js ? 'bulk-a-js' : 'bulk-a-nojs');
       const second = await account(api, js ? 'bulk-b-js' : 'bulk-b-nojs');

@@ -16,6 +16,7 @@ mod m20261130_000010_known_devices;
 mod m20261130_000011_second_factors;
 mod m20261130_000012_passkeys;
 mod m20261130_000013_admin_controls;
+mod m20261201_000014_impersonation;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_second_factors::Migration),
             Box::new(m20261130_000012_passkeys::Migration),
             Box::new(m20261130_000013_admin_controls::Migration),
+            Box::new(m20261201_000014_impersonation::Migration),
         ]
     }
 }

@@ -214,7 +214,7 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
             audit.clone(),
             verification.clone(),
             email_change.clone(),
-            reauth,
+            reauth.clone(),
         )
         .reading_from(reads.clone()),
         verification,
@@ -224,6 +224,12 @@ pub async fn build_state(settings: &Settings, db: DatabaseConnection) -> Result<
         email_change,
         invitations,
         stats: StatsService::new(db.clone(), sessions.clone(), audit.clone()),
+        impersonations: app::ssr::impersonation::Impersonations::new(
+            db.clone(),
+            sessions.clone(),
+            audit.clone(),
+            reauth.clone(),
+        ),
         reads,
         sessions,
         audit,

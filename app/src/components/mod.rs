@@ -6,3 +6,4 @@ pub mod logout;
 pub mod mail_request;
 pub mod pager;
 pub mod strength;
+pub mod viewing_as;

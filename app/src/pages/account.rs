@@ -107,6 +107,7 @@ fn AccountDetails(
             <ProfileForm user=user.clone() saved=profile_saved pending=email_pending account=saved />
             <PasswordForm />
             <SessionList />
+            <super::account_activity::RecentActivity />
             <DeleteAccountForm />
         </div>
     }
@@ -379,6 +380,9 @@ fn SessionTable(
                             <div>
                                 <strong>{crate::user_agent::describe(s.user_agent.as_deref())}</strong>
                                 {s.current.then(|| view! { <span class="badge">"This device"</span> })}
+                                {s.viewed_by_admin.then(|| view! {
+                                    <span class="badge badge-pending">"An administrator viewing as you"</span>
+                                })}
                                 <p class="muted">
                                     {s.ip.clone().unwrap_or_else(|| "unknown address".into())} " · signed in "
                                     {fmt(s.created_at)} " · last seen " {fmt(s.last_seen_at)}

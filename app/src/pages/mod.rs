@@ -1,4 +1,5 @@
 mod account;
+mod account_activity;
 mod account_security;
 mod admin;
 mod change_email;

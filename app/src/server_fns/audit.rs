@@ -31,3 +31,17 @@ pub async fn list_audit(
     })
     .await
 }
+
+/// The caller's own recent events, for the account page.
+#[server(prefix = "/rpc", endpoint = "account/activity")]
+pub async fn my_activity(cursor: Option<String>) -> Result<AuditPage, AppError> {
+    serve(|call| async move {
+        let caller = call.caller().await?;
+        call.state.audit.list_own(&caller, cursor, Some(ACTIVITY_PAGE)).await
+    })
+    .await
+}
+
+/// The account page shows ten events at a time.
+#[cfg(feature = "ssr")]
+const ACTIVITY_PAGE: u32 = 10;

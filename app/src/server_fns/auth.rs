@@ -148,8 +148,13 @@ pub async fn complete_sign_in(code: String) -> Result<User, AppError> {
 pub async fn logout() -> Result<(), AppError> {
     serve(|call| async move {
         let token = call.session_token();
-        call.state.sessions.sign_out(token.as_ref(), &call.client()).await?;
+        let view_as = call.view_as_token();
+        call.state
+            .sessions
+            .sign_out(token.as_ref(), view_as.as_ref(), &call.client())
+            .await?;
         call.set_cookie(call.state.cookies.clear());
+        call.set_cookie(call.state.cookies.clear_view_as());
         let (name, value) = crate::ssr::cookie::CLEAR_SITE_DATA;
         call.append_header(name, value);
         call.redirect(crate::paths::LOGIN);

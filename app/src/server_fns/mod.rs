@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod impersonation;
 pub mod links;
 pub mod security;
 pub mod sessions;

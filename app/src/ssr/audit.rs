@@ -75,8 +75,37 @@ impl AuditLog {
         }
     }
 
+    /// The caller's own events (what they did or had done to them: sign-ins, changes,
+    /// an administrator viewing as them), newest first.
+    pub async fn list_own(
+        &self,
+        caller: &Caller,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<AuditPage, AppError> {
+        authorize(caller.actor, Action::ViewOwnActivity, Target::Myself)?;
+        let query = AuditQuery {
+            user: Some(caller.user_id()?),
+            cursor,
+            limit,
+            ..AuditQuery::default()
+        };
+        let mut page = self.select(caller, &query).await?;
+        // Where an administrator was is theirs to know, not the account's.
+        for event in &mut page.items {
+            if event.actor_id != query.user {
+                event.ip = None;
+            }
+        }
+        Ok(page)
+    }
+
     pub async fn list(&self, caller: &Caller, query: &AuditQuery) -> Result<AuditPage, AppError> {
         authorize(caller.actor, Action::ViewAudit, Target::Collection)?;
+        self.select(caller, query).await
+    }
+
+    async fn select(&self, caller: &Caller, query: &AuditQuery) -> Result<AuditPage, AppError> {
         let size = LISTING.page_size(query.limit)?;
         let mut select = audit_events::Entity::find();
         if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {

@@ -62,7 +62,15 @@ impl FromRequestParts<AppState> for SessionCookie {
     }
 }
 
-/// The request's caller, resolved from its session cookie.
+/// An administrator viewing the site as the caller's user, until `ends_at`.
+#[derive(Debug, Clone, Copy)]
+pub struct Impersonation {
+    pub admin: Uuid,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The request's caller, resolved from its session cookie (and, for an
+/// administrator viewing as someone, the "view as" cookie).
 pub struct Caller {
     /// What the policy judges: anonymous, a user or an admin.
     pub actor: Actor,
@@ -70,6 +78,8 @@ pub struct Caller {
     pub user: Option<User>,
     /// The session the request was made with, if any.
     pub token: Option<SessionToken>,
+    /// Set when an administrator views the site as `user` ("view as").
+    pub impersonation: Option<Impersonation>,
     pub client: ClientMeta,
     /// This client wrote something moments ago (`replica.rs`): its reads go to the
     /// primary, so it sees what it wrote.
@@ -78,9 +88,31 @@ pub struct Caller {
 
 impl Caller {
     pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Self, AppError> {
-        let token = state.cookies.token(&parts.headers);
-        let user = state.sessions.resolve(token.as_ref()).await?;
-        let actor = Actor::of(user.as_ref());
+        let mut token = state.cookies.token(&parts.headers);
+        let mut holder = state.sessions.resolve_holder(token.as_ref()).await?;
+        // An administrator viewing as someone: that session, if it is theirs and
+        // alive; once it has ended, the administrator is themselves again.
+        if let Some(view_as) = state.cookies.view_as(&parts.headers)
+            && let Some(admin) = holder
+                .as_ref()
+                .filter(|h| Actor::of(Some(&h.user)) == Actor::Admin(h.user.id))
+            && let Some(viewed) = state.sessions.resolve_holder(Some(&view_as)).await?
+            && viewed.impersonator == Some(admin.user.id)
+        {
+            holder = Some(viewed);
+            token = Some(view_as);
+        }
+        let impersonation = holder.as_ref().and_then(|h| {
+            h.impersonator.map(|admin| Impersonation {
+                admin,
+                ends_at: h.expires_at,
+            })
+        });
+        let user = holder.map(|h| h.user);
+        let actor = match (&user, &impersonation) {
+            (Some(user), Some(_)) => Actor::ViewedAs(user.id),
+            _ => Actor::of(user.as_ref()),
+        };
         // The request-log middleware leaves an empty slot for the access log's user id.
         if let Some(slot) = parts.extensions.get::<Arc<OnceLock<Actor>>>() {
             let _ = slot.set(actor);
@@ -89,6 +121,7 @@ impl Caller {
             actor,
             user,
             token,
+            impersonation,
             client: ClientMeta::from_parts(parts, &state.cookies),
             recent_write: crate::ssr::replica::carries_recent_write(&parts.headers),
         })

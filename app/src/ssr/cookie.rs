@@ -17,6 +17,8 @@ pub struct CookieConfig {
 const PENDING_SIGN_IN: &str = "roster_pending_sign_in";
 const FRESH_CODES: &str = "roster_fresh_codes";
 const ADMIN_NOTICE: &str = "roster_admin_notice";
+/// The session of an administrator's "view as", beside their own.
+const VIEW_AS: &str = "roster_view_as";
 
 /// Sent with a sign-out: the browser drops this site's cookies and storage. Not its
 /// cache: signed-in answers are never stored (`Cache-Control: no-store`), and the
@@ -129,6 +131,20 @@ impl CookieConfig {
             self.attributes(Some(max_age_secs))
         );
         HeaderValue::from_str(&value).expect("value and attributes are ASCII")
+    }
+
+    /// An administrator's "view as" session, beside their own (which stays as it
+    /// is, to be theirs again when this one ends or is dropped).
+    pub fn set_view_as(&self, token: &SessionToken, max_age_secs: i64) -> HeaderValue {
+        self.short_lived(VIEW_AS, token.expose(), max_age_secs)
+    }
+
+    pub fn clear_view_as(&self) -> HeaderValue {
+        self.short_lived(VIEW_AS, "", 0)
+    }
+
+    pub fn view_as(&self, headers: &HeaderMap) -> Option<SessionToken> {
+        cookie_value(headers, &self.prefixed(VIEW_AS)).and_then(SessionToken::from_cookie)
     }
 
     /// Between a sign-in's first step and its second factor: the pending sign-in's

@@ -14,6 +14,7 @@ pub mod email_tokens;
 pub mod entity;
 pub mod hash_pool;
 pub mod http;
+pub mod impersonation;
 pub mod invalidations;
 pub mod invitations;
 pub mod keyset;

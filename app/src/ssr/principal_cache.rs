@@ -408,6 +408,7 @@ mod tests {
                 expires_at: now + chrono::Duration::hours(1),
                 user_agent: None,
                 ip: None,
+                impersonator_id: None,
             },
             user: User {
                 id: user_id,

@@ -35,6 +35,11 @@ impl ServerCall {
         self.state.cookies.token(&self.parts.headers)
     }
 
+    /// An administrator's "view as" session token, if the request carries one.
+    pub fn view_as_token(&self) -> Option<SessionToken> {
+        self.state.cookies.view_as(&self.parts.headers)
+    }
+
     /// The secret of a mailed link of `purpose` this browser followed (kept in a
     /// cookie by `link_landing`), as the services take it: empty when there is none.
     pub fn link_secret(&self, purpose: crate::ssr::email_tokens::Purpose) -> String {

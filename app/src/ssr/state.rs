@@ -43,6 +43,8 @@ pub struct Services {
     pub invitations: Invitations,
     /// The admin dashboard's figures.
     pub stats: StatsService,
+    /// Administrators viewing the site as a user ("view as").
+    pub impersonations: crate::ssr::impersonation::Impersonations,
     /// The audit log.
     pub audit: AuditLog,
     /// Where lag-tolerant reads go (a replica, when there is one).

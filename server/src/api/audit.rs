@@ -12,7 +12,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list_audit))
+    Router::new()
+        .route("/audit", get(list_audit))
+        .route("/me/activity", get(own_activity))
 }
 
 /// The audit log, newest first (admin).
@@ -29,4 +31,30 @@ pub async fn list_audit(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Envelope<AuditPage>>, AppError> {
     Ok(Json(Envelope::ok(state.audit.list(&caller, &query).await?)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ActivityQuery {
+    /// 1–100, default 50.
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The caller's own events, newest first: sign-ins and refusals, changes to the
+/// account, sessions ended, an administrator viewing as them. The IP address is
+/// shown only on what the caller did.
+#[utoipa::path(get, path = "/api/me/activity", tag = "auth", params(ActivityQuery),
+    responses(
+        (status = 200, description = "One page of events", body = AuditPageEnvelope),
+        (status = 401, description = "unauthenticated", body = ErrorEnvelope),
+        (status = 422, description = "validation_failed: bad limit or cursor", body = ErrorEnvelope),
+    ))]
+pub async fn own_activity(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ActivityQuery>,
+) -> Result<Json<Envelope<AuditPage>>, AppError> {
+    let page = state.audit.list_own(&caller, query.cursor, query.limit).await?;
+    Ok(Json(Envelope::ok(page)))
 }

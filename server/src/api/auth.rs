@@ -162,10 +162,19 @@ pub async fn logout(
     State(state): State<AppState>,
     client: ClientMeta,
     SessionCookie(token): SessionCookie,
+    headers: http::HeaderMap,
 ) -> Result<Response, AppError> {
-    state.sessions.sign_out(token.as_ref(), &client).await?;
+    let view_as = state.cookies.view_as(&headers);
+    state
+        .sessions
+        .sign_out(token.as_ref(), view_as.as_ref(), &client)
+        .await?;
     Ok((
-        [(SET_COOKIE, state.cookies.clear()), app::ssr::cookie::CLEAR_SITE_DATA],
+        [
+            (SET_COOKIE, state.cookies.clear()),
+            (SET_COOKIE, state.cookies.clear_view_as()),
+            app::ssr::cookie::CLEAR_SITE_DATA,
+        ],
         Json(Envelope::ok(serde_json::Value::Null)),
     )
         .into_response())

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod extract;
+mod impersonation;
 mod invitations;
 mod links;
 pub mod openapi;
@@ -24,6 +25,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(invitations::router())
+        .merge(impersonation::router())
         .merge(stats::router())
         .merge(audit::router())
         .merge(links::router())

@@ -7,7 +7,7 @@ use app::model::{
     RecoveryCodes, Role, SecondFactorMethod, SecondFactorStatus, SessionInfo, SessionsEnded, TotpEnrolment, User,
     UserData, UserPage,
 };
-use app::model::{BulkOutcome, BulkRefusal, BulkUserAction, SessionList};
+use app::model::{BulkOutcome, BulkRefusal, BulkUserAction, ImpersonationInfo, SessionList};
 use app::model::{
     ImportReport, Invitation, InvitationCreated, InvitationPage, InvitationPreview, InvitationState, RefusedRow,
     RegistrationInfo, RegistrationMode,
@@ -45,6 +45,7 @@ pub enum ErrorCode {
     RegistrationClosed,
     InvitationInvalid,
     ApprovalPending,
+    ImpersonationRestricted,
     ImportRefused,
     RateLimited,
     BadRequest,
@@ -120,6 +121,8 @@ envelopes! {
     AdminStatsEnvelope => AdminStats,
     SessionListEnvelope => SessionList,
     BulkOutcomeEnvelope => BulkOutcome,
+    ImpersonationEnvelope => ImpersonationInfo,
+    ImpersonationStatusEnvelope => Option<ImpersonationInfo>,
 }
 
 #[derive(ToSchema)]
@@ -178,7 +181,9 @@ pub enum CallerRefused {
     /// unauthenticated: no live session
     #[response(status = 401)]
     Unauthenticated(ErrorEnvelope),
-    /// forbidden: signed in, but the policy does not allow it
+    /// forbidden: signed in, but the policy does not allow it (approval_pending for an
+    /// account that waits for approval, impersonation_restricted while an
+    /// administrator views the site as a user)
     #[response(status = 403)]
     Forbidden(ErrorEnvelope),
 }
@@ -205,6 +210,10 @@ pub enum CallerRefused {
         super::users::list_sessions,
         super::users::end_one_session,
         super::users::bulk_edit,
+        super::impersonation::start,
+        super::impersonation::status,
+        super::impersonation::end,
+        super::audit::own_activity,
         super::users::approval_queue,
         super::users::approve_user,
         super::users::reject_user,
@@ -241,7 +250,7 @@ pub enum CallerRefused {
         super::second_factors::start_passkey_reauthentication,
         super::second_factors::finish_passkey_reauthentication,
     ),
-    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput, RegistrationRequest, InvitationInput, Invitation, InvitationState, InvitationCreated, InvitationPage, InvitationPreview, InvitationEnvelope, InvitationCreatedEnvelope, InvitationPageEnvelope, InvitationPreviewEnvelope, RegistrationInfo, RegistrationMode, RegistrationInfoEnvelope, ImportReport, ImportReportEnvelope, RefusedRow, AdminStats, AdminStatsEnvelope, StatsRange, CountBucket, SignInBucket, AccountCounts, MailCounts, SessionList, SessionListEnvelope, BulkUserInput, BulkUserAction, BulkOutcome, BulkRefusal, BulkOutcomeEnvelope)),
+    components(schemas(ErrorCode, ErrorBody, ErrorEnvelope, UserEnvelope, UserPageEnvelope, EmptyEnvelope, SessionsEnded, SessionsEndedEnvelope, User, UserData, UserPage, SessionInfo, Role, AuditEvent, AuditPage, AuditPageEnvelope, RegisterInput, LoginInput, EmailInput, CodeSignInInput, CreateUserInput, UpdateUserInput, DeleteUserInput, VerifyEmailInput, ResetPasswordInput, LoginOutcome, LoginOutcomeEnvelope, SecondFactorMethod, SecondFactorStatus, SecondFactorStatusEnvelope, TotpEnrolment, TotpEnrolmentEnvelope, RecoveryCodes, RecoveryCodesEnvelope, Reauthenticated, ReauthenticatedEnvelope, FactorCodeInput, ProofInput, PasskeyInfo, PasskeyList, PasskeyListEnvelope, PasskeyInfoEnvelope, PasskeyChallenge, PasskeyChallengeEnvelope, PasskeyAdded, PasskeyAddedEnvelope, PasskeyResponseInput, PasskeyNameInput, RegistrationRequest, InvitationInput, Invitation, InvitationState, InvitationCreated, InvitationPage, InvitationPreview, InvitationEnvelope, InvitationCreatedEnvelope, InvitationPageEnvelope, InvitationPreviewEnvelope, RegistrationInfo, RegistrationMode, RegistrationInfoEnvelope, ImportReport, ImportReportEnvelope, RefusedRow, AdminStats, AdminStatsEnvelope, StatsRange, CountBucket, SignInBucket, AccountCounts, MailCounts, SessionList, SessionListEnvelope, BulkUserInput, BulkUserAction, BulkOutcome, BulkRefusal, BulkOutcomeEnvelope, ImpersonationInfo, ImpersonationEnvelope, ImpersonationStatusEnvelope)),
     tags((name = "auth", description = "Sign-up, sign-in and sessions"), (name = "users", description = "Account management"), (name = "audit", description = "Security events"), (name = "email", description = "Flows through a link sent by mail: proving an address, resetting a password, changing one's address"), (name = "second factors", description = "Authenticator apps, recovery codes and re-authentication")),
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ mod breached;
 mod cache;
 mod dashboard;
 mod email_links;
+mod impersonation;
 mod import;
 mod mail;
 mod new_devices;

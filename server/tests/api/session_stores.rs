@@ -263,6 +263,7 @@ fn record(user_id: Uuid, token: &SessionToken, created_at: DateTime<Utc>) -> Ses
         expires_at: created_at + Duration::days(14),
         user_agent: Some("Conformance/1.0".into()),
         ip: Some("192.0.2.7".into()),
+        impersonator_id: None,
     }
 }
 
@@ -347,6 +348,15 @@ async fn a_session_reads_back_as_it_was_written(kind: Kind) {
         "another process sees it"
     );
     assert_eq!(f.store.get(&SessionToken::generate().hash()).await.unwrap(), None);
+    // A "view as" session keeps the administrator it was started by.
+    let admin = f.user().await;
+    let viewed = SessionToken::generate();
+    let viewing = SessionRecord {
+        impersonator_id: Some(admin),
+        ..record(user, &viewed, now())
+    };
+    f.store.insert(viewing.clone()).await.unwrap();
+    assert_eq!(f.other_process.get(&viewed.hash()).await.unwrap(), Some(viewing));
     f.store.ping().await.unwrap();
 }
 

@@ -37,6 +37,19 @@ async fn every_endpoint_for_every_kind_of_caller(backend: Backend) {
     type Cell = (&'static str, fn(&str) -> String, Option<Value>, u16, u16, u16, u16);
     let table: Vec<Cell> = vec![
         ("GET", |_| "/api/users".into(), None, 401, 403, 403, 200),
+        // "View as" (before Bob is made an admin below: administrators are not viewed as).
+        (
+            "POST",
+            |id| format!("/api/users/{id}/impersonate"),
+            None,
+            401,
+            403,
+            403,
+            200,
+        ),
+        ("GET", |_| "/api/impersonation".into(), None, 401, 200, 200, 200),
+        ("POST", |_| "/api/impersonation/end".into(), None, 401, 409, 409, 409),
+        ("GET", |_| "/api/me/activity".into(), None, 401, 200, 200, 200),
         (
             "POST",
             |_| "/api/users".into(),

@@ -11,12 +11,14 @@ use crate::error::AppError;
 use crate::model::{Role, SessionInfo, User, UserDetail};
 use crate::paths;
 use crate::server_fns::admin::{ApproveUser, RejectUser};
+use crate::server_fns::impersonation::Impersonate;
 use crate::server_fns::security::Reauthenticate;
 use crate::server_fns::users::{
     DeleteUser, EndUserSession, EndUserSessions, ResetSecondFactors, UpdateUser, admin_user_detail,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
@@ -41,6 +43,8 @@ struct Actions {
     approve: ServerAction<ApproveUser>,
     reject: ServerAction<RejectUser>,
     prove: ServerAction<Reauthenticate>,
+    /// A plain form (a whole page loads after it); here for its refusals.
+    impersonate: ServerAction<Impersonate>,
 }
 
 impl Actions {
@@ -54,6 +58,7 @@ impl Actions {
             approve: ServerAction::new(),
             reject: ServerAction::new(),
             prove: ServerAction::new(),
+            impersonate: ServerAction::new(),
         }
     }
 
@@ -81,6 +86,7 @@ impl Actions {
             self.delete.value().get().and_then(Result::err),
             self.approve.value().get().and_then(Result::err),
             self.reject.value().get().and_then(Result::err),
+            self.impersonate.value().get().and_then(Result::err),
         ];
         errors.into_iter().flatten().next()
     }
@@ -270,6 +276,17 @@ fn AccountActions(user: User, is_me: bool, actions: Actions) -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
+            {(!is_me && user.role != Role::Admin && !user.disabled && !user.approval_pending).then(|| view! {
+                <div>
+                    <h3>"View as"</h3>
+                    <p class="muted">"See the site as this account does, for 30 minutes, without changing anything. The account's owner sees that you did."</p>
+                    // A plain form: who is signed in changes, so a whole page loads.
+                    <form method="post" action=Impersonate::PATH>
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <button type="submit" class="button">{format!("View as {}", user.name)}</button>
+                    </form>
+                </div>
+            })}
             {(!is_me).then(|| view! {
                 <div class="danger-zone">
                     <h3>"Delete"</h3>

@@ -15,6 +15,9 @@ pub struct Model {
     pub ip: Option<String>,
     /// How the UI and API name this session (never the token or its hash).
     pub public_id: Option<Uuid>,
+    /// The administrator viewing the site as this user ("view as"); none for the
+    /// user's own sessions.
+    pub impersonator_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

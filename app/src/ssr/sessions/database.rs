@@ -30,6 +30,7 @@ impl From<sessions::Model> for SessionRecord {
             expires_at: m.expires_at,
             user_agent: m.user_agent,
             ip: m.ip,
+            impersonator_id: m.impersonator_id,
         }
     }
 }
@@ -46,6 +47,7 @@ impl SessionStore for DbSessionStore {
             user_agent: Set(r.user_agent),
             ip: Set(r.ip),
             public_id: Set(Some(r.public_id)),
+            impersonator_id: Set(r.impersonator_id),
         };
         use sea_orm::sea_query::OnConflict;
         let replace = OnConflict::column(sessions::Column::Id)
@@ -57,6 +59,7 @@ impl SessionStore for DbSessionStore {
                 sessions::Column::UserAgent,
                 sessions::Column::Ip,
                 sessions::Column::PublicId,
+                sessions::Column::ImpersonatorId,
             ])
             .to_owned();
         sessions::Entity::insert(row)

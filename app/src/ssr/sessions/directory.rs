@@ -202,6 +202,7 @@ impl SessionFiles {
             expires_at: r.expires_at,
             user_agent: r.user_agent,
             ip: r.ip,
+            impersonator_id: r.impersonator_id,
         };
         let bytes = serde_json::to_vec(&stored).map_err(|e| StoreError::Failed(e.to_string()))?;
         self.write_atomically(&self.record_path(hash), &bytes)?;
@@ -226,6 +227,7 @@ impl SessionFiles {
             expires_at: stored.expires_at,
             user_agent: stored.user_agent,
             ip: stored.ip,
+            impersonator_id: stored.impersonator_id,
         };
         // A torn or foreign `.seen` file only loses a touch, never the session.
         if let Some(at) = read_if_exists(&self.seen_path(hash))?
@@ -439,6 +441,9 @@ struct StoredSession {
     expires_at: DateTime<Utc>,
     user_agent: Option<String>,
     ip: Option<String>,
+    /// Absent from files written before "view as" existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    impersonator_id: Option<Uuid>,
 }
 
 #[cfg(test)]
@@ -462,6 +467,7 @@ mod tests {
             expires_at: now + chrono::Duration::hours(1),
             user_agent: None,
             ip: None,
+            impersonator_id: None,
         }
     }
 

@@ -102,6 +102,16 @@ impl SessionPolicy {
     }
 }
 
+/// Whose a live session is, and, for a "view as" session, the administrator
+/// viewing the site as that user.
+#[derive(Debug, Clone)]
+pub struct SessionHolder {
+    pub user: User,
+    pub impersonator: Option<Uuid>,
+    /// When the session ends at the latest.
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Clone)]
 pub struct SessionService {
     db: DatabaseConnection,
@@ -166,6 +176,7 @@ impl SessionService {
                     .as_deref()
                     .map(|ua| ua.chars().take(USER_AGENT_MAX_CHARS).collect()),
                 ip: client.ip.clone(),
+                impersonator_id: None,
             })
             .await?;
         Ok(NewSession {
@@ -175,9 +186,52 @@ impl SessionService {
         })
     }
 
+    /// A session in which the administrator `admin` views the site as `user_id`
+    /// ("view as"): it ends after `lifetime` whatever happens, and its cookie with
+    /// the browser.
+    pub async fn start_viewing_as(
+        &self,
+        user_id: Uuid,
+        admin: Uuid,
+        client: &ClientMeta,
+        lifetime: Duration,
+    ) -> Result<(SessionToken, DateTime<Utc>), AppError> {
+        let token = SessionToken::generate();
+        let now = Utc::now();
+        let expires_at = now + lifetime;
+        self.store
+            .insert(SessionRecord {
+                token_hash: token.hash(),
+                public_id: Uuid::new_v4(),
+                user_id,
+                created_at: now,
+                last_seen_at: now,
+                expires_at,
+                user_agent: client
+                    .user_agent
+                    .as_deref()
+                    .map(|ua| ua.chars().take(USER_AGENT_MAX_CHARS).collect()),
+                ip: client.ip.clone(),
+                impersonator_id: Some(admin),
+            })
+            .await?;
+        Ok((token, expires_at))
+    }
+
+    /// The session's record as the store has it (expired or not), for what the
+    /// cache does not carry (when a "view as" session ends).
+    pub async fn record(&self, token: &SessionToken) -> Result<Option<SessionRecord>, AppError> {
+        Ok(self.store.get(&token.hash()).await?)
+    }
+
     /// The signed-in user for this token, enforcing expiry and the idle timeout on
     /// every call. Served from the cache when it can be; the stores decide the rest.
     pub async fn resolve(&self, token: Option<&SessionToken>) -> Result<Option<User>, AppError> {
+        Ok(self.resolve_holder(token).await?.map(|holder| holder.user))
+    }
+
+    /// `resolve`, with the administrator viewing as the user, if any.
+    pub async fn resolve_holder(&self, token: Option<&SessionToken>) -> Result<Option<SessionHolder>, AppError> {
         let Some(token) = token else { return Ok(None) };
         let hash = token.hash();
         let now = Utc::now();
@@ -191,7 +245,11 @@ impl SessionService {
                 {
                     self.store.touch(&hash, now).await?;
                 }
-                return Ok(Some(cached.user.clone()));
+                return Ok(Some(SessionHolder {
+                    user: cached.user.clone(),
+                    impersonator: cached.session.impersonator_id,
+                    expires_at: cached.session.expires_at,
+                }));
             }
         }
         // One store read per token at a time: whoever waited finds the answer cached.
@@ -201,7 +259,11 @@ impl SessionService {
             && self.policy.is_live(&cached.session, now)
             && !role_grants::has_passed(cached.user.role_expires_at, now)
         {
-            return Ok(Some(cached.user.clone()));
+            return Ok(Some(SessionHolder {
+                user: cached.user.clone(),
+                impersonator: cached.session.impersonator_id,
+                expires_at: cached.session.expires_at,
+            }));
         }
         let seen = self.cache.generation();
         let Some(mut session) = self.store.get(&hash).await? else {
@@ -220,11 +282,22 @@ impl SessionService {
             self.end_by_hash(&hash).await?;
             return Ok(None);
         }
+        // "View as" lasts only while its administrator still is one.
+        if let Some(admin) = session.impersonator_id
+            && !users::Entity::find_by_id(admin)
+                .one(&self.db)
+                .await?
+                .is_some_and(|a| a.role() == crate::model::Role::Admin && !a.disabled)
+        {
+            self.end_by_hash(&hash).await?;
+            return Ok(None);
+        }
         if now - session.last_seen_at >= TOUCH_INTERVAL {
             self.store.touch(&hash, now).await?;
             session.last_seen_at = now;
         }
         let user = account.to_user();
+        let (impersonator, expires_at) = (session.impersonator_id, session.expires_at);
         self.cache.put(
             &hash,
             Principal {
@@ -233,7 +306,11 @@ impl SessionService {
             },
             seen,
         );
-        Ok(Some(user))
+        Ok(Some(SessionHolder {
+            user,
+            impersonator,
+            expires_at,
+        }))
     }
 
     /// Ends the session this token names, if it still exists; returns whose it was.
@@ -248,7 +325,29 @@ impl SessionService {
 
     /// Signs out: ends the session server-side and records it. Idempotent:
     /// signing out twice, or without a session, is not an error.
-    pub async fn sign_out(&self, token: Option<&SessionToken>, client: &ClientMeta) -> Result<(), AppError> {
+    /// An administrator's "view as" session (`view_as`) ends with their own.
+    pub async fn sign_out(
+        &self,
+        token: Option<&SessionToken>,
+        view_as: Option<&SessionToken>,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        if let Some(view_as) = view_as
+            && let Some(viewed) = self.store.get(&view_as.hash()).await?
+            && let Some(admin) = viewed.impersonator_id
+        {
+            self.end_by_hash(&viewed.token_hash).await?;
+            let email = self.account(viewed.user_id).await.map(|a| a.email).unwrap_or_default();
+            self.audit
+                .record(
+                    AuditAction::ImpersonationEnded,
+                    Some(admin),
+                    Some((viewed.user_id, &email)),
+                    client,
+                    Some("ended by signing out".to_owned()),
+                )
+                .await;
+        }
         let Some(token) = token else { return Ok(()) };
         if let Some(user_id) = self.end(token).await? {
             self.audit
@@ -342,6 +441,7 @@ impl SessionService {
                 created_at: s.created_at,
                 last_seen_at: s.last_seen_at,
                 expires_at: s.expires_at,
+                viewed_by_admin: s.impersonator_id.is_some(),
                 user_agent: s.user_agent,
                 ip: s.ip,
             })

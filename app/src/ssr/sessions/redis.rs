@@ -329,6 +329,9 @@ fn fields(r: &SessionRecord) -> Vec<(&'static str, String)> {
     if let Some(ip) = &r.ip {
         fields.push(("ip", ip.clone()));
     }
+    if let Some(admin) = r.impersonator_id {
+        fields.push(("impersonator_id", admin.to_string()));
+    }
     fields
 }
 
@@ -360,6 +363,10 @@ fn parse(token_hash: &str, fields: &HashMap<String, String>) -> Result<Option<Se
         expires_at: time("expires_at")?,
         user_agent: fields.get("user_agent").cloned(),
         ip: fields.get("ip").cloned(),
+        impersonator_id: match fields.get("impersonator_id") {
+            Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| bad("impersonator_id"))?),
+            None => None,
+        },
     }))
 }
 
@@ -379,6 +386,7 @@ mod tests {
             expires_at: now + Duration::days(14),
             user_agent: None,
             ip: Some("2001:db8::1".into()),
+            impersonator_id: Some(Uuid::now_v7()),
         };
         let map: HashMap<String, String> = fields(&record).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         assert_eq!(parse(&record.token_hash, &map).unwrap(), Some(record));

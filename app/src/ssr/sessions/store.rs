@@ -19,6 +19,9 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// The administrator viewing the site as `user_id` ("view as"), for a session
+    /// started that way (`impersonation`).
+    pub impersonator_id: Option<Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]
