@@ -17,6 +17,7 @@ mod m20261130_000011_second_factors;
 mod m20261130_000012_passkeys;
 mod m20261130_000013_admin_controls;
 mod m20261201_000014_impersonation;
+mod m20261201_000015_dashboard_counters;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_passkeys::Migration),
             Box::new(m20261130_000013_admin_controls::Migration),
             Box::new(m20261201_000014_impersonation::Migration),
+            Box::new(m20261201_000015_dashboard_counters::Migration),
         ]
     }
 }

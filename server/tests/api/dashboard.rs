@@ -8,6 +8,7 @@ use serde_json::json;
 on_both_backends!(
     the_stats_count_what_happened_in_the_range,
     the_dashboard_page_draws_its_charts_on_the_server,
+    the_counters_follow_every_change_to_accounts_however_it_is_made,
 );
 
 async fn the_stats_count_what_happened_in_the_range(backend: Backend) {
@@ -95,4 +96,84 @@ async fn the_dashboard_page_draws_its_charts_on_the_server(backend: Backend) {
     // Twenty-four bars of sign-ups, and two stacked per hour of sign-ins.
     assert_eq!(html.matches("<rect").count(), 24 + 2 * 24, "sign-up and sign-in bars");
     assert_eq!(html.matches("bar bar-failed").count(), 24, "refused sign-ins on top");
+}
+
+/// The dashboard reads counters the database keeps (triggers on `users`), never a
+/// scan: after every kind of change, by the service, an import or plain SQL, they
+/// say what counting the table says.
+async fn the_counters_follow_every_change_to_accounts_however_it_is_made(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let boss = TestUser::admin(&app, "boss@example.com").await;
+    let ada = TestUser::store(&app, "Ada", "ada@example.com").await;
+    let bob = TestUser::store(&app, "Bob", "bob@example.com").await;
+    let cy = TestUser::store(&app, "Cy", "cy@example.com").await;
+    app.update_user(&ada.id, json!({"disabled": true}), Some(&boss.token))
+        .await;
+    app.update_user(&bob.id, json!({"role": "admin"}), Some(&boss.token))
+        .await;
+    app.update_user(&bob.id, json!({"email_verified": true}), Some(&boss.token))
+        .await;
+    app.delete_user(&cy.id, None, Some(&boss.token)).await;
+    let import = app
+        .send(
+            app.with_session(
+                app.http
+                    .post(app.url("/api/users/import"))
+                    .header("content-type", "text/csv")
+                    .body("email,name,created_at\nold@example.com,Old,2020-05-01T10:00:00Z\nnew@example.com,New,\n"),
+                Some(&boss.token),
+            ),
+        )
+        .await;
+    assert_eq!(import.status, 200, "{}", import.body);
+    // Someone with a database shell.
+    app.execute_sql("UPDATE users SET approval_pending = true WHERE email = 'new@example.com'")
+        .await;
+    app.execute_sql("UPDATE users SET created_at = '2001-01-01 00:00:00+00:00' WHERE email = 'ada@example.com'")
+        .await;
+    app.execute_sql("UPDATE users SET disabled = false, role = 'admin' WHERE email = 'ada@example.com'")
+        .await;
+
+    let count = |condition: &'static str| {
+        let app = &app;
+        async move {
+            use sea_orm::{ConnectionTrait, Statement};
+            let sql = format!("SELECT COUNT(*) FROM users WHERE {condition}");
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap() as u64
+        }
+    };
+    let stats = app.get("/api/admin/stats?range=30d", Some(&boss.token)).await;
+    let accounts = &stats.body["data"]["accounts"];
+    assert_eq!(accounts["total"], count("true").await, "{accounts}");
+    assert_eq!(accounts["total"], 5, "boss, Ada, Bob and the two imported");
+    assert_eq!(accounts["admins"], count("role = 'admin'").await, "{accounts}");
+    assert_eq!(accounts["admins"], 3);
+    assert_eq!(accounts["disabled"], count("disabled").await, "{accounts}");
+    assert_eq!(
+        accounts["pending_approval"],
+        count("approval_pending").await,
+        "{accounts}"
+    );
+    assert_eq!(accounts["pending_approval"], 1);
+    assert_eq!(
+        accounts["unverified"],
+        count("email_verified_at IS NULL").await,
+        "{accounts}"
+    );
+    let signups: u64 = stats.body["data"]["signups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        signups, 3,
+        "boss, Bob and the new import; not Ada (moved to 2001), Cy (deleted) or the 2020 one"
+    );
 }
