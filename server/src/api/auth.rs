@@ -169,12 +169,14 @@ pub async fn logout(
         .sessions
         .sign_out(token.as_ref(), view_as.as_ref(), &client)
         .await?;
+    // Appended, not inserted: two cookies are cleared.
+    let cookies = axum::response::AppendHeaders([
+        (SET_COOKIE, state.cookies.clear()),
+        (SET_COOKIE, state.cookies.clear_view_as()),
+    ]);
     Ok((
-        [
-            (SET_COOKIE, state.cookies.clear()),
-            (SET_COOKIE, state.cookies.clear_view_as()),
-            app::ssr::cookie::CLEAR_SITE_DATA,
-        ],
+        cookies,
+        [app::ssr::cookie::CLEAR_SITE_DATA],
         Json(Envelope::ok(serde_json::Value::Null)),
     )
         .into_response())
