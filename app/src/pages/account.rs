@@ -38,6 +38,22 @@ pub fn AccountPage() -> impl IntoView {
     // The account as the last save returned it: shown at once, whatever the
     // refetch of who is signed in (for the header) is doing meanwhile.
     let saved = RwSignal::new(None::<User>);
+    // The save lives here, above the details: their re-render (who is signed in is
+    // refetched after a save) must not take the save's answer with it.
+    let profile = ServerAction::<UpdateProfile>::new();
+    let requested = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = profile.value().get() {
+            profile_saved.set(true);
+            email_pending.set(!user.email.eq_ignore_ascii_case(requested.get_value().trim()));
+            saved.set(Some(user));
+            signed_in.refresh();
+        }
+    });
+    let profile = ProfileSave {
+        action: profile,
+        requested,
+    };
     view! {
         <Title text="Your account" />
         <Meta name="description" content="Your Roster account: profile, password, where you are signed in, and deleting the account." />
@@ -45,7 +61,7 @@ pub fn AccountPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match signed_in.user.await {
                     Ok(Some(user)) if user.approval_pending => view! { <AwaitingApproval user /> }.into_any(),
-                    Ok(Some(user)) => view! { <AccountDetails user profile_saved email_pending saved /> }.into_any(),
+                    Ok(Some(user)) => view! { <AccountDetails user profile_saved email_pending saved profile /> }.into_any(),
                     Ok(None) => view! { <Redirect path=paths::LOGIN /> }.into_any(),
                     Err(error) => view! { <LoadError error /> }.into_any(),
                 }
@@ -75,6 +91,7 @@ fn AccountDetails(
     profile_saved: RwSignal<bool>,
     email_pending: RwSignal<bool>,
     saved: RwSignal<Option<User>>,
+    profile: ProfileSave,
 ) -> impl IntoView {
     let since = user.created_at.format("%-d %B %Y").to_string();
     let unverified = (!user.email_verified).then(|| view! { <UnverifiedNotice email=user.email.clone() /> });
@@ -104,7 +121,7 @@ fn AccountDetails(
                 <p>"Ask for a code from your phone as well as your password when you sign in."</p>
                 <p><a href=paths::ACCOUNT_SECURITY data-testid="security-link">"Security settings →"</a></p>
             </section>
-            <ProfileForm user=user.clone() saved=profile_saved pending=email_pending account=saved />
+            <ProfileForm user=user.clone() saved=profile_saved pending=email_pending save=profile />
             <PasswordForm />
             <SessionList />
             <super::account_activity::RecentActivity />
@@ -137,26 +154,18 @@ fn UnverifiedNotice(email: String) -> impl IntoView {
     }
 }
 
+/// The profile's save and the address it asked for, owned by the page.
+#[derive(Clone, Copy)]
+struct ProfileSave {
+    action: ServerAction<UpdateProfile>,
+    requested: StoredValue<String>,
+}
+
 #[component]
-fn ProfileForm(
-    user: User,
-    saved: RwSignal<bool>,
-    pending: RwSignal<bool>,
-    account: RwSignal<Option<User>>,
-) -> impl IntoView {
-    let signed_in = SignedIn::expect();
-    let action = ServerAction::<UpdateProfile>::new();
+fn ProfileForm(user: User, saved: RwSignal<bool>, pending: RwSignal<bool>, save: ProfileSave) -> impl IntoView {
+    let ProfileSave { action, requested } = save;
     let fields = FormFields::new(["name", "email", "current_password"]);
     let server = action_error(action);
-    let requested = StoredValue::new(String::new());
-    Effect::new(move |_| {
-        if let Some(Ok(user)) = action.value().get() {
-            saved.set(true);
-            pending.set(!user.email.eq_ignore_ascii_case(requested.get_value().trim()));
-            account.set(Some(user));
-            signed_in.refresh();
-        }
-    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
