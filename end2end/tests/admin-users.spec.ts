@@ -146,3 +146,15 @@ test('a new user is created on its own page and lands on their page', async ({ p
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Made Here');
   await expect(page.getByTestId('user-facts')).toContainText(email);
 });
+
+test('the admin pages fit a phone: nothing scrolls sideways but the tables in their cards', async ({ page, request }) => {
+  const person = await account(request, 'phone');
+  await page.setViewportSize({ width: 375, height: 800 });
+  await signIn(page, true);
+  for (const path of ['/admin', '/admin/users', `/admin/users/${person.id}`, '/admin/users/new', '/admin/invitations', '/admin/import', '/admin/audit']) {
+    await page.goto(path);
+    await expect(page.getByRole('navigation', { name: 'Administration' })).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} is ${overflow}px wider than the phone`).toBeLessThanOrEqual(0);
+  }
+});

@@ -227,6 +227,9 @@ async fn view_as_is_only_for_administrators_and_only_as_users_who_can_sign_in(ba
     assert_eq!(me.body["data"]["user"]["email"], "ada@example.com");
     let rights = as_viewer(&app, "GET", "/api/users", None, &ada.token, &view).await;
     rights.assert_error(403, "forbidden");
+    // Nor does another administrator's: it is the view of the one who started it.
+    let other_admin = as_viewer(&app, "GET", "/api/me", None, &second.token, &view).await;
+    assert_eq!(other_admin.body["data"]["user"]["email"], "second@example.com");
 }
 
 async fn view_as_ends_by_itself_after_thirty_minutes_and_with_a_sign_out(backend: Backend) {
