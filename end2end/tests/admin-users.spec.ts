@@ -1,18 +1,9 @@
-import { expect, test, uniqueEmail, waitForHydration } from './helpers';
+import { expect, test, uniqueEmail, waitForHydration, ADMIN, signInAsAdmin } from './helpers';
 import { request as pwRequest } from '@playwright/test';
-import type { APIRequestContext, Page } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
 
-const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
 const PASSWORD = 'cobalt marrow 12';
 
-async function signIn(page: Page, js: boolean) {
-  await page.goto('/login');
-  if (js) await waitForHydration(page);
-  await page.getByLabel('Email').fill(ADMIN.email);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
 
 /** A new account, signed in twice (two sessions: `request` and another browser); its id. */
 async function account(request: APIRequestContext, tag: string): Promise<{ id: string; email: string }> {
@@ -37,7 +28,7 @@ for (const js of [true, false]) {
 
     test('a user page shows the account, ends a session, disables, enables and deletes', async ({ page, request: api }) => {
       const person = await account(api, js ? 'detail-js' : 'detail-nojs');
-      await signIn(page, js);
+      await signInAsAdmin(page, js);
       await page.goto(`/admin/users/${person.id}`);
       if (js) await waitForHydration(page);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Person ${js ? 'detail-js' : 'detail-nojs'}`);
@@ -75,7 +66,7 @@ for (const js of [true, false]) {
     test('view as: the admin sees the account as its owner does, changes nothing, and goes back', async ({ page, request: api }) => {
       const tag = js ? 'viewed-js' : 'viewed-nojs';
       const person = await account(api, tag);
-      await signIn(page, js);
+      await signInAsAdmin(page, js);
       await page.goto(`/admin/users/${person.id}`);
       if (js) await waitForHydration(page);
       await page.getByRole('button', { name: `View as Person ${tag}` }).click();
@@ -106,7 +97,7 @@ for (const js of [true, false]) {
       const first = await account(api, js ? 'bulk-a-js' : 'bulk-a-nojs');
       const second = await account(api, js ? 'bulk-b-js' : 'bulk-b-nojs');
       const untouched = await account(api, js ? 'bulk-c-js' : 'bulk-c-nojs');
-      await signIn(page, js);
+      await signInAsAdmin(page, js);
       await page.goto('/admin/users');
       if (js) await waitForHydration(page);
       await page.getByLabel(`Select ${first.email}`).check();
@@ -127,7 +118,7 @@ for (const js of [true, false]) {
 }
 
 test('a new user is created on its own page and lands on their page', async ({ page }) => {
-  await signIn(page, true);
+  await signInAsAdmin(page, true);
   await page.goto('/admin/users');
   await waitForHydration(page);
   await page.getByRole('link', { name: 'New user' }).click();
@@ -150,7 +141,7 @@ test('a new user is created on its own page and lands on their page', async ({ p
 test('the admin pages fit a phone: nothing scrolls sideways but the tables in their cards', async ({ page, request }) => {
   const person = await account(request, 'phone');
   await page.setViewportSize({ width: 375, height: 800 });
-  await signIn(page, true);
+  await signInAsAdmin(page, true);
   for (const path of ['/admin', '/admin/users', `/admin/users/${person.id}`, '/admin/users/new', '/admin/invitations', '/admin/import', '/admin/audit']) {
     await page.goto(path);
     await expect(page.getByRole('navigation', { name: 'Administration' })).toBeVisible();

@@ -1,23 +1,11 @@
-import { expect, test, waitForHydration } from './helpers';
-import type { Page } from '@playwright/test';
-
-const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
-
-async function signIn(page: Page, js: boolean) {
-  await page.goto('/login');
-  if (js) await waitForHydration(page);
-  await page.getByLabel('Email').fill(ADMIN.email);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
+import { expect, test, waitForHydration, signInAsAdmin } from './helpers';
 
 for (const js of [true, false]) {
   test.describe(js ? 'with JavaScript' : 'without JavaScript', () => {
     test.use({ javaScriptEnabled: js });
 
     test('the admin lands on the dashboard and picks a range', async ({ page }) => {
-      await signIn(page, js);
+      await signInAsAdmin(page, js);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin', exact: true }).click();
       await expect(page).toHaveURL(/\/admin$/);
       await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
@@ -41,7 +29,7 @@ for (const js of [true, false]) {
 }
 
 test('the charts take the colours of the light and the dark theme', async ({ page }) => {
-  await signIn(page, true);
+  await signInAsAdmin(page, true);
   const fills: string[] = [];
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });

@@ -52,3 +52,16 @@ export async function register(page: Page, name: string, email: string, password
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
 }
+
+/** The administrator `scripts/e2e-server` creates. */
+export const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
+
+/** Signs in as the administrator through the form, hydrated (`js`) or not. */
+export async function signInAsAdmin(page: Page, js: boolean): Promise<void> {
+  await page.goto('/login');
+  if (js) await waitForHydration(page);
+  await page.getByLabel('Email').fill(ADMIN.email);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/account$/);
+}

@@ -1,19 +1,10 @@
-import { expect, test, uniqueEmail, waitForHydration } from './helpers';
+import { expect, test, uniqueEmail, waitForHydration, signInAsAdmin } from './helpers';
 import type { Browser, Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 
 // The e2e server has no mail server: an invitation's link is shown to the admin.
-const ADMIN = { email: 'admin@example.com', password: 'staff key lemon 123' };
 const PASSWORD = 'copper orchard 5812';
 
-async function signIn(page: Page, js: boolean) {
-  await page.goto('/login');
-  if (js) await waitForHydration(page);
-  await page.getByLabel('Email').fill(ADMIN.email);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
 
 async function invite(page: Page, email: string, js: boolean): Promise<string> {
   await page.goto('/admin/invitations');
@@ -57,7 +48,7 @@ for (const js of [true, false]) {
     test.use({ javaScriptEnabled: js });
 
     test('an admin invites someone, who registers with the link; another invitation is withdrawn', async ({ page, browser }) => {
-      await signIn(page, js);
+      await signInAsAdmin(page, js);
       const email = uniqueEmail(js ? 'invited' : 'invited-nojs');
       const link = await invite(page, email, js);
       await accept(browser, link, email, js);
@@ -74,7 +65,7 @@ for (const js of [true, false]) {
     });
 
     test('an admin checks an import, sees the refused rows, then imports a Django account that signs in', async ({ page }) => {
-      await signIn(page, js);
+      await signInAsAdmin(page, js);
       await page.goto('/admin/import');
       if (js) await waitForHydration(page);
       const fixture = JSON.parse(readFileSync('../server/tests/fixtures/legacy_hashes.json', 'utf8'));
@@ -103,7 +94,7 @@ for (const js of [true, false]) {
 }
 
 test('a file chosen from disk fills the import box', async ({ page }, info) => {
-  await signIn(page, true);
+  await signInAsAdmin(page, true);
   await page.goto('/admin/import');
   await waitForHydration(page);
   const path = info.outputPath('accounts.csv');
