@@ -39,6 +39,15 @@ for (const js of [true, false]) {
       await expect(page.getByRole('heading', { name: 'Recent activity' })).toBeVisible();
       await expect(page.getByTestId('audit-row').filter({ hasText: 'sign in' }).first()).toBeVisible();
 
+      // Name and address, edited in place; a mistake is shown beside its field.
+      await page.getByLabel('Email', { exact: true }).fill('not an address');
+      await page.getByRole('button', { name: 'Save name and address' }).click();
+      await expect(page.getByText('Enter a valid email address').first()).toBeVisible();
+      await page.getByLabel('Email', { exact: true }).fill(person.email);
+      await page.getByLabel('Name', { exact: true }).fill(`Renamed ${js ? 'js' : 'nojs'}`);
+      await page.getByRole('button', { name: 'Save name and address' }).click();
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Renamed ${js ? 'js' : 'nojs'}`);
+
       // One session ends; the other stays.
       await page.getByTestId('user-session').first().getByRole('button', { name: /Sign out the session/ }).click();
       await expect(page.getByTestId('user-session')).toHaveCount(1);

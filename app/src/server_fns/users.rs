@@ -47,10 +47,12 @@ pub async fn create_user(name: String, email: String, password: String, role: St
     .await
 }
 
-/// Admin edits of another account's role or flag.
+/// Admin edits of another account's name, address, role or flags.
 #[server(prefix = "/rpc", endpoint = "users/update")]
 pub async fn update_user(
     id: Uuid,
+    #[server(default)] name: Option<String>,
+    #[server(default)] email: Option<String>,
     role: Option<String>,
     disabled: Option<bool>,
     email_verified: Option<bool>,
@@ -70,6 +72,8 @@ pub async fn update_user(
             None => role_expires_at,
         };
         let input = UpdateUserInput {
+            name,
+            email,
             role,
             disabled,
             email_verified,

@@ -6,6 +6,7 @@
 
 use super::audit::AuditTable;
 use super::{AdminNav, AdminOnly};
+use crate::components::field::Field;
 use crate::components::form::{FormAlert, LoadError};
 use crate::error::AppError;
 use crate::model::{Role, SessionInfo, User, UserDetail};
@@ -148,6 +149,7 @@ fn Account(detail: UserDetail, me: Uuid, actions: Actions) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="actions-title">
                 <h2 id="actions-title">"Actions"</h2>
+                // Field errors are shown beside their fields.
                 <FormAlert error=Signal::derive(move || error.get().filter(|e| !matches!(e, AppError::ReauthenticationRequired))) />
                 <Show when=move || asked_for_proof.get()>
                     <ProofForm prove=actions.prove />
@@ -209,8 +211,31 @@ fn AccountActions(user: User, is_me: bool, actions: Actions) -> impl IntoView {
         Role::User => Role::Admin,
     };
     let flag = |on: bool| if on { "true" } else { "false" };
+    let (name, email) = (user.name.clone(), user.email.clone());
+    let field_error = move |name: &'static str| {
+        Signal::derive(move || {
+            actions
+                .update
+                .value()
+                .get()
+                .and_then(Result::err)
+                .and_then(|e| e.field(name))
+        })
+    };
     view! {
         <div class="admin-actions">
+            <div>
+                <h3>"Name and address"</h3>
+                <ActionForm action=actions.update>
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <Field id="admin-user-name" name="name" label="Name" autocomplete="off" value=name
+                        node_ref=NodeRef::new() error=field_error("name") />
+                    <Field id="admin-user-email" name="email" label="Email" kind="email" autocomplete="off"
+                        value=email node_ref=NodeRef::new() error=field_error("email")
+                        hint="A new address is unconfirmed until its owner follows the link mailed to it." />
+                    <button type="submit" class="button">"Save name and address"</button>
+                </ActionForm>
+            </div>
             {user.approval_pending.then(|| view! {
                 <div>
                     <h3>"Waiting for approval"</h3>

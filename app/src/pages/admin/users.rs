@@ -336,18 +336,18 @@ fn UserRow(user: User, is_me: bool, selected: RwSignal<Vec<Uuid>>, on_change: Ca
                 </select>
                 {grant_until.map(|until| view! { <span class="row-note" data-testid="role-until">{until}</span> })}
                 <select aria-label=format!("Role of {label}") disabled=busy
-                    on:change=move |ev| change(UpdateUser { id, role: Some(event_target_value(&ev)), disabled: None, email_verified: None, role_expires_at: grant_end(grant_for.get_untracked()), role_for_hours: None })>
+                    on:change=move |ev| change(UpdateUser { id, name: None, email: None, role: Some(event_target_value(&ev)), disabled: None, email_verified: None, role_expires_at: grant_end(grant_for.get_untracked()), role_for_hours: None })>
                     <option value="user" selected=user.role == Role::User>"user"</option>
                     <option value="admin" selected=user.role == Role::Admin>"admin"</option>
                 </select>
             </td>
             <td>
                 <input type="checkbox" aria-label=format!("{} disabled", user.name) checked=user.disabled disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: Some(event_target_checked(&ev)), email_verified: None, role_expires_at: None, role_for_hours: None }); } />
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, name: None, email: None, role: None, disabled: Some(event_target_checked(&ev)), email_verified: None, role_expires_at: None, role_for_hours: None }); } />
             </td>
             <td>
                 <input type="checkbox" aria-label=format!("{} address confirmed", user.name) checked=user.email_verified disabled=busy
-                    on:change=move |ev| { update.dispatch(UpdateUser { id, role: None, disabled: None, email_verified: Some(event_target_checked(&ev)), role_expires_at: None, role_for_hours: None }); } />
+                    on:change=move |ev| { update.dispatch(UpdateUser { id, name: None, email: None, role: None, disabled: None, email_verified: Some(event_target_checked(&ev)), role_expires_at: None, role_for_hours: None }); } />
             </td>
             <td><time datetime=user.created_at.to_rfc3339()>{created}</time></td>
             <td class="row-actions">
