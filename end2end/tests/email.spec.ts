@@ -218,6 +218,10 @@ test('a new address takes effect from its link, and the old address can undo it'
   await register(page, 'Moving Person', oldEmail, PASSWORD);
   await expect(page).toHaveURL(/\/account$/);
   await waitForHydration(page);
+  // The URL changes before the account page replaces the registration form (whose
+  // Email field would take the typing): wait for the account page itself.
+  await expect(page.getByTestId('account-email')).toHaveText(oldEmail);
+  await page.waitForLoadState('networkidle');
   await page.getByLabel('Email', { exact: true }).fill(newEmail);
   await page.getByLabel('Password (to change your email)').fill(PASSWORD);
   await page.getByRole('button', { name: 'Save changes' }).click();
