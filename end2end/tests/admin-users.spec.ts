@@ -127,6 +127,26 @@ for (const js of [true, false]) {
   });
 }
 
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('a new user is created with a plain form and lands on their page', async ({ page }) => {
+    await signInAsAdmin(page, false);
+    await page.goto('/admin/users/new');
+    const email = uniqueEmail('created-nojs');
+    await page.getByLabel('Name', { exact: true }).fill('Made Plainly');
+    await page.getByLabel('Email', { exact: true }).fill('someone@localhost');
+    await page.getByLabel('Initial password').fill('initial password 1');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await expect(page.getByText(/valid email/i).first()).toBeVisible();
+    await page.getByLabel('Name', { exact: true }).fill('Made Plainly');
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Initial password').fill('initial password 1');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await expect(page).toHaveURL(/\/admin\/users\/[0-9a-f-]{36}$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Made Plainly');
+  });
+});
+
 test('a new user is created on its own page and lands on their page', async ({ page }) => {
   await signInAsAdmin(page, true);
   await page.goto('/admin/users');
