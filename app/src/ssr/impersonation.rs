@@ -97,17 +97,23 @@ impl Impersonations {
         let (Some(impersonation), Some(user)) = (caller.impersonation, &caller.user) else {
             return Ok(None);
         };
-        let admin_email = users::Entity::find_by_id(impersonation.admin)
-            .one(&self.db)
-            .await?
-            .map(|a| a.email)
-            .unwrap_or_default();
+        let admin_email = self.email_of(impersonation.admin).await?;
         Ok(Some(ImpersonationInfo {
             user: user.clone(),
             admin_id: impersonation.admin,
             admin_email,
             ends_at: impersonation.ends_at,
         }))
+    }
+
+    /// An administrator's address, for the banner and the audit detail (empty if
+    /// they were deleted meanwhile).
+    async fn email_of(&self, id: Uuid) -> Result<String, AppError> {
+        Ok(users::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(|a| a.email)
+            .unwrap_or_default())
     }
 
     /// Ends the caller's "view as" (the administrator is themselves again);
@@ -117,11 +123,7 @@ impl Impersonations {
             return Err(AppError::conflict("You are not viewing the site as anyone."));
         };
         self.sessions.end(token).await?;
-        let admin_email = users::Entity::find_by_id(impersonation.admin)
-            .one(&self.db)
-            .await?
-            .map(|a| a.email)
-            .unwrap_or_default();
+        let admin_email = self.email_of(impersonation.admin).await?;
         self.audit
             .record(
                 AuditAction::ImpersonationEnded,
